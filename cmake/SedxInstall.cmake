@@ -1,0 +1,23 @@
+# `cmake --install`: the library, its headers, VMA's header (our public API exposes VMA types, and
+# Debian 12 has no VMA package) and the CMake package SceneryEditorXMemory.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS SceneryEditorXMemory EXPORT SceneryEditorXMemoryTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_INCLUDEDIR}/SceneryEditorX/vma)
+install(DIRECTORY include/SceneryEditorX DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+get_target_property(_vma_inc GPUOpen::VulkanMemoryAllocator INTERFACE_INCLUDE_DIRECTORIES)
+install(FILES "${_vma_inc}/vk_mem_alloc.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/SceneryEditorX/vma)
+
+install(EXPORT SceneryEditorXMemoryTargets NAMESPACE SceneryEditorX::
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SceneryEditorXMemory)
+configure_package_config_file(cmake/SceneryEditorXMemoryConfig.cmake.in
+        "${CMAKE_CURRENT_BINARY_DIR}/SceneryEditorXMemoryConfig.cmake"
+        INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SceneryEditorXMemory)
+write_basic_package_version_file("${CMAKE_CURRENT_BINARY_DIR}/SceneryEditorXMemoryConfigVersion.cmake"
+        COMPATIBILITY SameMinorVersion)
+install(FILES "${CMAKE_CURRENT_BINARY_DIR}/SceneryEditorXMemoryConfig.cmake"
+              "${CMAKE_CURRENT_BINARY_DIR}/SceneryEditorXMemoryConfigVersion.cmake"
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SceneryEditorXMemory)

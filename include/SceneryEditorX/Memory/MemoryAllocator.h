@@ -1,0 +1,205 @@
+#pragma once
+/// @file MemoryAllocator.h
+/// `MemoryAllocator`: the tagged front of the one global VMA allocator.
+///
+/// Ownership: the global allocator (`Init`/`Shutdown`) is owned by the application. Each tagged
+/// instance owns nothing but its settings; resources belong to the caller until destroyed.
+/// Destroying an instance never shuts the global allocator down.
+///
+/// Thread safety: every member may be called from any number of threads at once, after `Init` and
+/// before `Shutdown`. Calls that race with `Init` or `Shutdown` are misuse (undefined): shut down only
+/// after every other thread has stopped using the system.
+///
+/// Errors: nothing throws. A failing call returns null/false/VK_NULL_HANDLE, changes nothing, and
+/// writes one error line tagged "VulkanAllocator" that names the tag, what was asked and why it failed.
+
+#include <SceneryEditorX/Core/Ref.h>
+#include <SceneryEditorX/Memory/MemoryTypes.h>
+#include <SceneryEditorX/Vulkan/VulkanDevice.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <source_location>
+#include <string>
+#include <vector>
+
+namespace SceneryEditorX
+{
+
+namespace detail
+{
+struct TagCounters;
+}
+
+class MemoryAllocator : public RefCounted
+{
+public:
+    enum class AllocationStrategy
+    {
+        Default,         ///< VMA decides
+        SpeedOptimized,  ///< VMA_ALLOCATION_CREATE_STRATEGY_MIN_TIME_BIT
+        MemoryOptimized, ///< VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT
+    };
+
+    /// A tagged instance. The tag names allocations ("tag:..."), prefixes log lines and keys the
+    /// per-tag counters; instances with the same tag share counters. May be created before `Init`.
+    explicit MemoryAllocator(std::string tag);
+    ~MemoryAllocator() override;
+    MemoryAllocator(const MemoryAllocator&) = delete;
+    MemoryAllocator& operator=(const MemoryAllocator&) = delete;
+
+    // ------------------------------------------------------------------ lifecycle (global)
+    /// Creates the global allocator on `device`. `apiVersion` is clamped to the device's version.
+    /// Returns false (and changes nothing) when already initialized or on failure.
+    static bool Init(const Ref<VulkanDevice>& device, uint32_t apiVersion);
+    static bool Init(const Ref<VulkanDevice>& device, uint32_t apiVersion, const AllocatorSettings& settings);
+    /// Waits for the device, releases every retired and deferred resource, reports and frees each
+    /// leaked allocation (tag, name, kind, size, call site), destroys the pools and the allocator.
+    /// Returns false without doing anything when not initialized.
+    static bool Shutdown();
+    static bool IsInitialized();
+    /// The raw VMA allocator (compat escape hatch), or null before Init. Memory allocated through it
+    /// directly is not counted per tag, is not in the registry and is never moved by defragmentation.
+    static VmaAllocator GetAllocator();
+    static Ref<VulkanDevice> GetDevice();
+    static const AllocatorSettings& GetSettings();
+
+    /// Advances the frame counter: feeds VMA's budget refresh (vmaSetCurrentFrameIndex) and releases
+    /// deferred destroys whose frame has retired (destroyed at frame F, released at F + framesInFlight).
+    static void SetCurrentFrameIndex(uint64_t frameIndex);
+    static uint64_t GetCurrentFrameIndex();
+
+    // ------------------------------------------------------------------ buffers and images
+    /// Creates a buffer and binds memory of `usage` to it. Returns its allocation and sets `outBuffer`,
+    /// or returns null with `outBuffer` = VK_NULL_HANDLE.
+    VmaAllocation AllocateBuffer(const VkBufferCreateInfo& bufferInfo, VmaMemoryUsage usage, VkBuffer& outBuffer,
+                                 std::source_location where = std::source_location::current());
+    VmaAllocation AllocateBuffer(const VkBufferCreateInfo& bufferInfo, const AllocationCreateInfo& createInfo,
+                                 VkBuffer& outBuffer, std::source_location where = std::source_location::current());
+    /// Creates an image and binds memory to it. `allocatedSize` (optional) receives the allocation's size.
+    VmaAllocation AllocateImage(const VkImageCreateInfo& imageInfo, VmaMemoryUsage usage, VkImage& outImage,
+                                VkDeviceSize* allocatedSize = nullptr,
+                                std::source_location where = std::source_location::current());
+    VmaAllocation AllocateImage(const VkImageCreateInfo& imageInfo, const AllocationCreateInfo& createInfo,
+                                VkImage& outImage, VkDeviceSize* allocatedSize = nullptr,
+                                std::source_location where = std::source_location::current());
+
+    /// Destroys the buffer and frees its memory now; the caller knows the GPU is done with it.
+    /// `buffer` must be the one the allocation was made for. Returns false for a bad pair.
+    bool DestroyBuffer(VkBuffer buffer, VmaAllocation allocation);
+    bool DestroyImage(VkImage image, VmaAllocation allocation);
+    /// Destroys the resource bound to `allocation` (if any) and frees it (compat).
+    bool Free(VmaAllocation allocation);
+    /// Like DestroyBuffer/DestroyImage, but released only once the frames in flight have retired.
+    /// The allocation stops being live (ContainsAllocation is false) at once.
+    bool DestroyBufferDeferred(VkBuffer buffer, VmaAllocation allocation);
+    bool DestroyImageDeferred(VkImage image, VmaAllocation allocation);
+
+    /// The current buffer/image bound to `allocation` (VK_NULL_HANDLE if not live or of the other kind).
+    static VkBuffer GetBuffer(VmaAllocation allocation);
+    static VkImage GetImage(VmaAllocation allocation);
+
+    // ------------------------------------------------------------------ batches
+    /// Allocates one buffer per size, all with `usage`, all or nothing: on failure returns an empty
+    /// vector and leaves nothing allocated.
+    std::vector<BatchBufferAllocation> AllocateBufferBatch(
+        const std::vector<VkDeviceSize>& sizes, BufferUsageFlags usage,
+        VmaMemoryUsage memoryUsage = VMA_MEMORY_USAGE_AUTO,
+        std::source_location where = std::source_location::current());
+    /// Frees every buffer of the batch and clears the vector. Returns false if any entry was invalid
+    /// (the valid ones are still freed).
+    bool FreeBufferBatch(std::vector<BatchBufferAllocation>& batch);
+
+    // ------------------------------------------------------------------ mapping
+    /// Maps the allocation (nesting: each map needs one unmap). Returns null, with an error, when the
+    /// memory is not host-visible, or for an AUTO* allocation made without a host-access flag.
+    template <class T = void>
+    T* MapMemory(VmaAllocation allocation)
+    {
+        return static_cast<T*>(MapMemoryRaw(allocation));
+    }
+    void* MapMemoryRaw(VmaAllocation allocation);
+    /// Undoes one MapMemory. Returns false (with an error) when the allocation is not mapped.
+    static bool UnmapMemory(VmaAllocation allocation);
+    /// Flushes/invalidates [offset, offset+size) of a mapped allocation, rounded outward to
+    /// nonCoherentAtomSize. No-ops (returning true) on coherent memory.
+    static bool FlushAllocation(VmaAllocation allocation, VkDeviceSize offset = 0, VkDeviceSize size = VK_WHOLE_SIZE);
+    static bool InvalidateAllocation(VmaAllocation allocation, VkDeviceSize offset = 0,
+                                     VkDeviceSize size = VK_WHOLE_SIZE);
+
+    // ------------------------------------------------------------------ uploads and readback
+    /// Writes `size` bytes at `offset` into a buffer through a system-owned staging buffer and the
+    /// device's locked submit; waits for the copy. Works for device-local memory that cannot be mapped.
+    bool UploadToBuffer(VmaAllocation allocation, const void* data, VkDeviceSize size, VkDeviceSize offset = 0);
+    /// Writes every mip level and layer of an image. `data` holds the levels one after the other,
+    /// each level's layers tightly packed. Leaves the image in `finalLayout` and records that layout.
+    bool UploadToImage(VmaAllocation allocation, const void* data, VkDeviceSize size,
+                       VkImageLayout finalLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+    /// Reads buffer bytes back through a staging buffer.
+    bool ReadbackBuffer(VmaAllocation allocation, void* out, VkDeviceSize size, VkDeviceSize offset = 0);
+    /// Reads back every mip level and layer of an image (same packing as UploadToImage).
+    bool ReadbackImage(VmaAllocation allocation, std::vector<uint8_t>& out);
+    /// Tightly packed byte size of all mips and layers of an image create info (0 for formats that
+    /// the upload path does not know, such as compressed ones).
+    static VkDeviceSize ImageDataSize(const VkImageCreateInfo& imageInfo);
+    /// The layout the system last recorded for an image (UNDEFINED until uploaded or set).
+    static VkImageLayout GetImageLayout(VmaAllocation allocation);
+    /// Tells the system the layout the caller left an image in.
+    static bool SetImageLayout(VmaAllocation allocation, VkImageLayout layout);
+
+    // ------------------------------------------------------------------ settings (per instance)
+    void SetAllocationStrategy(AllocationStrategy strategy);
+    AllocationStrategy GetAllocationStrategy() const;
+    /// Minimum alignment of this instance's buffers. Must be a power of two; false otherwise.
+    bool SetBufferAlignment(VkDeviceSize alignment);
+    VkDeviceSize GetBufferAlignment() const;
+    /// Warning threshold as a fraction of the budget, in (0, 1]. False (unchanged) otherwise.
+    bool SetMemoryUsageWarningThreshold(float fraction);
+    float GetMemoryUsageWarningThreshold() const;
+    /// Called when this instance sees the usage cross its threshold (either way).
+    void SetBudgetCallback(BudgetCallback callback);
+    /// Block size of the LARGE size-class pools created from now on (existing pools keep theirs).
+    /// Checked against LARGE_BUFFER_SIZE, maxMemoryAllocationSize and the heap sizes.
+    static bool SetCustomBufferSize(VkDeviceSize size, const VulkanDevice& device);
+    static VkDeviceSize GetCustomBufferSize();
+
+    // ------------------------------------------------------------------ tracking
+    /// True exactly for allocations live in the registry. A freed handle is false; a stale handle
+    /// that VMA has since reused for a new allocation cannot be told apart (use the RAII types).
+    static bool ContainsAllocation(VmaAllocation allocation);
+    /// Renames an allocation ("tag:name") and its buffer/image (debug utils). False if not live.
+    bool SetAllocationName(VmaAllocation allocation, const std::string& name);
+    const std::string& GetTag() const { return m_Tag; }
+
+    // ------------------------------------------------------------------ statistics and budget
+    /// Cheap (no walk over allocations): VMA's per-heap counters, our peaks and tag counters, and the
+    /// cached fragmentation figure.
+    AllocationStats GetStats() const;
+    /// Exact: walks VMA's full statistics and recomputes the fragmentation figure (and the cache).
+    AllocationStats CalculateStats() const;
+    /// Every tag's counters.
+    static std::vector<TagStats> GetAllTagStats();
+    /// Resets peaks and cumulative counters to the current live values (compat).
+    static void ResetStats();
+    /// Logs per heap, memory type, pool and tag: bytes, blocks, allocations, fragmentation, peak, budget.
+    void PrintDetailedStats() const;
+    /// Device-local budget (see MemoryBudget). Crossing this instance's threshold logs one warning.
+    MemoryBudget GetMemoryBudget();
+    static std::vector<HeapBudget> GetHeapBudgets();
+
+private:
+    friend struct AllocatorAccess;
+    void CheckBudgetThreshold();
+
+    std::string m_Tag;
+    std::shared_ptr<detail::TagCounters> m_Counters;
+    std::atomic<AllocationStrategy> m_Strategy{AllocationStrategy::Default};
+    std::atomic<VkDeviceSize> m_BufferAlignment{1};
+    std::atomic<float> m_WarningThreshold{0.9f};
+    std::atomic<int> m_AboveThreshold{-1}; // -1 unknown, 0 below, 1 above
+    mutable std::mutex m_CallbackMutex;
+    BudgetCallback m_BudgetCallback;
+};
+
+} // namespace SceneryEditorX

@@ -1,0 +1,191 @@
+#pragma once
+/// @file MemoryTypes.h
+/// Value types of the memory system: size classes, buffer-usage flags, settings, create infos,
+/// statistics and budgets. Plain data; no thread-safety concerns of their own.
+
+#include <vk_mem_alloc.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace SceneryEditorX
+{
+
+/// Size classes of the buffer pools. A buffer whose memory requirement is at most the class size
+/// goes into that class's pool on its memory type; larger ones go outside the pools.
+constexpr VkDeviceSize SMALL_BUFFER_SIZE = 1024 * 256;        // 256 KiB
+constexpr VkDeviceSize MEDIUM_BUFFER_SIZE = 1024 * 1024;      // 1 MiB
+constexpr VkDeviceSize LARGE_BUFFER_SIZE = 1024 * 16 * 1024; // 16 MiB
+
+/// Buffer usages that combine with `|`. The values are the Vulkan bits.
+enum class BufferUsage : uint32_t
+{
+    None = 0,
+    TransferSrc = VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+    TransferDst = VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+    UniformTexel = VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT,
+    StorageTexel = VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT,
+    Uniform = VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+    Storage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+    Index = VK_BUFFER_USAGE_INDEX_BUFFER_BIT,
+    Vertex = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+    Indirect = VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT,
+    ShaderDeviceAddress = VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
+};
+using BufferUsageFlags = BufferUsage;
+
+constexpr BufferUsage operator|(BufferUsage a, BufferUsage b)
+{
+    return static_cast<BufferUsage>(static_cast<uint32_t>(a) | static_cast<uint32_t>(b));
+}
+constexpr BufferUsage operator&(BufferUsage a, BufferUsage b)
+{
+    return static_cast<BufferUsage>(static_cast<uint32_t>(a) & static_cast<uint32_t>(b));
+}
+constexpr BufferUsage& operator|=(BufferUsage& a, BufferUsage b)
+{
+    return a = a | b;
+}
+constexpr VkBufferUsageFlags ToVkBufferUsage(BufferUsage usage)
+{
+    return static_cast<VkBufferUsageFlags>(usage);
+}
+
+/// Per-allocation options beyond the memory usage (the create-info overloads).
+enum class AllocationFlags : uint32_t
+{
+    None = 0,
+    /// Persistently mapped (VMA_ALLOCATION_CREATE_MAPPED_BIT). With an AUTO usage it needs a host-access flag.
+    Mapped = 1u << 0,
+    /// The CPU writes sequentially (memcpy); makes AUTO* allocations mappable.
+    HostAccessSequentialWrite = 1u << 1,
+    /// The CPU reads or writes randomly; makes AUTO* allocations mappable.
+    HostAccessRandom = 1u << 2,
+    /// Fail rather than exceed the heap's budget (VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT).
+    WithinBudget = 1u << 3,
+    /// Own VkDeviceMemory (outside the size-class pools).
+    Dedicated = 1u << 4,
+};
+constexpr AllocationFlags operator|(AllocationFlags a, AllocationFlags b)
+{
+    return static_cast<AllocationFlags>(static_cast<uint32_t>(a) | static_cast<uint32_t>(b));
+}
+constexpr bool HasFlag(AllocationFlags set, AllocationFlags bit)
+{
+    return (static_cast<uint32_t>(set) & static_cast<uint32_t>(bit)) != 0;
+}
+
+/// Create info for the overloads of AllocateBuffer/AllocateImage.
+struct AllocationCreateInfo
+{
+    VmaMemoryUsage usage = VMA_MEMORY_USAGE_AUTO;
+    AllocationFlags flags = AllocationFlags::None;
+    /// Memory priority in [0, 1] (VK_EXT_memory_priority). A value other than 0.5 makes the
+    /// allocation dedicated, because VMA applies per-allocation priorities only to dedicated memory.
+    float priority = 0.5f;
+    /// Optional name; the allocation is named "tag:name" (or "tag" when empty).
+    std::string name;
+    VkMemoryPropertyFlags requiredFlags = 0;
+    VkMemoryPropertyFlags preferredFlags = 0;
+};
+
+/// Global settings, fixed at `MemoryAllocator::Init`.
+struct AllocatorSettings
+{
+    /// Per-heap size limits in bytes (VMA's pHeapSizeLimit); 0 or missing entries mean no limit.
+    std::vector<VkDeviceSize> heapSizeLimits;
+    /// Block size of the VMA default pools (0: VMA's default, 256 MiB).
+    VkDeviceSize preferredLargeHeapBlockSize = 0;
+    /// Block sizes of the size-class pools (small, medium, large). Each must be at least its class size.
+    std::array<VkDeviceSize, 3> poolBlockSizes{4 * 1024 * 1024, 16 * 1024 * 1024, 64 * 1024 * 1024};
+    /// Frames the GPU may still be working on; deferred destroys wait this many frames.
+    uint32_t framesInFlight = 2;
+    /// Add TRANSFER_SRC|TRANSFER_DST to created buffers and images, so that they can be uploaded,
+    /// read back and moved by defragmentation.
+    bool addTransferUsage = true;
+    /// Bytes of staging buffers kept for reuse by uploads and readbacks.
+    VkDeviceSize stagingCacheBytes = 64ull * 1024 * 1024;
+    /// Frames between refreshes of the cached fragmentation figure in GetStats (0: only CalculateStats).
+    uint32_t fragmentationRefreshFrames = 60;
+
+    // Debug switches.
+    /// VMA corruption-detection margin in bytes (0: off). Needs a debug margin build of VMA to take effect.
+    uint32_t corruptionDetectionMargin = 0;
+    /// Name every allocation "tag:name" in VMA (shown in dumps and leak reports).
+    bool allocationNames = true;
+    /// Report leaked allocations at Shutdown.
+    bool reportLeaks = true;
+    /// Record the call site (std::source_location) of each allocation for leak reports.
+    bool recordCallSites = true;
+};
+
+/// Counters of one tag (all MemoryAllocator instances with that tag together).
+struct TagStats
+{
+    std::string tag;
+    uint64_t usedBytes = 0;       ///< bytes of live allocations
+    uint64_t allocationCount = 0; ///< live allocations
+    uint64_t bufferCount = 0;
+    uint64_t imageCount = 0;
+    uint64_t peakUsedBytes = 0;
+    uint64_t totalAllocations = 0; ///< allocations made since Init or ResetStats
+    uint64_t totalFrees = 0;
+};
+
+/// The figures of `GetStats`.
+struct AllocationStats
+{
+    uint64_t totalBytes = 0;      ///< bytes of VkDeviceMemory committed (blocks + dedicated), all heaps
+    uint64_t usedBytes = 0;       ///< bytes of live allocations, all heaps
+    uint64_t allocationCount = 0; ///< live allocations (VMA's count: includes the system's staging buffers)
+    uint64_t blockCount = 0;
+    /// External fragmentation: over all pools, sum(free - largest free range) / sum(free), leaving out
+    /// empty blocks; 0 when nothing is free. Cached (see fragmentationAgeFrames) in GetStats; exact
+    /// in CalculateStats.
+    float fragmentationRatio = 0.0f;
+    uint64_t fragmentationAgeFrames = 0; ///< frames since the fragmentation figure was computed
+    uint64_t peakUsedBytes = 0;       ///< highest usedBytes seen since Init or ResetStats
+    uint64_t peakAllocationCount = 0;
+    TagStats tag;                     ///< the calling instance's tag
+};
+
+/// Budget of one heap.
+struct HeapBudget
+{
+    uint32_t heapIndex = 0;
+    VkMemoryHeapFlags flags = 0;
+    uint64_t heapSizeBytes = 0;   ///< size as the allocator sees it (after a heap size limit)
+    uint64_t budgetBytes = 0;     ///< VK_EXT_memory_budget's budget, or VMA's estimate (80 % of the heap)
+    uint64_t usageBytes = 0;      ///< usage by this process (extension) or committed blocks (estimate)
+    uint64_t blockBytes = 0;      ///< VkDeviceMemory committed by VMA
+    uint64_t allocationBytes = 0; ///< bytes in live allocations
+};
+
+/// Budget of device-local memory (all device-local heaps together).
+struct MemoryBudget
+{
+    uint64_t totalBytes = 0;        ///< the budget
+    uint64_t usedBytes = 0;         ///< the usage
+    uint64_t heapSizeBytes = 0;
+    float usagePercentage = 0.0f;   ///< usedBytes / totalBytes (a fraction: 0.85 means 85 %)
+    bool isOverBudget = false;      ///< usedBytes > totalBytes
+    bool isAboveWarningThreshold = false; ///< usagePercentage > the instance's warning threshold
+    bool fromBudgetExtension = false;     ///< true when VK_EXT_memory_budget supplied the figures
+};
+
+/// Called when the usage crosses an instance's warning threshold, either way.
+using BudgetCallback = std::function<void(const MemoryBudget& budget, bool isAboveThreshold)>;
+
+/// One buffer of a batch (compat names).
+struct BatchBufferAllocation
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VmaAllocation allocation = nullptr;
+    VkDeviceSize size = 0; ///< the requested size
+};
+
+} // namespace SceneryEditorX
