@@ -67,7 +67,8 @@ public:
 
     /// Advances the frame counter: feeds VMA's budget refresh (vmaSetCurrentFrameIndex) and releases
     /// deferred destroys whose frame has retired (destroyed at frame F, released at F + framesInFlight).
-    static void SetCurrentFrameIndex(uint64_t frameIndex);
+    /// Returns false when not initialized or when the index goes backwards.
+    static bool SetCurrentFrameIndex(uint64_t frameIndex);
     static uint64_t GetCurrentFrameIndex();
 
     // ------------------------------------------------------------------ buffers and images
@@ -193,7 +194,7 @@ private:
     void CheckBudgetThreshold();
 
     std::string m_Tag;
-    std::shared_ptr<detail::TagCounters> m_Counters;
+    detail::TagCounters* m_Counters = nullptr; // owned by the process-wide tag table
     std::atomic<AllocationStrategy> m_Strategy{AllocationStrategy::Default};
     std::atomic<VkDeviceSize> m_BufferAlignment{1};
     std::atomic<float> m_WarningThreshold{0.9f};

@@ -1,0 +1,237 @@
+#pragma once
+// Internal state of the memory system: the one VMA allocator (VulkanAllocatorData), the sharded
+// registry of live allocations, per-tag counters, size-class pools, the retire queue and the
+// staging cache. Nothing here is part of the public API.
+
+#include <SceneryEditorX/Memory/MemoryAllocator.h>
+
+#include <array>
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <source_location>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace SceneryEditorX::detail
+{
+
+constexpr const char* kAllocTag = "VulkanAllocator";
+
+enum class ResourceKind : uint8_t
+{
+    Buffer,
+    Image
+};
+const char* KindName(ResourceKind kind);
+
+/// Counters of one tag. Shared by every instance with that tag; lives for the whole process so
+/// that records can point at it without reference counting.
+struct TagCounters
+{
+    explicit TagCounters(std::string t) : tag(std::move(t)) {}
+    std::string tag;
+    std::atomic<uint64_t> usedBytes{0};
+    std::atomic<uint64_t> allocationCount{0};
+    std::atomic<uint64_t> bufferCount{0};
+    std::atomic<uint64_t> imageCount{0};
+    std::atomic<uint64_t> peakUsedBytes{0};
+    std::atomic<uint64_t> totalAllocations{0};
+    std::atomic<uint64_t> totalFrees{0};
+
+    void OnAllocate(uint64_t bytes, ResourceKind kind);
+    void OnFree(uint64_t bytes, ResourceKind kind);
+    TagStats Snapshot() const;
+};
+
+TagCounters* AcquireTagCounters(const std::string& tag);
+std::vector<TagCounters*> AllTagCounters();
+
+/// Updates `peak` to at least `value`.
+inline void RaisePeak(std::atomic<uint64_t>& peak, uint64_t value)
+{
+    uint64_t seen = peak.load(std::memory_order_relaxed);
+    while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed))
+    {
+    }
+}
+
+/// Everything the system knows about one live allocation.
+struct AllocationRecord
+{
+    ResourceKind kind = ResourceKind::Buffer;
+    TagCounters* counters = nullptr;
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VkImage image = VK_NULL_HANDLE;
+    VkBufferCreateInfo bufferInfo{}; // as created (pNext dropped), for recreation
+    VkImageCreateInfo imageInfo{};
+    std::vector<uint32_t> queueFamilies; // storage behind the create info's pQueueFamilyIndices
+    VkDeviceSize size = 0;          // allocation size
+    VkDeviceSize requestedSize = 0; // buffer size asked for / image data size
+    VmaMemoryUsage usage = VMA_MEMORY_USAGE_UNKNOWN;
+    uint32_t memoryTypeIndex = 0;
+    bool hostVisible = false;
+    bool mappable = false; // host-visible and allowed by the usage/flags
+    bool persistentlyMapped = false; // created with AllocationFlags::Mapped
+    bool hadPNext = false; // created with a pNext chain: cannot be recreated
+    int poolClass = -1;    // size class, -1 outside the pools
+    uint32_t mapCount = 0;
+    VkImageLayout layout = VK_IMAGE_LAYOUT_UNDEFINED;
+    std::string name;
+    std::source_location where;
+};
+
+/// Live allocations, sharded by handle so that threads rarely share a lock.
+class Registry
+{
+public:
+    static constexpr size_t kShardCount = 64;
+
+    void Insert(VmaAllocation allocation, AllocationRecord record);
+    bool Contains(VmaAllocation allocation) const;
+    /// Calls `fn(record)` under the shard lock; false when not live.
+    template <class Fn>
+    bool With(VmaAllocation allocation, Fn&& fn)
+    {
+        Shard& s = ShardFor(allocation);
+        std::lock_guard lock(s.mutex);
+        auto it = s.map.find(allocation);
+        if (it == s.map.end())
+            return false;
+        fn(it->second);
+        return true;
+    }
+    /// Removes the record if `accept(record)` says so. Returns the record, or nothing.
+    template <class Pred>
+    std::optional<AllocationRecord> RemoveIf(VmaAllocation allocation, Pred&& accept)
+    {
+        Shard& s = ShardFor(allocation);
+        std::lock_guard lock(s.mutex);
+        auto it = s.map.find(allocation);
+        if (it == s.map.end() || !accept(it->second))
+            return std::nullopt;
+        AllocationRecord record = std::move(it->second);
+        s.map.erase(it);
+        return record;
+    }
+    /// Takes every record out (Shutdown).
+    std::vector<std::pair<VmaAllocation, AllocationRecord>> DrainAll();
+    /// Calls `fn(allocation, record)` for every record, one shard at a time (reports, tests).
+    template <class Fn>
+    void ForEach(Fn&& fn) const
+    {
+        for (const Shard& s : m_Shards)
+        {
+            std::lock_guard lock(s.mutex);
+            for (const auto& [allocation, record] : s.map)
+                fn(allocation, record);
+        }
+    }
+    size_t Size() const;
+
+private:
+    struct alignas(64) Shard
+    {
+        mutable std::mutex mutex;
+        std::unordered_map<VmaAllocation, AllocationRecord> map;
+    };
+    Shard& ShardFor(VmaAllocation allocation) const
+    {
+        auto bits = reinterpret_cast<uintptr_t>(allocation);
+        bits ^= bits >> 17;
+        return m_Shards[(bits >> 4) % kShardCount];
+    }
+    mutable std::array<Shard, kShardCount> m_Shards;
+};
+
+/// A resource waiting for its frame to retire.
+struct RetiredResource
+{
+    uint64_t releaseFrame = 0;
+    ResourceKind kind = ResourceKind::Buffer;
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VkImage image = VK_NULL_HANDLE;
+    VmaAllocation allocation = nullptr;
+};
+
+/// A staging buffer of the upload/readback path.
+struct StagingBuffer
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VmaAllocation allocation = nullptr;
+    VkDeviceSize size = 0;
+    void* mapped = nullptr;
+};
+
+/// The global state behind MemoryAllocator (one per Init).
+struct VulkanAllocatorData
+{
+    Ref<VulkanDevice> device;
+    VkDevice vkDevice = VK_NULL_HANDLE;
+    VmaAllocator allocator = nullptr;
+    AllocatorSettings settings;
+    VkPhysicalDeviceMemoryProperties memoryProperties{};
+    VkDeviceSize nonCoherentAtomSize = 1;
+    VkDeviceSize maxMemoryAllocationSize = 0;
+    VkDeviceSize largestHeapSize = 0;
+
+    Registry registry;
+    std::atomic<uint64_t> liveBytes{0};
+    std::atomic<uint64_t> liveCount{0};
+    std::atomic<uint64_t> peakBytes{0};
+    std::atomic<uint64_t> peakCount{0};
+
+    // Size-class pools: [memory type][class]. Created on first use under poolMutex; read lock-free.
+    std::array<std::array<std::atomic<VmaPool>, 3>, VK_MAX_MEMORY_TYPES> pools{};
+    std::mutex poolMutex;
+    std::vector<VmaPool> replacedPools; // LARGE pools replaced by SetCustomBufferSize, freed at Shutdown
+
+    // Memory type per (buffer usage, create flags, memory usage, host-access flags, required, preferred).
+    std::shared_mutex typeCacheMutex;
+    std::unordered_map<uint64_t, uint32_t> bufferTypeCache;
+
+    // Retire queue.
+    std::atomic<uint64_t> frameIndex{0};
+    std::mutex retireMutex;
+    std::deque<RetiredResource> retired;
+
+    // Staging cache.
+    std::mutex stagingMutex;
+    std::vector<StagingBuffer> stagingFree;
+    VkDeviceSize stagingFreeBytes = 0;
+
+    // Cached fragmentation figure.
+    std::atomic<float> fragmentation{0.0f};
+    std::atomic<uint64_t> fragmentationFrame{0};
+    std::atomic<bool> fragmentationDirty{true};
+};
+
+/// The live data, or null (before Init / after Shutdown). One atomic load.
+VulkanAllocatorData* Data();
+
+/// Releases the resource behind a record (after it left the registry).
+void DestroyResourceNow(VulkanAllocatorData& d, ResourceKind kind, VkBuffer buffer, VkImage image,
+                        VmaAllocation allocation);
+
+/// Size class of a memory requirement size: 0 small, 1 medium, 2 large, -1 none.
+int SizeClassOf(VkDeviceSize size);
+
+/// Staging buffers (Transfer.cpp).
+bool AcquireStaging(VulkanAllocatorData& d, VkDeviceSize size, StagingBuffer& out);
+void ReleaseStaging(VulkanAllocatorData& d, StagingBuffer staging);
+void DestroyStagingCache(VulkanAllocatorData& d);
+
+/// Budget figures (Budget.cpp).
+std::string BudgetSummary(VulkanAllocatorData& d, int heapIndex);
+void UpdatePeaks(VulkanAllocatorData& d);
+/// Size-class pool of a memory type, created on first use (VulkanAllocatorData.cpp).
+VmaPool GetPool(VulkanAllocatorData& d, uint32_t memoryTypeIndex, int sizeClass);
+
+/// Fragmentation (Statistics.cpp).
+float ComputeFragmentationNow(VulkanAllocatorData& d);
+
+} // namespace SceneryEditorX::detail

@@ -1,0 +1,140 @@
+// Budgets: VK_EXT_memory_budget through VMA where present, VMA's estimate otherwise; the warning
+// threshold of each instance and its crossing signal.
+#include "AllocatorData.h"
+
+#include <SceneryEditorX/Core/Log.h>
+
+namespace SceneryEditorX
+{
+using namespace detail;
+
+namespace detail
+{
+namespace
+{
+uint32_t ReadBudgets(VulkanAllocatorData& d, std::array<VmaBudget, VK_MAX_MEMORY_HEAPS>& budgets)
+{
+    vmaGetHeapBudgets(d.allocator, budgets.data());
+    return d.memoryProperties.memoryHeapCount;
+}
+
+MemoryBudget DeviceLocalBudget(VulkanAllocatorData& d, float threshold)
+{
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
+    const uint32_t heapCount = ReadBudgets(d, budgets);
+    bool anyDeviceLocal = false;
+    for (uint32_t h = 0; h < heapCount; ++h)
+        anyDeviceLocal |= (d.memoryProperties.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
+    MemoryBudget out;
+    for (uint32_t h = 0; h < heapCount; ++h)
+    {
+        if (anyDeviceLocal && !(d.memoryProperties.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT))
+            continue;
+        out.totalBytes += budgets[h].budget;
+        out.usedBytes += budgets[h].usage;
+        out.heapSizeBytes += d.memoryProperties.memoryHeaps[h].size;
+    }
+    out.usagePercentage = out.totalBytes ? static_cast<float>(static_cast<double>(out.usedBytes) /
+                                                              static_cast<double>(out.totalBytes))
+                                         : 0.0f;
+    out.isOverBudget = out.usedBytes > out.totalBytes;
+    out.isAboveWarningThreshold =
+        static_cast<double>(out.usedBytes) > static_cast<double>(threshold) * static_cast<double>(out.totalBytes);
+    out.fromBudgetExtension = d.device->GetCapabilities().memoryBudget;
+    return out;
+}
+} // namespace
+
+std::string BudgetSummary(VulkanAllocatorData& d, int heapIndex)
+{
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
+    const uint32_t heapCount = ReadBudgets(d, budgets);
+    if (heapIndex >= 0 && static_cast<uint32_t>(heapIndex) < heapCount)
+        return fmt::format("heap {} budget {} bytes, usage {} bytes", heapIndex, budgets[heapIndex].budget,
+                           budgets[heapIndex].usage);
+    const MemoryBudget b = DeviceLocalBudget(d, 1.0f);
+    return fmt::format("device-local budget {} bytes, usage {} bytes", b.totalBytes, b.usedBytes);
+}
+
+void UpdatePeaks(VulkanAllocatorData& d)
+{
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
+    const uint32_t heapCount = ReadBudgets(d, budgets);
+    uint64_t bytes = 0;
+    uint64_t count = 0;
+    for (uint32_t h = 0; h < heapCount; ++h)
+    {
+        bytes += budgets[h].statistics.allocationBytes;
+        count += budgets[h].statistics.allocationCount;
+    }
+    RaisePeak(d.peakBytes, bytes);
+    RaisePeak(d.peakCount, count);
+}
+} // namespace detail
+
+MemoryBudget MemoryAllocator::GetMemoryBudget()
+{
+    VulkanAllocatorData* d = Data();
+    if (!d)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] GetMemoryBudget called before Init or after Shutdown", m_Tag);
+        return {};
+    }
+    CheckBudgetThreshold();
+    return DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed));
+}
+
+std::vector<HeapBudget> MemoryAllocator::GetHeapBudgets()
+{
+    std::vector<HeapBudget> out;
+    VulkanAllocatorData* d = Data();
+    if (!d)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "GetHeapBudgets called before Init or after Shutdown");
+        return out;
+    }
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
+    const uint32_t heapCount = ReadBudgets(*d, budgets);
+    for (uint32_t h = 0; h < heapCount; ++h)
+    {
+        HeapBudget b;
+        b.heapIndex = h;
+        b.flags = d->memoryProperties.memoryHeaps[h].flags;
+        b.heapSizeBytes = d->memoryProperties.memoryHeaps[h].size;
+        b.budgetBytes = budgets[h].budget;
+        b.usageBytes = budgets[h].usage;
+        b.blockBytes = budgets[h].statistics.blockBytes;
+        b.allocationBytes = budgets[h].statistics.allocationBytes;
+        out.push_back(b);
+    }
+    return out;
+}
+
+void MemoryAllocator::CheckBudgetThreshold()
+{
+    VulkanAllocatorData* d = Data();
+    if (!d)
+        return;
+    const MemoryBudget budget = DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed));
+    const int now = budget.isAboveWarningThreshold ? 1 : 0;
+    const int before = m_AboveThreshold.exchange(now, std::memory_order_acq_rel);
+    // The first evaluation (-1) only reports a state that is already above the threshold.
+    if (before == now || (before == -1 && now == 0))
+        return;
+    if (now)
+        SEDX_CORE_WARN_TAG(kAllocTag, "[{}] memory usage warning: {:.1f}% of budget used ({} of {} bytes, threshold {:.0f}%){}",
+                           m_Tag, budget.usagePercentage * 100.0f, budget.usedBytes, budget.totalBytes,
+                           m_WarningThreshold.load() * 100.0f, budget.isOverBudget ? ", over budget" : "");
+    else
+        SEDX_CORE_INFO_TAG(kAllocTag, "[{}] memory usage back below the warning threshold: {:.1f}% of budget", m_Tag,
+                           budget.usagePercentage * 100.0f);
+    BudgetCallback callback;
+    {
+        std::lock_guard lock(m_CallbackMutex);
+        callback = m_BudgetCallback;
+    }
+    if (callback)
+        callback(budget, now == 1);
+}
+
+} // namespace SceneryEditorX

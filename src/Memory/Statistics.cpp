@@ -1,0 +1,177 @@
+// Statistics: cheap figures from VMA's per-heap counters and our tag counters; exact figures and the
+// fragmentation ratio from VMA's full walk; the detailed report.
+#include "AllocatorData.h"
+#include "VmaDump.h"
+
+#include <SceneryEditorX/Core/Log.h>
+
+namespace SceneryEditorX
+{
+using namespace detail;
+
+namespace detail
+{
+namespace
+{
+std::optional<DumpModel> BuildDump(VulkanAllocatorData& d)
+{
+    char* text = nullptr;
+    vmaBuildStatsString(d.allocator, &text, VK_TRUE);
+    std::string error;
+    std::optional<DumpModel> model = ParseVmaDump(text ? text : "", error);
+    vmaFreeStatsString(d.allocator, text);
+    if (!model)
+        SEDX_CORE_ERROR_TAG(kAllocTag, "could not read VMA's statistics dump: {}", error);
+    return model;
+}
+} // namespace
+
+float ComputeFragmentationNow(VulkanAllocatorData& d)
+{
+    // Clear the flag first: a change made during the walk marks the figure stale again.
+    d.fragmentationDirty.store(false, std::memory_order_relaxed);
+    std::optional<DumpModel> model = BuildDump(d);
+    const float ratio = model ? ExternalFragmentation(model->pools) : 0.0f;
+    d.fragmentation.store(ratio, std::memory_order_relaxed);
+    d.fragmentationFrame.store(d.frameIndex.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    return ratio;
+}
+} // namespace detail
+
+AllocationStats MemoryAllocator::GetStats() const
+{
+    AllocationStats stats;
+    stats.tag = m_Counters->Snapshot();
+    VulkanAllocatorData* d = Data();
+    if (!d)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] GetStats called before Init or after Shutdown", m_Tag);
+        return stats;
+    }
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
+    vmaGetHeapBudgets(d->allocator, budgets.data());
+    for (uint32_t h = 0; h < d->memoryProperties.memoryHeapCount; ++h)
+    {
+        stats.totalBytes += budgets[h].statistics.blockBytes;
+        stats.usedBytes += budgets[h].statistics.allocationBytes;
+        stats.allocationCount += budgets[h].statistics.allocationCount;
+        stats.blockCount += budgets[h].statistics.blockCount;
+    }
+    stats.fragmentationRatio = d->fragmentation.load(std::memory_order_relaxed);
+    stats.fragmentationAgeFrames =
+        d->frameIndex.load(std::memory_order_relaxed) - d->fragmentationFrame.load(std::memory_order_relaxed);
+    stats.peakUsedBytes = std::max(d->peakBytes.load(std::memory_order_relaxed), stats.usedBytes);
+    stats.peakAllocationCount = std::max(d->peakCount.load(std::memory_order_relaxed), stats.allocationCount);
+    return stats;
+}
+
+AllocationStats MemoryAllocator::CalculateStats() const
+{
+    AllocationStats stats = GetStats();
+    VulkanAllocatorData* d = Data();
+    if (!d)
+        return stats;
+    VmaTotalStatistics total{};
+    vmaCalculateStatistics(d->allocator, &total);
+    stats.totalBytes = total.total.statistics.blockBytes;
+    stats.usedBytes = total.total.statistics.allocationBytes;
+    stats.allocationCount = total.total.statistics.allocationCount;
+    stats.blockCount = total.total.statistics.blockCount;
+    stats.fragmentationRatio = ComputeFragmentationNow(*d);
+    stats.fragmentationAgeFrames = 0;
+    return stats;
+}
+
+std::vector<TagStats> MemoryAllocator::GetAllTagStats()
+{
+    std::vector<TagStats> out;
+    for (TagCounters* counters : AllTagCounters())
+        out.push_back(counters->Snapshot());
+    return out;
+}
+
+void MemoryAllocator::ResetStats()
+{
+    for (TagCounters* c : AllTagCounters())
+    {
+        c->peakUsedBytes.store(c->usedBytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        c->totalAllocations.store(0, std::memory_order_relaxed);
+        c->totalFrees.store(0, std::memory_order_relaxed);
+    }
+    if (VulkanAllocatorData* d = Data())
+    {
+        d->peakBytes.store(0, std::memory_order_relaxed);
+        d->peakCount.store(0, std::memory_order_relaxed);
+        UpdatePeaks(*d);
+    }
+}
+
+void MemoryAllocator::PrintDetailedStats() const
+{
+    VulkanAllocatorData* d = Data();
+    if (!d)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] PrintDetailedStats called before Init or after Shutdown", m_Tag);
+        return;
+    }
+    constexpr double kMiB = 1024.0 * 1024.0;
+    const AllocationStats stats = CalculateStats();
+    SEDX_CORE_INFO_TAG(kAllocTag, "=== memory statistics (requested by '{}') ===", m_Tag);
+    SEDX_CORE_INFO_TAG(kAllocTag, "total: {:.2f} MiB committed in {} blocks, {:.2f} MiB used by {} allocations, "
+                                  "fragmentation {:.1f}%, peak {:.2f} MiB / {} allocations",
+                       stats.totalBytes / kMiB, stats.blockCount, stats.usedBytes / kMiB, stats.allocationCount,
+                       stats.fragmentationRatio * 100.0f, stats.peakUsedBytes / kMiB, stats.peakAllocationCount);
+
+    for (const HeapBudget& h : GetHeapBudgets())
+        SEDX_CORE_INFO_TAG(kAllocTag, "heap {}{}: size {:.1f} MiB, budget {:.1f} MiB, usage {:.1f} MiB ({:.1f}%), blocks {:.2f} MiB, allocations {:.2f} MiB",
+                           h.heapIndex, (h.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? " (device-local)" : "",
+                           h.heapSizeBytes / kMiB, h.budgetBytes / kMiB, h.usageBytes / kMiB,
+                           h.budgetBytes ? 100.0 * static_cast<double>(h.usageBytes) / static_cast<double>(h.budgetBytes) : 0.0,
+                           h.blockBytes / kMiB, h.allocationBytes / kMiB);
+
+    VmaTotalStatistics total{};
+    vmaCalculateStatistics(d->allocator, &total);
+    for (uint32_t t = 0; t < d->memoryProperties.memoryTypeCount; ++t)
+    {
+        const VmaDetailedStatistics& s = total.memoryType[t];
+        if (s.statistics.blockCount == 0 && s.statistics.allocationCount == 0)
+            continue;
+        SEDX_CORE_INFO_TAG(kAllocTag, "memory type {} (heap {}, flags {:#x}): {} blocks {:.2f} MiB, {} allocations {:.2f} MiB, {} free ranges (largest {} bytes)",
+                           t, d->memoryProperties.memoryTypes[t].heapIndex,
+                           d->memoryProperties.memoryTypes[t].propertyFlags, s.statistics.blockCount,
+                           s.statistics.blockBytes / kMiB, s.statistics.allocationCount,
+                           s.statistics.allocationBytes / kMiB, s.unusedRangeCount,
+                           s.unusedRangeCount ? s.unusedRangeSizeMax : 0);
+    }
+
+    char* text = nullptr;
+    vmaBuildStatsString(d->allocator, &text, VK_TRUE);
+    std::string error;
+    std::optional<DumpModel> model = ParseVmaDump(text ? text : "", error);
+    vmaFreeStatsString(d->allocator, text);
+    if (model)
+        for (const DumpPool& pool : model->pools)
+        {
+            if (pool.blocks.empty() && pool.dedicated.empty())
+                continue;
+            uint64_t blockBytes = 0;
+            uint64_t allocations = 0;
+            for (const DumpBlock& b : pool.blocks)
+            {
+                blockBytes += b.totalBytes;
+                allocations += b.allocations;
+            }
+            const PoolFreeSpace free = FreeSpaceOf(pool);
+            SEDX_CORE_INFO_TAG(kAllocTag, "pool {} on type {}: {} blocks {:.2f} MiB ({} empty), {} allocations + {} dedicated, free {:.2f} MiB, fragmentation {:.1f}%",
+                               pool.name, pool.memoryType, pool.blocks.size(), blockBytes / kMiB, free.emptyBlocks,
+                               allocations, pool.dedicated.size(), free.freeBytes / kMiB,
+                               PoolFragmentation(pool) * 100.0f);
+        }
+
+    for (const TagStats& t : GetAllTagStats())
+        SEDX_CORE_INFO_TAG(kAllocTag, "tag '{}': {} allocations ({} buffers, {} images) {:.2f} MiB, peak {:.2f} MiB, {} allocated / {} freed in total",
+                           t.tag, t.allocationCount, t.bufferCount, t.imageCount, t.usedBytes / kMiB,
+                           t.peakUsedBytes / kMiB, t.totalAllocations, t.totalFrees);
+}
+
+} // namespace SceneryEditorX

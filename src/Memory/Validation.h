@@ -1,0 +1,19 @@
+#pragma once
+// Argument checks that run before VMA or the driver sees a request. Each returns an empty string
+// when the argument is acceptable, or a sentence that says what is wrong.
+
+#include "AllocatorData.h"
+
+#include <string>
+
+namespace SceneryEditorX::detail
+{
+std::string ValidateAllocationCreateInfo(const AllocationCreateInfo& info);
+std::string ValidateBufferCreateInfo(const VulkanAllocatorData& d, const VkBufferCreateInfo& info);
+/// Also checks format/usage support; `outUsage` receives the usage to create with (the caller's,
+/// plus TRANSFER_SRC|DST when the settings ask for it and the format supports it).
+std::string ValidateImageCreateInfo(const VulkanAllocatorData& d, const VkImageCreateInfo& info,
+                                    VkImageUsageFlags& outUsage);
+bool IsAutoUsage(VmaMemoryUsage usage);
+const char* MemoryUsageName(VmaMemoryUsage usage);
+} // namespace SceneryEditorX::detail
