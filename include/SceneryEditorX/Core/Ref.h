@@ -81,6 +81,12 @@ public:
         Ref(other).Swap(*this);
         return *this;
     }
+    template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+    Ref& operator=(Ref<U>&& other) noexcept
+    {
+        Ref(std::move(other)).Swap(*this);
+        return *this;
+    }
 
     /// Drops this reference; the object is deleted if it was the last one.
     void Reset() noexcept
