@@ -18,10 +18,23 @@ uint32_t ReadBudgets(VulkanAllocatorData& d, std::array<VmaBudget, VK_MAX_MEMORY
     return d.memoryProperties.memoryHeapCount;
 }
 
-MemoryBudget DeviceLocalBudget(VulkanAllocatorData& d, float threshold)
+// One read of VMA's per-heap figures: the device-local budget and, when asked, the peaks.
+MemoryBudget DeviceLocalBudget(VulkanAllocatorData& d, float threshold, bool updatePeaks = false)
 {
     std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
     const uint32_t heapCount = ReadBudgets(d, budgets);
+    if (updatePeaks)
+    {
+        uint64_t bytes = 0;
+        uint64_t count = 0;
+        for (uint32_t h = 0; h < heapCount; ++h)
+        {
+            bytes += budgets[h].statistics.allocationBytes;
+            count += budgets[h].statistics.allocationCount;
+        }
+        RaisePeak(d.peakBytes, bytes);
+        RaisePeak(d.peakCount, count);
+    }
     bool anyDeviceLocal = false;
     for (uint32_t h = 0; h < heapCount; ++h)
         anyDeviceLocal |= (d.memoryProperties.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
@@ -58,17 +71,7 @@ std::string BudgetSummary(VulkanAllocatorData& d, int heapIndex)
 
 void UpdatePeaks(VulkanAllocatorData& d)
 {
-    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
-    const uint32_t heapCount = ReadBudgets(d, budgets);
-    uint64_t bytes = 0;
-    uint64_t count = 0;
-    for (uint32_t h = 0; h < heapCount; ++h)
-    {
-        bytes += budgets[h].statistics.allocationBytes;
-        count += budgets[h].statistics.allocationCount;
-    }
-    RaisePeak(d.peakBytes, bytes);
-    RaisePeak(d.peakCount, count);
+    DeviceLocalBudget(d, 1.0f, true);
 }
 } // namespace detail
 
@@ -80,8 +83,7 @@ MemoryBudget MemoryAllocator::GetMemoryBudget()
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] GetMemoryBudget called before Init or after Shutdown", m_Tag);
         return {};
     }
-    CheckBudgetThreshold();
-    return DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed));
+    return CheckBudgetThreshold(false);
 }
 
 std::vector<HeapBudget> MemoryAllocator::GetHeapBudgets()
@@ -110,17 +112,17 @@ std::vector<HeapBudget> MemoryAllocator::GetHeapBudgets()
     return out;
 }
 
-void MemoryAllocator::CheckBudgetThreshold()
+MemoryBudget MemoryAllocator::CheckBudgetThreshold(bool updatePeaks)
 {
     VulkanAllocatorData* d = Data();
     if (!d)
-        return;
-    const MemoryBudget budget = DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed));
+        return {};
+    const MemoryBudget budget = DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed), updatePeaks);
     const int now = budget.isAboveWarningThreshold ? 1 : 0;
     const int before = m_AboveThreshold.exchange(now, std::memory_order_acq_rel);
     // The first evaluation (-1) only reports a state that is already above the threshold.
     if (before == now || (before == -1 && now == 0))
-        return;
+        return budget;
     if (now)
         SEDX_CORE_WARN_TAG(kAllocTag, "[{}] memory usage warning: {:.1f}% of budget used ({} of {} bytes, threshold {:.0f}%){}",
                            m_Tag, budget.usagePercentage * 100.0f, budget.usedBytes, budget.totalBytes,
@@ -135,6 +137,7 @@ void MemoryAllocator::CheckBudgetThreshold()
     }
     if (callback)
         callback(budget, now == 1);
+    return budget;
 }
 
 } // namespace SceneryEditorX

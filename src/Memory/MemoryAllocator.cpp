@@ -282,8 +282,7 @@ struct AllocatorAccess
         d.liveBytes.fetch_add(size, std::memory_order_relaxed);
         d.liveCount.fetch_add(1, std::memory_order_relaxed);
         d.fragmentationDirty.store(true, std::memory_order_relaxed);
-        UpdatePeaks(d);
-        self.CheckBudgetThreshold();
+        self.CheckBudgetThreshold(true);
     }
 
     // Releases a record taken out of the registry: now, or through the retire queue.
@@ -311,7 +310,7 @@ struct AllocatorAccess
         {
             DestroyResourceNow(d, record.kind, record.buffer, record.image, allocation);
         }
-        self.CheckBudgetThreshold();
+        self.CheckBudgetThreshold(false);
     }
 
     static bool Destroy(MemoryAllocator& self, const char* call, ResourceKind kind, uint64_t handle,

@@ -25,10 +25,7 @@ public:
 
     void IncRefCount() const noexcept { m_RefCount.fetch_add(1, std::memory_order_relaxed); }
     /// Returns true when this call dropped the last reference.
-    bool DecRefCount() const noexcept
-    {
-        return m_RefCount.fetch_sub(1, std::memory_order_acq_rel) == 1;
-    }
+    bool DecRefCount() const noexcept { return m_RefCount.fetch_sub(1, std::memory_order_acq_rel) == 1; }
     uint32_t GetRefCount() const noexcept { return m_RefCount.load(std::memory_order_acquire); }
 
 private:

@@ -191,7 +191,8 @@ public:
 
 private:
     friend struct AllocatorAccess;
-    void CheckBudgetThreshold();
+    /// Reads the budget once (raising the peaks when asked) and signals threshold crossings.
+    MemoryBudget CheckBudgetThreshold(bool updatePeaks);
 
     std::string m_Tag;
     detail::TagCounters* m_Counters = nullptr; // owned by the process-wide tag table

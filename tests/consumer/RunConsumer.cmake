@@ -1,0 +1,67 @@
+# Builds and runs the consumer project (tests/consumer). Called by CTest:
+#   cmake -DMODE=install|subdirectory -DWORK_DIR=... -DSOURCE_DIR=... -DMAIN_BINARY_DIR=...
+#         -DCONSUMER_SOURCE_DIR=... -DGENERATOR=... -DCXX_COMPILER=... -DBUILD_TYPE=... -DSANITIZER=...
+#         -P RunConsumer.cmake
+# install:      `cmake --install MAIN_BINARY_DIR` into WORK_DIR/prefix, then configure the consumer with
+#               CMAKE_PREFIX_PATH=WORK_DIR/prefix alone (no VMA prefix: the package must carry VMA's header).
+# subdirectory: configure the consumer with SEDX_SOURCE_DIR=SOURCE_DIR (add_subdirectory).
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var MODE WORK_DIR SOURCE_DIR MAIN_BINARY_DIR CONSUMER_SOURCE_DIR GENERATOR)
+    if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+        message(FATAL_ERROR "RunConsumer.cmake: ${var} is not set")
+    endif()
+endforeach()
+
+cmake_host_system_information(RESULT jobs QUERY NUMBER_OF_LOGICAL_CORES)
+
+function(run step)
+    message(STATUS "[consumer ${MODE}] ${step}: ${ARGN}")
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "[consumer ${MODE}] ${step} failed (${result})")
+    endif()
+endfunction()
+
+set(build_dir "${WORK_DIR}/build")
+set(configure_args -G "${GENERATOR}" -S "${CONSUMER_SOURCE_DIR}" -B "${build_dir}"
+                   -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+if(CXX_COMPILER)
+    list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+endif()
+if(BUILD_TYPE)
+    list(APPEND configure_args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
+endif()
+# A sanitizer build of the library needs the consumer compiled and linked the same way.
+if(SANITIZER STREQUAL "address")
+    set(flags "-fsanitize=address,undefined -fno-omit-frame-pointer")
+elseif(SANITIZER STREQUAL "thread")
+    set(flags "-fsanitize=thread -fno-omit-frame-pointer")
+endif()
+if(flags)
+    list(APPEND configure_args "-DCMAKE_CXX_FLAGS=${flags}" "-DCMAKE_EXE_LINKER_FLAGS=${flags}")
+endif()
+
+if(MODE STREQUAL "install")
+    set(prefix "${WORK_DIR}/prefix")
+    file(REMOVE_RECURSE "${prefix}" "${build_dir}")
+    run("install" "${CMAKE_COMMAND}" --install "${MAIN_BINARY_DIR}" --prefix "${prefix}")
+    file(GLOB_RECURSE vma_header "${prefix}/*/vk_mem_alloc.h")
+    if(NOT vma_header)
+        message(FATAL_ERROR "[consumer install] the installed package does not carry vk_mem_alloc.h")
+    endif()
+    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DCMAKE_PREFIX_PATH=${prefix}")
+    load_cache("${build_dir}" READ_WITH_PREFIX cache_ SceneryEditorXMemory_DIR)
+    string(FIND "${cache_SceneryEditorXMemory_DIR}" "${prefix}/" at)
+    if(NOT at EQUAL 0)
+        message(FATAL_ERROR "[consumer install] found the package at '${cache_SceneryEditorXMemory_DIR}', "
+                            "not in the fresh install prefix ${prefix}")
+    endif()
+elseif(MODE STREQUAL "subdirectory")
+    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DSEDX_SOURCE_DIR=${SOURCE_DIR}")
+else()
+    message(FATAL_ERROR "RunConsumer.cmake: MODE must be 'install' or 'subdirectory', not '${MODE}'")
+endif()
+
+run("build" "${CMAKE_COMMAND}" --build "${build_dir}" -j ${jobs})
+run("run" "${build_dir}/sedx_consumer")
