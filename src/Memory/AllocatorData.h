@@ -79,6 +79,8 @@ struct AllocationRecord
     bool persistentlyMapped = false; // created with AllocationFlags::Mapped
     bool hadPNext = false; // created with a pNext chain: cannot be recreated
     int poolClass = -1;    // size class, -1 outside the pools
+    VmaPool pool = nullptr; // the size-class pool, null for VMA's default pools
+    bool marked = false;    // marked for the open defragmentation session
     uint32_t mapCount = 0;
     VkImageLayout layout = VK_IMAGE_LAYOUT_UNDEFINED;
     std::string name;
@@ -117,6 +119,37 @@ public:
         AllocationRecord record = std::move(it->second);
         s.map.erase(it);
         return record;
+    }
+    /// Removes the record if `accept(record)` says so and calls `release(record)` while still holding
+    /// the shard lock, so that a defragmentation pass (which holds every shard lock) never sees the
+    /// allocation freed under it. Returns whether it was removed.
+    template <class Pred, class Release>
+    bool RemoveIfAndRelease(VmaAllocation allocation, Pred&& accept, Release&& release)
+    {
+        Shard& s = ShardFor(allocation);
+        std::lock_guard lock(s.mutex);
+        auto it = s.map.find(allocation);
+        if (it == s.map.end() || !accept(it->second))
+            return false;
+        AllocationRecord record = std::move(it->second);
+        s.map.erase(it);
+        release(record);
+        return true;
+    }
+    /// Calls `fn(find)` with every shard locked; `find(allocation)` returns the record or null.
+    /// Used by defragmentation passes: nothing is registered, freed or read meanwhile.
+    template <class Fn>
+    void WithAllLocked(Fn&& fn)
+    {
+        std::array<std::unique_lock<std::mutex>, kShardCount> locks;
+        for (size_t i = 0; i < kShardCount; ++i)
+            locks[i] = std::unique_lock(m_Shards[i].mutex);
+        auto find = [this](VmaAllocation allocation) -> AllocationRecord* {
+            Shard& s = ShardFor(allocation);
+            auto it = s.map.find(allocation);
+            return it == s.map.end() ? nullptr : &it->second;
+        };
+        fn(find);
     }
     /// Takes every record out (Shutdown).
     std::vector<std::pair<VmaAllocation, AllocationRecord>> DrainAll();
@@ -204,6 +237,18 @@ struct VulkanAllocatorData
     std::vector<StagingBuffer> stagingFree;
     VkDeviceSize stagingFreeBytes = 0;
 
+    // Defragmentation session (Defragmentation.cpp). Lock order: defragSessionMutex, then
+    // defragPassMutex, then the registry shards, then VMA, then the queue.
+    std::mutex defragSessionMutex;
+    std::mutex defragPassMutex; // held for a pass; the retire queue is released only outside passes
+    std::atomic<bool> defragOpen{false};
+    DefragmentationOptions defragOptions;
+    std::vector<VmaAllocation> defragMarked;
+    std::vector<VmaPool> defragPools;            // pools still to run, default pools as null
+    VmaDefragmentationContext defragContext = nullptr;
+    size_t defragPoolIndex = 0;
+    DefragmentationStats defragStats;
+
     // Cached fragmentation figure.
     std::atomic<float> fragmentation{0.0f};
     std::atomic<uint64_t> fragmentationFrame{0};
@@ -230,6 +275,9 @@ std::string BudgetSummary(VulkanAllocatorData& d, int heapIndex);
 void UpdatePeaks(VulkanAllocatorData& d);
 /// Size-class pool of a memory type, created on first use (VulkanAllocatorData.cpp).
 VmaPool GetPool(VulkanAllocatorData& d, uint32_t memoryTypeIndex, int sizeClass);
+
+/// Ends an open defragmentation session without more passes (Shutdown).
+void AbortDefragmentation(VulkanAllocatorData& d);
 
 /// Fragmentation (Statistics.cpp).
 float ComputeFragmentationNow(VulkanAllocatorData& d);

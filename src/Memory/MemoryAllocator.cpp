@@ -152,6 +152,7 @@ struct AllocatorAccess
         VkResult result = VK_ERROR_UNKNOWN;
         int sizeClass = -1;
         uint32_t memoryType = UINT32_MAX;
+        VmaPool usedPool = nullptr;
         const bool poolEligible = !(aci.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) && info.pNext == nullptr;
         if (poolEligible)
             sizeClass = SizeClassOf((info.size + alignment - 1) & ~(alignment - 1));
@@ -166,6 +167,8 @@ struct AllocatorAccess
                 poolInfo.preferredFlags = 0;
                 result = vmaCreateBufferWithAlignment(d.allocator, &info, &poolInfo, alignment, &buffer, &allocation,
                                                       &allocInfo);
+                if (result == VK_SUCCESS)
+                    usedPool = pool;
                 if (result != VK_SUCCESS)
                     SEDX_CORE_TRACE_TAG(kAllocTag,
                                         "[{}] size-class {} pool on memory type {} cannot serve {} bytes ({}); "
@@ -203,6 +206,7 @@ struct AllocatorAccess
         record.mappable = record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
         record.persistentlyMapped = allocInfo.pMappedData != nullptr;
         record.poolClass = sizeClass;
+        record.pool = usedPool;
         record.name = createInfo.name;
         if (d.settings.recordCallSites)
             record.where = where;
@@ -285,9 +289,10 @@ struct AllocatorAccess
         self.CheckBudgetThreshold(true);
     }
 
-    // Releases a record taken out of the registry: now, or through the retire queue.
-    static void Release(MemoryAllocator& self, VulkanAllocatorData& d, VmaAllocation allocation,
-                        AllocationRecord& record, bool deferred)
+    // Releases a record taken out of the registry, now or through the retire queue. Runs under the
+    // record's shard lock (see Registry::RemoveIfAndRelease); the budget check comes after, unlocked.
+    static void ReleaseLocked(MemoryAllocator& self, VulkanAllocatorData& d, VmaAllocation allocation,
+                              AllocationRecord& record, bool deferred)
     {
         if (record.mapCount > 0)
         {
@@ -310,7 +315,6 @@ struct AllocatorAccess
         {
             DestroyResourceNow(d, record.kind, record.buffer, record.image, allocation);
         }
-        self.CheckBudgetThreshold(false);
     }
 
     static bool Destroy(MemoryAllocator& self, const char* call, ResourceKind kind, uint64_t handle,
@@ -328,13 +332,16 @@ struct AllocatorAccess
             return false;
         }
         bool mismatch = false;
-        auto record = d->registry.RemoveIf(allocation, [&](const AllocationRecord& r) {
-            const uint64_t bound = kind == ResourceKind::Buffer ? reinterpret_cast<uint64_t>(r.buffer)
-                                                                : reinterpret_cast<uint64_t>(r.image);
-            mismatch = r.kind != kind || bound != handle;
-            return !mismatch;
-        });
-        if (!record)
+        const bool removed = d->registry.RemoveIfAndRelease(
+            allocation,
+            [&](const AllocationRecord& r) {
+                const uint64_t bound = kind == ResourceKind::Buffer ? reinterpret_cast<uint64_t>(r.buffer)
+                                                                    : reinterpret_cast<uint64_t>(r.image);
+                mismatch = r.kind != kind || bound != handle;
+                return !mismatch;
+            },
+            [&](AllocationRecord& r) { ReleaseLocked(self, *d, allocation, r, deferred); });
+        if (!removed)
         {
             if (mismatch)
                 SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: the {} does not belong to this allocation; nothing destroyed",
@@ -343,7 +350,7 @@ struct AllocatorAccess
                 SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: {}", self.m_Tag, call, NotLiveReason(*d, allocation));
             return false;
         }
-        Release(self, *d, allocation, *record, deferred);
+        self.CheckBudgetThreshold(false);
         return true;
     }
 };
@@ -436,14 +443,16 @@ bool MemoryAllocator::Free(VmaAllocation allocation)
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] Free called before Init or after Shutdown", m_Tag);
         return false;
     }
-    auto record = allocation ? d->registry.RemoveIf(allocation, [](const AllocationRecord&) { return true; })
-                             : std::nullopt;
-    if (!record)
+    const bool removed =
+        allocation && d->registry.RemoveIfAndRelease(
+                          allocation, [](const AllocationRecord&) { return true; },
+                          [&](AllocationRecord& r) { AllocatorAccess::ReleaseLocked(*this, *d, allocation, r, false); });
+    if (!removed)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] Free: {}", m_Tag, NotLiveReason(*d, allocation));
         return false;
     }
-    AllocatorAccess::Release(*this, *d, allocation, *record, false);
+    CheckBudgetThreshold(false);
     return true;
 }
 
@@ -507,8 +516,10 @@ std::vector<BatchBufferAllocation> MemoryAllocator::AllocateBufferBatch(const st
         {
             // All or nothing: roll back what this batch made.
             for (const BatchBufferAllocation& made : batch)
-                if (auto record = d->registry.RemoveIf(made.allocation, [](const AllocationRecord&) { return true; }))
-                    AllocatorAccess::Release(*this, *d, made.allocation, *record, false);
+                d->registry.RemoveIfAndRelease(
+                    made.allocation, [](const AllocationRecord&) { return true; },
+                    [&](AllocationRecord& r) { AllocatorAccess::ReleaseLocked(*this, *d, made.allocation, r, false); });
+            CheckBudgetThreshold(false);
             SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch: buffer {} of {} ({} bytes) failed: {}; rolled back",
                                 m_Tag, i, sizes.size(), sizes[i], error);
             batch.clear();

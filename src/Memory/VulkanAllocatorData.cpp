@@ -200,6 +200,7 @@ bool MemoryAllocator::Shutdown()
     // From here on every call sees "not initialized"; calls already in flight are misuse.
     s_Data.store(nullptr, std::memory_order_release);
     d->device->WaitIdle();
+    AbortDefragmentation(*d);
 
     {
         std::lock_guard retireLock(d->retireMutex);
@@ -294,6 +295,9 @@ bool MemoryAllocator::SetCurrentFrameIndex(uint64_t frameIndex)
     vmaSetCurrentFrameIndex(d->allocator, static_cast<uint32_t>(frameIndex));
 
     std::vector<RetiredResource> ready;
+    // Retired allocations may still be proposed by VMA inside a defragmentation pass: free them
+    // only between passes.
+    std::lock_guard passLock(d->defragPassMutex);
     {
         std::lock_guard lock(d->retireMutex);
         while (!d->retired.empty() && d->retired.front().releaseFrame <= frameIndex)

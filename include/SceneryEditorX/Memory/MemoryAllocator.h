@@ -173,6 +173,34 @@ public:
     bool SetAllocationName(VmaAllocation allocation, const std::string& name);
     const std::string& GetTag() const { return m_Tag; }
 
+    // ------------------------------------------------------------------ defragmentation
+    /// Opens the (one, global) defragmentation session. `flags` are VMA defragmentation flags (one
+    /// algorithm bit), never allocation flags. False when a session is already open or flags are bad.
+    bool BeginDefragmentation(VmaDefragmentationFlags flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT);
+    bool BeginDefragmentation(const DefragmentationOptions& options);
+    /// Marks a live allocation as movable in this session. The caller promises not to use the
+    /// allocation's old buffer/image in NEW GPU work once it has moved (see RelocationNotice), and
+    /// that GPU work already submitted is finished before the session ends or the frames in flight
+    /// retire. Images move only if their layout is known: from this overload, from the system's own
+    /// uploads, or from SetImageLayout.
+    bool MarkForDefragmentation(VmaAllocation allocation);
+    bool MarkForDefragmentation(VmaAllocation allocation, VkImageLayout currentLayout);
+    /// Marks every live allocation (all tags): VMA moves whole pools best, since a proposed move it
+    /// must skip pins the whole source block for that pass. Returns how many were marked.
+    size_t MarkAllForDefragmentation();
+    /// Runs one pass (bounded by maxBytesPerPass/maxAllocationsPerPass). True while work remains.
+    bool DefragmentStep();
+    /// Runs the remaining passes, closes the session and returns what it did. Without an open
+    /// session: an error and empty stats.
+    DefragmentationStats EndDefragmentation();
+    static bool IsDefragmenting();
+    /// Registers a callback for every moved resource; returns an id for RemoveRelocationCallback.
+    /// Callbacks run on the thread that runs the pass, after the pass, with no lock of ours held.
+    static uint64_t AddRelocationCallback(RelocationCallback callback);
+    static bool RemoveRelocationCallback(uint64_t id);
+    /// The mapped pointer of an allocation (persistent or from MapMemory), or null.
+    static void* GetMappedData(VmaAllocation allocation);
+
     // ------------------------------------------------------------------ statistics and budget
     /// Cheap (no walk over allocations): VMA's per-heap counters, our peaks and tag counters, and the
     /// cached fragmentation figure.

@@ -111,6 +111,10 @@ struct AllocatorSettings
     VkDeviceSize stagingCacheBytes = 64ull * 1024 * 1024;
     /// Frames between refreshes of the cached fragmentation figure in GetStats (0: only CalculateStats).
     uint32_t fragmentationRefreshFrames = 60;
+    /// Defragmentation copies every moved resource on the GPU (vkCmdCopyBuffer/vkCmdCopyImage) even
+    /// where a memcpy would do (host-visible buffers). Tests on lavapipe, where all memory is
+    /// host-visible, use it to exercise the GPU path.
+    bool forceGpuDefragmentationCopies = false;
 
     // Debug switches.
     /// VMA corruption-detection margin in bytes (0: off). Needs a debug margin build of VMA to take effect.
@@ -179,6 +183,46 @@ struct MemoryBudget
 
 /// Called when the usage crosses an instance's warning threshold, either way.
 using BudgetCallback = std::function<void(const MemoryBudget& budget, bool isAboveThreshold)>;
+
+/// Limits of one defragmentation session (see MemoryAllocator::BeginDefragmentation).
+struct DefragmentationOptions
+{
+    /// VMA's algorithm bit (VMA_DEFRAGMENTATION_FLAG_ALGORITHM_*); at most one.
+    VmaDefragmentationFlags flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT;
+    /// Bytes and allocations moved per pass at most (0: no limit). One DefragmentStep() is one pass.
+    VkDeviceSize maxBytesPerPass = 0;
+    uint32_t maxAllocationsPerPass = 0;
+};
+
+/// What one defragmentation session did.
+struct DefragmentationStats
+{
+    uint64_t bytesMoved = 0;       ///< bytes copied to new places
+    uint64_t bytesFreed = 0;       ///< bytes of VkDeviceMemory released
+    uint32_t allocationsMoved = 0;
+    uint32_t buffersMoved = 0;
+    uint32_t imagesMoved = 0;
+    uint32_t blocksFreed = 0;      ///< VkDeviceMemory blocks released
+    uint32_t allocationsRefused = 0; ///< marked, proposed by VMA, but not movable (no transfer usage, pNext, unknown layout)
+    uint32_t movesFailed = 0;      ///< moves abandoned because a Vulkan call failed (the resource stayed where it was)
+    uint32_t passes = 0;
+    std::chrono::nanoseconds duration{0};
+};
+
+/// Sent after a defragmentation pass moved a resource. The VmaAllocation stays the same; the Vulkan
+/// handle changed. Holders rewrite descriptors and re-record command buffers that used `oldBuffer`/`oldImage`.
+struct RelocationNotice
+{
+    VmaAllocation allocation = nullptr;
+    std::string tag;
+    VkBuffer oldBuffer = VK_NULL_HANDLE;
+    VkBuffer newBuffer = VK_NULL_HANDLE;
+    VkImage oldImage = VK_NULL_HANDLE;
+    VkImage newImage = VK_NULL_HANDLE;
+    VkDeviceAddress newDeviceAddress = 0; ///< buffers created with SHADER_DEVICE_ADDRESS usage
+    void* newMappedData = nullptr;        ///< the new pointer when the allocation is mapped
+};
+using RelocationCallback = std::function<void(const RelocationNotice& notice)>;
 
 /// One buffer of a batch (compat names).
 struct BatchBufferAllocation
