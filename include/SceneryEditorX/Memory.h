@@ -7,6 +7,7 @@
 #include <SceneryEditorX/Core/Module.h>
 #include <SceneryEditorX/Core/Profile.h>
 #include <SceneryEditorX/Core/Ref.h>
+#include <SceneryEditorX/Memory/DefragmentationManager.h>
 #include <SceneryEditorX/Memory/GpuResource.h>
 #include <SceneryEditorX/Memory/MemoryAllocator.h>
 #include <SceneryEditorX/Memory/MemoryTypes.h>

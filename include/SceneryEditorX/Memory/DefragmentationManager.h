@@ -1,0 +1,57 @@
+#pragma once
+/// @file DefragmentationManager.h
+/// The spec's defragmentation policy as a ready component: defragment when the fragmentation ratio
+/// passes a threshold and a minimum interval has passed since the last run. Call `Update()` from a
+/// Module's OnUpdate (once per frame, on one thread).
+
+#include <SceneryEditorX/Memory/MemoryAllocator.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+namespace SceneryEditorX
+{
+
+struct DefragmentationPolicy
+{
+    /// Defragment when GetStats().fragmentationRatio is above this (the spec: 0.3).
+    float fragmentationThreshold = 0.3f;
+    /// At least this long between runs (the spec: 5 minutes).
+    std::chrono::steady_clock::duration minInterval = std::chrono::minutes(5);
+    /// Limits and algorithm of each run. With per-pass limits, each Update runs one pass
+    /// (DefragmentStep) until the session is done, so a frame budget holds.
+    DefragmentationOptions options;
+    /// Marks the candidates of a run and returns how many it marked. Default: every live
+    /// allocation (whole pools, which VMA packs best).
+    std::function<size_t(MemoryAllocator& allocator)> markCandidates;
+    /// Read the exact fragmentation (CalculateStats, a walk) instead of GetStats' cached figure.
+    bool useExactFragmentation = false;
+};
+
+class DefragmentationManager : public RefCounted
+{
+public:
+    explicit DefragmentationManager(Ref<MemoryAllocator> allocator, DefragmentationPolicy policy = {});
+
+    /// True when the ratio is above the threshold and the interval has passed.
+    bool ShouldDefragment(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
+    /// Runs the policy. Returns the stats of a run that finished during this call.
+    std::optional<DefragmentationStats> Update(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+    /// Fragmentation seen by the last ShouldDefragment/Update.
+    float GetLastFragmentation() const { return m_LastFragmentation; }
+    const std::optional<DefragmentationStats>& GetLastStats() const { return m_LastStats; }
+    uint32_t GetRunCount() const { return m_Runs; }
+    const DefragmentationPolicy& GetPolicy() const { return m_Policy; }
+
+private:
+    Ref<MemoryAllocator> m_Allocator;
+    DefragmentationPolicy m_Policy;
+    std::optional<std::chrono::steady_clock::time_point> m_LastRun;
+    mutable float m_LastFragmentation = 0.0f;
+    std::optional<DefragmentationStats> m_LastStats;
+    bool m_InProgress = false;
+    uint32_t m_Runs = 0;
+};
+
+} // namespace SceneryEditorX
