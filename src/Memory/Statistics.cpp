@@ -169,6 +169,7 @@ void MemoryAllocator::PrintDetailedStats() const
         }
 
     for (const TagStats& t : GetAllTagStats())
+        if (t.allocationCount != 0 || t.totalAllocations != 0) // tags idle since Init are left out
         SEDX_CORE_INFO_TAG(kAllocTag, "tag '{}': {} allocations ({} buffers, {} images) {:.2f} MiB, peak {:.2f} MiB, {} allocated / {} freed in total",
                            t.tag, t.allocationCount, t.bufferCount, t.imageCount, t.usedBytes / kMiB,
                            t.peakUsedBytes / kMiB, t.totalAllocations, t.totalFrees);

@@ -43,12 +43,18 @@ void DestroyResourceNow(VulkanAllocatorData& d, ResourceKind kind, VkBuffer buff
     d.fragmentationDirty.store(true, std::memory_order_relaxed);
 }
 
-VkDeviceSize PoolBlockSize(const VulkanAllocatorData& d, int sizeClass)
+VkDeviceSize PoolBlockSize(const VulkanAllocatorData& d, uint32_t memoryTypeIndex, int sizeClass)
 {
     if (sizeClass == 2)
         if (VkDeviceSize custom = s_CustomLargeBlockSize.load(std::memory_order_relaxed))
             return custom;
-    return d.settings.poolBlockSizes[static_cast<size_t>(sizeClass)];
+    // Like VMA's default pools, keep blocks to an eighth of a small heap (after any heap size
+    // limit), but never below the class size, so that one block cannot take a small heap.
+    static constexpr VkDeviceSize kClassSize[] = {SMALL_BUFFER_SIZE, MEDIUM_BUFFER_SIZE, LARGE_BUFFER_SIZE};
+    const VkDeviceSize heapSize =
+        d.memoryProperties.memoryHeaps[d.memoryProperties.memoryTypes[memoryTypeIndex].heapIndex].size;
+    const VkDeviceSize configured = d.settings.poolBlockSizes[static_cast<size_t>(sizeClass)];
+    return std::min(configured, std::max(kClassSize[sizeClass], heapSize / 8));
 }
 
 VmaPool GetPool(VulkanAllocatorData& d, uint32_t memoryTypeIndex, int sizeClass)
@@ -61,7 +67,7 @@ VmaPool GetPool(VulkanAllocatorData& d, uint32_t memoryTypeIndex, int sizeClass)
         return pool;
     VmaPoolCreateInfo info{};
     info.memoryTypeIndex = memoryTypeIndex;
-    info.blockSize = PoolBlockSize(d, sizeClass);
+    info.blockSize = PoolBlockSize(d, memoryTypeIndex, sizeClass);
     info.priority = 0.5f;
     VmaPool pool = nullptr;
     if (VkResult r = vmaCreatePool(d.allocator, &info, &pool); r != VK_SUCCESS)
@@ -157,6 +163,14 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     }
     if (anyLimit)
         ci.pHeapSizeLimit = limits.data();
+
+    // Per-tag cumulative counters and peaks count from this Init (live counts are zero after Shutdown).
+    for (TagCounters* c : AllTagCounters())
+    {
+        c->peakUsedBytes.store(c->usedBytes.load());
+        c->totalAllocations.store(0);
+        c->totalFrees.store(0);
+    }
 
     auto data = std::make_unique<VulkanAllocatorData>();
     if (VkResult r = vmaCreateAllocator(&ci, &data->allocator); r != VK_SUCCESS)
