@@ -107,19 +107,6 @@ public:
         fn(it->second);
         return true;
     }
-    /// Removes the record if `accept(record)` says so. Returns the record, or nothing.
-    template <class Pred>
-    std::optional<AllocationRecord> RemoveIf(VmaAllocation allocation, Pred&& accept)
-    {
-        Shard& s = ShardFor(allocation);
-        std::lock_guard lock(s.mutex);
-        auto it = s.map.find(allocation);
-        if (it == s.map.end() || !accept(it->second))
-            return std::nullopt;
-        AllocationRecord record = std::move(it->second);
-        s.map.erase(it);
-        return record;
-    }
     /// Removes the record if `accept(record)` says so and calls `release(record)` while still holding
     /// the shard lock, so that a defragmentation pass (which holds every shard lock) never sees the
     /// allocation freed under it. Returns whether it was removed.
@@ -213,8 +200,6 @@ struct VulkanAllocatorData
     VkDeviceSize largestHeapSize = 0;
 
     Registry registry;
-    std::atomic<uint64_t> liveBytes{0};
-    std::atomic<uint64_t> liveCount{0};
     std::atomic<uint64_t> peakBytes{0};
     std::atomic<uint64_t> peakCount{0};
 

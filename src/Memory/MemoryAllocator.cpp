@@ -283,8 +283,6 @@ struct AllocatorAccess
         const ResourceKind kind = record.kind;
         d.registry.Insert(allocation, std::move(record));
         self.m_Counters->OnAllocate(size, kind);
-        d.liveBytes.fetch_add(size, std::memory_order_relaxed);
-        d.liveCount.fetch_add(1, std::memory_order_relaxed);
         d.fragmentationDirty.store(true, std::memory_order_relaxed);
         self.CheckBudgetThreshold(true);
     }
@@ -302,8 +300,6 @@ struct AllocatorAccess
                 vmaUnmapMemory(d.allocator, allocation);
         }
         record.counters->OnFree(record.size, record.kind);
-        d.liveBytes.fetch_sub(record.size, std::memory_order_relaxed);
-        d.liveCount.fetch_sub(1, std::memory_order_relaxed);
         const uint32_t frames = d.settings.framesInFlight;
         if (deferred && frames > 0)
         {
