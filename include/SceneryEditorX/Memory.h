@@ -11,4 +11,5 @@
 #include <SceneryEditorX/Memory/GpuResource.h>
 #include <SceneryEditorX/Memory/MemoryAllocator.h>
 #include <SceneryEditorX/Memory/MemoryTypes.h>
+#include <SceneryEditorX/Vulkan/FaultInjection.h>
 #include <SceneryEditorX/Vulkan/VulkanDevice.h>

@@ -261,6 +261,12 @@ void UpdatePeaks(VulkanAllocatorData& d);
 /// Size-class pool of a memory type, created on first use (VulkanAllocatorData.cpp).
 VmaPool GetPool(VulkanAllocatorData& d, uint32_t memoryTypeIndex, int sizeClass);
 
+/// Vulkan functions for VMA, and the system's own resource creation, with the fault-injection
+/// hooks (VulkanFunctions.cpp).
+VmaVulkanFunctions VmaFunctionTable(bool faultInjection);
+VkResult CreateBufferChecked(VkDevice device, const VkBufferCreateInfo& info, VkBuffer& out);
+VkResult CreateImageChecked(VkDevice device, const VkImageCreateInfo& info, VkImage& out);
+
 /// Ends an open defragmentation session without more passes (Shutdown).
 void AbortDefragmentation(VulkanAllocatorData& d);
 

@@ -107,7 +107,7 @@ VkResult Recreate(VulkanAllocatorData& d, PlannedMove& m, const AllocationRecord
     {
         VkBufferCreateInfo info = r.bufferInfo;
         info.pQueueFamilyIndices = r.queueFamilies.empty() ? nullptr : r.queueFamilies.data();
-        VkResult res = vkCreateBuffer(d.vkDevice, &info, nullptr, &m.newBuffer);
+        VkResult res = CreateBufferChecked(d.vkDevice, info, m.newBuffer);
         if (res != VK_SUCCESS)
             return res;
         res = vmaBindBufferMemory(d.allocator, m.destination, m.newBuffer);
@@ -121,7 +121,7 @@ VkResult Recreate(VulkanAllocatorData& d, PlannedMove& m, const AllocationRecord
     VkImageCreateInfo info = r.imageInfo;
     info.pQueueFamilyIndices = r.queueFamilies.empty() ? nullptr : r.queueFamilies.data();
     info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    VkResult res = vkCreateImage(d.vkDevice, &info, nullptr, &m.newImage);
+    VkResult res = CreateImageChecked(d.vkDevice, info, m.newImage);
     if (res != VK_SUCCESS)
         return res;
     res = vmaBindImageMemory(d.allocator, m.destination, m.newImage);

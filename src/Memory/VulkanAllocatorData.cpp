@@ -150,6 +150,8 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
         ci.flags |= VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT;
     if (caps.maintenance4)
         ci.flags |= VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE4_BIT;
+    const VmaVulkanFunctions functions = VmaFunctionTable(settings.enableFaultInjection);
+    ci.pVulkanFunctions = &functions;
     std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS> limits{};
     bool anyLimit = false;
     for (uint32_t h = 0; h < VK_MAX_MEMORY_HEAPS; ++h)

@@ -1,4 +1,5 @@
 #include <SceneryEditorX/Core/Log.h>
+#include <SceneryEditorX/Vulkan/FaultInjection.h>
 #include <SceneryEditorX/Vulkan/VulkanDevice.h>
 
 #include <algorithm>
@@ -464,6 +465,8 @@ VulkanDevice::~VulkanDevice()
 
 VkResult VulkanDevice::Submit(uint32_t submitCount, const VkSubmitInfo* submits, VkFence fence) const
 {
+    if (VkResult injected = FaultInjection::Check(FaultInjection::Point::QueueSubmit); injected != VK_SUCCESS)
+        return injected;
     std::lock_guard lock(m_QueueMutex);
     return vkQueueSubmit(m_Queue, submitCount, submits, fence);
 }

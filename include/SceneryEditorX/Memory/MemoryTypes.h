@@ -125,6 +125,9 @@ struct AllocatorSettings
     bool reportLeaks = true;
     /// Record the call site (std::source_location) of each allocation for leak reports.
     bool recordCallSites = true;
+    /// Tests only: route VMA's vkAllocateMemory/vkCreateBuffer/vkCreateImage/vkBind*Memory through
+    /// FaultInjection (see Vulkan/FaultInjection.h). Off: VMA calls the driver directly.
+    bool enableFaultInjection = false;
 };
 
 /// Counters of one tag (all MemoryAllocator instances with that tag together).
