@@ -477,6 +477,9 @@ bool MemoryAllocator::BeginDefragmentation(const DefragmentationOptions& options
                             m_Tag);
         return false;
     }
+    // Cached staging buffers are VMA allocations outside the registry: a pass would have to skip
+    // them, which pins their blocks. Drop them; uploads make new ones on demand.
+    DestroyStagingCache(*d);
     d->defragOptions = options;
     d->defragStats = {};
     d->defragPools.clear();
