@@ -91,7 +91,8 @@ struct AllocationRecord
 class Registry
 {
 public:
-    static constexpr size_t kShardCount = 64;
+    // 32 shards + 16 walk stripes stay under the 64 locks one thread may hold under ThreadSanitizer.
+    static constexpr size_t kShardCount = 32;
 
     void Insert(VmaAllocation allocation, AllocationRecord record);
     bool Contains(VmaAllocation allocation) const;
@@ -168,6 +169,36 @@ private:
     mutable std::array<Shard, kShardCount> m_Shards;
 };
 
+/// A lock split into stripes: each thread takes the stripe of its own (cheap, rarely contended);
+/// a walk over VMA's per-allocation data takes them all. VMA writes some per-allocation data
+/// (the resource usage at creation, names) without a lock that its statistics walk takes.
+class StripedMutex
+{
+public:
+    static constexpr size_t kStripes = 16;
+    std::mutex& ForThisThread()
+    {
+        static std::atomic<size_t> next{0};
+        thread_local const size_t index = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
+        return m_Stripes[index].mutex;
+    }
+    /// Locks every stripe (in order) until the returned guards are destroyed.
+    std::array<std::unique_lock<std::mutex>, kStripes> LockAll()
+    {
+        std::array<std::unique_lock<std::mutex>, kStripes> locks;
+        for (size_t i = 0; i < kStripes; ++i)
+            locks[i] = std::unique_lock(m_Stripes[i].mutex);
+        return locks;
+    }
+
+private:
+    struct alignas(64) Stripe
+    {
+        std::mutex mutex;
+    };
+    std::array<Stripe, kStripes> m_Stripes;
+};
+
 /// A resource waiting for its frame to retire.
 struct RetiredResource
 {
@@ -200,6 +231,12 @@ struct VulkanAllocatorData
     VkDeviceSize largestHeapSize = 0;
 
     Registry registry;
+    // Creation (VMA call, naming, registration) holds this thread's stripe; statistics walks take
+    // all stripes and all registry shards. Lock order: stripe, then registry shard.
+    StripedMutex walkGuard;
+    // Uploads and readbacks hold it shared from the handle lookup to the end of the copy; a
+    // defragmentation pass holds it exclusively, so a transfer never targets a handle being retired.
+    std::shared_mutex transferMutex;
     std::atomic<uint64_t> peakBytes{0};
     std::atomic<uint64_t> peakCount{0};
 
@@ -272,5 +309,7 @@ void AbortDefragmentation(VulkanAllocatorData& d);
 
 /// Fragmentation (Statistics.cpp).
 float ComputeFragmentationNow(VulkanAllocatorData& d);
+/// VMA's JSON dump, taken while no allocation is created, named or freed (Statistics.cpp).
+std::string BuildStatsJson(VulkanAllocatorData& d, bool detailedMap);
 
 } // namespace SceneryEditorX::detail

@@ -244,6 +244,7 @@ bool RunPass(VulkanAllocatorData& d)
             }
         }
 
+        std::unique_lock transferLock(d.transferMutex); // no upload/readback is between lookup and copy
         d.registry.WithAllLocked([&](auto&& find) {
             VmaDefragmentationPassMoveInfo pass{};
             VkResult r = vmaBeginDefragmentationPass(d.allocator, d.defragContext, &pass);
@@ -294,7 +295,8 @@ bool RunPass(VulkanAllocatorData& d)
                 m.size = rec->size;
                 // memcpy only where the CPU reads fast (cached host memory); the GPU copies the rest.
                 const VkMemoryPropertyFlags props = d.memoryProperties.memoryTypes[rec->memoryTypeIndex].propertyFlags;
-                m.byMemcpy = rec->kind == ResourceKind::Buffer && (props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+                // VMA allows mapping only allocations made mappable (legacy usage or a host-access flag).
+                m.byMemcpy = rec->kind == ResourceKind::Buffer && rec->mappable &&
                              (props & VK_MEMORY_PROPERTY_HOST_CACHED_BIT) && !d.settings.forceGpuDefragmentationCopies;
                 if (VkResult rr = Recreate(d, m, *rec); rr != VK_SUCCESS)
                 {

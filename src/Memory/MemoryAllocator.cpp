@@ -150,6 +150,7 @@ struct AllocatorAccess
         VmaAllocation allocation = nullptr;
         VmaAllocationInfo allocInfo{};
         VkResult result = VK_ERROR_UNKNOWN;
+        std::unique_lock stripe(d.walkGuard.ForThisThread());
         int sizeClass = -1;
         uint32_t memoryType = UINT32_MAX;
         VmaPool usedPool = nullptr;
@@ -211,6 +212,8 @@ struct AllocatorAccess
         if (d.settings.recordCallSites)
             record.where = where;
         Register(self, d, allocation, std::move(record), buffer, VK_OBJECT_TYPE_BUFFER);
+        stripe.unlock();
+        self.CheckBudgetThreshold(true);
         outBuffer = buffer;
         return allocation;
     }
@@ -234,6 +237,7 @@ struct AllocatorAccess
         VkImage image = VK_NULL_HANDLE;
         VmaAllocation allocation = nullptr;
         VmaAllocationInfo allocInfo{};
+        std::unique_lock stripe(d.walkGuard.ForThisThread());
         // Images live in VMA's default pools (see docs/ARCHITECTURE.md).
         const VkResult result = vmaCreateImage(d.allocator, &info, &aci, &image, &allocation, &allocInfo);
         if (result != VK_SUCCESS)
@@ -264,6 +268,8 @@ struct AllocatorAccess
         if (allocatedSize)
             *allocatedSize = allocInfo.size;
         Register(self, d, allocation, std::move(record), image, VK_OBJECT_TYPE_IMAGE);
+        stripe.unlock();
+        self.CheckBudgetThreshold(true);
         outImage = image;
         return allocation;
     }
@@ -284,7 +290,6 @@ struct AllocatorAccess
         d.registry.Insert(allocation, std::move(record));
         self.m_Counters->OnAllocate(size, kind);
         d.fragmentationDirty.store(true, std::memory_order_relaxed);
-        self.CheckBudgetThreshold(true);
     }
 
     // Releases a record taken out of the registry, now or through the retire queue. Runs under the
@@ -456,7 +461,9 @@ VkBuffer MemoryAllocator::GetBuffer(VmaAllocation allocation)
 {
     VulkanAllocatorData* d = Data();
     VkBuffer buffer = VK_NULL_HANDLE;
-    if (d && allocation)
+    if (!d)
+        SEDX_CORE_ERROR_TAG(kAllocTag, "GetBuffer called before Init or after Shutdown");
+    else if (allocation)
         d->registry.With(allocation, [&](const AllocationRecord& r) { buffer = r.buffer; });
     return buffer;
 }
@@ -465,7 +472,9 @@ VkImage MemoryAllocator::GetImage(VmaAllocation allocation)
 {
     VulkanAllocatorData* d = Data();
     VkImage image = VK_NULL_HANDLE;
-    if (d && allocation)
+    if (!d)
+        SEDX_CORE_ERROR_TAG(kAllocTag, "GetImage called before Init or after Shutdown");
+    else if (allocation)
         d->registry.With(allocation, [&](const AllocationRecord& r) { image = r.image; });
     return image;
 }

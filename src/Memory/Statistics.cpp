@@ -15,16 +15,26 @@ namespace
 {
 std::optional<DumpModel> BuildDump(VulkanAllocatorData& d)
 {
-    char* text = nullptr;
-    vmaBuildStatsString(d.allocator, &text, VK_TRUE);
     std::string error;
-    std::optional<DumpModel> model = ParseVmaDump(text ? text : "", error);
-    vmaFreeStatsString(d.allocator, text);
+    std::optional<DumpModel> model = ParseVmaDump(BuildStatsJson(d, true), error);
     if (!model)
         SEDX_CORE_ERROR_TAG(kAllocTag, "could not read VMA's statistics dump: {}", error);
     return model;
 }
 } // namespace
+
+std::string BuildStatsJson(VulkanAllocatorData& d, bool detailedMap)
+{
+    auto stripes = d.walkGuard.LockAll();
+    std::string json;
+    d.registry.WithAllLocked([&](auto&&) {
+        char* text = nullptr;
+        vmaBuildStatsString(d.allocator, &text, detailedMap ? VK_TRUE : VK_FALSE);
+        json = text ? text : "";
+        vmaFreeStatsString(d.allocator, text);
+    });
+    return json;
+}
 
 float ComputeFragmentationNow(VulkanAllocatorData& d)
 {
@@ -80,6 +90,17 @@ AllocationStats MemoryAllocator::CalculateStats() const
     stats.fragmentationRatio = ComputeFragmentationNow(*d);
     stats.fragmentationAgeFrames = 0;
     return stats;
+}
+
+std::string MemoryAllocator::BuildStatsString(bool detailedMap)
+{
+    VulkanAllocatorData* d = Data();
+    if (!d)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "BuildStatsString called before Init or after Shutdown");
+        return {};
+    }
+    return BuildStatsJson(*d, detailedMap);
 }
 
 std::vector<TagStats> MemoryAllocator::GetAllTagStats()
@@ -144,11 +165,8 @@ void MemoryAllocator::PrintDetailedStats() const
                            s.unusedRangeCount ? s.unusedRangeSizeMax : 0);
     }
 
-    char* text = nullptr;
-    vmaBuildStatsString(d->allocator, &text, VK_TRUE);
     std::string error;
-    std::optional<DumpModel> model = ParseVmaDump(text ? text : "", error);
-    vmaFreeStatsString(d->allocator, text);
+    std::optional<DumpModel> model = ParseVmaDump(BuildStatsJson(*d, true), error);
     if (model)
         for (const DumpPool& pool : model->pools)
         {

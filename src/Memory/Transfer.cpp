@@ -38,6 +38,7 @@ bool AcquireStaging(VulkanAllocatorData& d, VkDeviceSize size, StagingBuffer& ou
     aci.usage = VMA_MEMORY_USAGE_AUTO_PREFER_HOST;
     aci.flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT;
     VmaAllocationInfo allocInfo{};
+    std::lock_guard stripe(d.walkGuard.ForThisThread());
     if (VkResult r = vmaCreateBuffer(d.allocator, &info, &aci, &out.buffer, &out.allocation, &allocInfo);
         r != VK_SUCCESS)
     {
@@ -247,6 +248,8 @@ bool MemoryAllocator::UploadToBuffer(VmaAllocation allocation, const void* data,
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] UploadToBuffer called before Init or after Shutdown", m_Tag);
         return false;
     }
+    // Held until the copy is done: a defragmentation pass cannot retire the handle meanwhile.
+    std::shared_lock transferLock(d->transferMutex);
     TransferTarget t;
     std::string error;
     if (!Lookup(*d, allocation, t) || t.kind != ResourceKind::Buffer)
@@ -290,6 +293,8 @@ bool MemoryAllocator::ReadbackBuffer(VmaAllocation allocation, void* out, VkDevi
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] ReadbackBuffer called before Init or after Shutdown", m_Tag);
         return false;
     }
+    // Held until the copy is done: a defragmentation pass cannot retire the handle meanwhile.
+    std::shared_lock transferLock(d->transferMutex);
     TransferTarget t;
     std::string error;
     if (!Lookup(*d, allocation, t) || t.kind != ResourceKind::Buffer)
@@ -338,6 +343,8 @@ bool MemoryAllocator::UploadToImage(VmaAllocation allocation, const void* data, 
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] UploadToImage called before Init or after Shutdown", m_Tag);
         return false;
     }
+    // Held until the copy is done: a defragmentation pass cannot retire the handle meanwhile.
+    std::shared_lock transferLock(d->transferMutex);
     TransferTarget t;
     std::string error;
     VkDeviceSize expected = 0;
@@ -388,6 +395,8 @@ bool MemoryAllocator::ReadbackImage(VmaAllocation allocation, std::vector<uint8_
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] ReadbackImage called before Init or after Shutdown", m_Tag);
         return false;
     }
+    // Held until the copy is done: a defragmentation pass cannot retire the handle meanwhile.
+    std::shared_lock transferLock(d->transferMutex);
     TransferTarget t;
     std::string error;
     VkDeviceSize size = 0;
@@ -434,7 +443,9 @@ VkImageLayout MemoryAllocator::GetImageLayout(VmaAllocation allocation)
 {
     VulkanAllocatorData* d = Data();
     VkImageLayout layout = VK_IMAGE_LAYOUT_UNDEFINED;
-    if (d && allocation)
+    if (!d)
+        SEDX_CORE_ERROR_TAG(kAllocTag, "GetImageLayout called before Init or after Shutdown");
+    else if (allocation)
         d->registry.With(allocation, [&](const AllocationRecord& r) { layout = r.layout; });
     return layout;
 }

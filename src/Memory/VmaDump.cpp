@@ -17,6 +17,17 @@ uint64_t U64(const json& j, const char* key)
     return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
 }
 
+// VMA writes a custom pool's "Name" as "<index>" or "<index> - <name>": keep the pool's own name.
+std::string PoolName(const std::string& written)
+{
+    const size_t dash = written.find(" - ");
+    const bool indexed = dash != std::string::npos && dash > 0 &&
+                         written.find_first_not_of("0123456789") == dash;
+    if (indexed)
+        return written.substr(dash + 3);
+    return written.empty() || written.find_first_not_of("0123456789") == std::string::npos ? "unnamed" : written;
+}
+
 uint32_t TypeIndexOf(std::string_view key)
 {
     // Keys are "Type N".
@@ -70,7 +81,23 @@ void ParseBlocks(const json& poolJson, DumpPool& pool)
 }
 } // namespace
 
+static std::optional<DumpModel> ParseVmaDumpOrThrow(const std::string& text, std::string& error);
+
 std::optional<DumpModel> ParseVmaDump(const std::string& text, std::string& error)
+{
+    try
+    {
+        return ParseVmaDumpOrThrow(text, error);
+    }
+    catch (const nlohmann::json::exception& e)
+    {
+        // VMA's keys with other types: not a dump we can read.
+        error = std::string("not a VMA statistics dump (") + e.what() + ")";
+        return std::nullopt;
+    }
+}
+
+static std::optional<DumpModel> ParseVmaDumpOrThrow(const std::string& text, std::string& error)
 {
     json root = json::parse(text, nullptr, false);
     if (root.is_discarded())
@@ -103,7 +130,7 @@ std::optional<DumpModel> ParseVmaDump(const std::string& text, std::string& erro
             {
                 DumpPool pool;
                 pool.custom = true;
-                pool.name = poolJson.value("Name", std::string("unnamed"));
+                pool.name = PoolName(poolJson.value("Name", std::string()));
                 pool.memoryType = TypeIndexOf(key);
                 ParseBlocks(poolJson, pool);
                 model.pools.push_back(std::move(pool));

@@ -310,20 +310,22 @@ bool MemoryAllocator::SetCurrentFrameIndex(uint64_t frameIndex)
     } while (!d->frameIndex.compare_exchange_weak(previous, frameIndex, std::memory_order_acq_rel));
     vmaSetCurrentFrameIndex(d->allocator, static_cast<uint32_t>(frameIndex));
 
-    std::vector<RetiredResource> ready;
-    // Retired allocations may still be proposed by VMA inside a defragmentation pass: free them
-    // only between passes.
-    std::lock_guard passLock(d->defragPassMutex);
     {
-        std::lock_guard lock(d->retireMutex);
-        while (!d->retired.empty() && d->retired.front().releaseFrame <= frameIndex)
+        // Retired allocations may still be proposed by VMA inside a defragmentation pass: free them
+        // only between passes.
+        std::lock_guard passLock(d->defragPassMutex);
+        std::vector<RetiredResource> ready;
         {
-            ready.push_back(d->retired.front());
-            d->retired.pop_front();
+            std::lock_guard lock(d->retireMutex);
+            while (!d->retired.empty() && d->retired.front().releaseFrame <= frameIndex)
+            {
+                ready.push_back(d->retired.front());
+                d->retired.pop_front();
+            }
         }
+        for (const RetiredResource& r : ready)
+            DestroyResourceNow(*d, r.kind, r.buffer, r.image, r.allocation);
     }
-    for (const RetiredResource& r : ready)
-        DestroyResourceNow(*d, r.kind, r.buffer, r.image, r.allocation);
 
     const uint32_t interval = d->settings.fragmentationRefreshFrames;
     if (interval != 0 && d->fragmentationDirty.load(std::memory_order_relaxed) &&

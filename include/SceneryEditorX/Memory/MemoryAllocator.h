@@ -207,6 +207,9 @@ public:
     AllocationStats GetStats() const;
     /// Exact: walks VMA's full statistics and recomputes the fragmentation figure (and the cache).
     AllocationStats CalculateStats() const;
+    /// VMA's JSON statistics dump (vmaBuildStatsString; with `detailedMap`, every block's
+    /// suballocations), taken consistently while other threads allocate. Empty before Init.
+    static std::string BuildStatsString(bool detailedMap = true);
     /// Every tag's counters.
     static std::vector<TagStats> GetAllTagStats();
     /// Resets peaks and cumulative counters to the current live values (compat).
