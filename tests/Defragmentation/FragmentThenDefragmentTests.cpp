@@ -1,0 +1,353 @@
+// The acceptance runs of issue 4: fragment the size-class pools and the default pools, defragment
+// everything, and check the packing, the contents, the registry and the notices; unmarked
+// allocations stay where they are; 200 randomized rounds keep every byte.
+#include "DefragTestSupport.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+namespace SceneryEditorX
+{
+namespace
+{
+using namespace DefragTest;
+
+class FragmentThenDefragment : public AllocatorTest
+{
+protected:
+    /// Fragments the pools with buffers and images, frees a random half, marks everything and
+    /// defragments; then checks contents, handles, notices and block counts, and, when asked, that
+    /// every pool ends below 5 % fragmentation.
+    void FragmentMarkAllAndDefragment(bool requirePacking);
+};
+
+/// Checks the notices of one session against its stats, the registry and the resources' first handles.
+void ExpectNoticesMatch(const RelocationRecorder& recorder, const DefragmentationStats& stats,
+                        const std::vector<TrackedBuffer>& buffers, const std::vector<TrackedImage>& images)
+{
+    const std::vector<RelocationNotice> notices = recorder.Notices();
+    EXPECT_EQ(notices.size(), stats.allocationsMoved) << "one notice per move";
+    const auto bufferNotices =
+        std::count_if(notices.begin(), notices.end(),
+                      [](const RelocationNotice& n) { return n.newBuffer != VK_NULL_HANDLE; });
+    const auto imageNotices =
+        std::count_if(notices.begin(), notices.end(),
+                      [](const RelocationNotice& n) { return n.newImage != VK_NULL_HANDLE; });
+    EXPECT_EQ(static_cast<uint32_t>(bufferNotices), stats.buffersMoved);
+    EXPECT_EQ(static_cast<uint32_t>(imageNotices), stats.imagesMoved);
+    EXPECT_EQ(stats.buffersMoved + stats.imagesMoved, stats.allocationsMoved);
+
+    const auto byAllocation = recorder.ByAllocation();
+    std::set<VmaAllocation> known;
+    for (const TrackedBuffer& b : buffers)
+    {
+        known.insert(b.allocation);
+        const VkBuffer current = MemoryAllocator::GetBuffer(b.allocation);
+        auto it = byAllocation.find(b.allocation);
+        if (it == byAllocation.end())
+        {
+            EXPECT_EQ(current, b.originalBuffer) << "a buffer without a notice kept its handle";
+            continue;
+        }
+        // A resource may move more than once in a session; the notices chain.
+        VkBuffer expectedOld = b.originalBuffer;
+        for (const RelocationNotice& n : it->second)
+        {
+            EXPECT_EQ(n.oldBuffer, expectedOld);
+            EXPECT_NE(n.newBuffer, VK_NULL_HANDLE);
+            EXPECT_NE(n.newBuffer, n.oldBuffer);
+            EXPECT_EQ(n.oldImage, VK_NULL_HANDLE);
+            EXPECT_EQ(n.newImage, VK_NULL_HANDLE);
+            EXPECT_EQ(n.tag, "DefragTest");
+            expectedOld = n.newBuffer;
+        }
+        EXPECT_EQ(current, it->second.back().newBuffer) << "the registry holds the newest handle";
+        EXPECT_NE(current, b.originalBuffer);
+    }
+    for (const TrackedImage& im : images)
+    {
+        known.insert(im.allocation);
+        const VkImage current = MemoryAllocator::GetImage(im.allocation);
+        auto it = byAllocation.find(im.allocation);
+        if (it == byAllocation.end())
+        {
+            EXPECT_EQ(current, im.originalImage) << "an image without a notice kept its handle";
+            continue;
+        }
+        VkImage expectedOld = im.originalImage;
+        for (const RelocationNotice& n : it->second)
+        {
+            EXPECT_EQ(n.oldImage, expectedOld);
+            EXPECT_NE(n.newImage, VK_NULL_HANDLE);
+            EXPECT_NE(n.newImage, n.oldImage);
+            EXPECT_EQ(n.oldBuffer, VK_NULL_HANDLE);
+            EXPECT_EQ(n.newBuffer, VK_NULL_HANDLE);
+            expectedOld = n.newImage;
+        }
+        EXPECT_EQ(current, it->second.back().newImage) << "the registry holds the newest handle";
+        EXPECT_NE(current, im.originalImage);
+    }
+    for (const auto& [allocation, list] : byAllocation)
+        EXPECT_TRUE(known.count(allocation)) << "a notice for an allocation the test did not mark";
+}
+
+void FragmentThenDefragment::FragmentMarkAllAndDefragment(bool requirePacking)
+{
+    std::mt19937 rng(20240611u);
+    constexpr size_t kBuffers = 300;
+    constexpr size_t kSmall = 240; // the rest are medium
+    std::vector<TrackedBuffer> buffers(kBuffers);
+    for (size_t i = 0; i < kBuffers; ++i)
+    {
+        const VkDeviceSize size =
+            i < kSmall ? std::uniform_int_distribution<VkDeviceSize>(1024, 128 * 1024)(rng)
+                       : std::uniform_int_distribution<VkDeviceSize>(300 * 1024, 1024 * 1024)(rng);
+        ASSERT_TRUE(CreateFilledBuffer(Allocator(), size, 1000 + static_cast<uint32_t>(i), buffers[i]));
+    }
+    const std::vector<std::pair<uint32_t, uint32_t>> extents = {
+        {64, 64},   {128, 128}, {256, 256}, {512, 512}, {64, 256},  {128, 64},
+        {256, 512}, {512, 128}, {96, 96},   {200, 120}, {512, 512}, {256, 256}};
+    std::vector<TrackedImage> images(extents.size());
+    for (size_t i = 0; i < extents.size(); ++i)
+        ASSERT_TRUE(CreateFilledImage(Allocator(), extents[i].first, extents[i].second,
+                                      5000 + static_cast<uint32_t>(i), images[i]));
+
+    // Free a random half of each.
+    std::shuffle(buffers.begin(), buffers.end(), rng);
+    std::shuffle(images.begin(), images.end(), rng);
+    for (size_t i = 0; i < buffers.size() / 2; ++i)
+        Destroy(Allocator(), buffers[i]);
+    buffers.erase(buffers.begin(), buffers.begin() + static_cast<std::ptrdiff_t>(buffers.size() / 2));
+    for (size_t i = 0; i < images.size() / 2; ++i)
+        Destroy(Allocator(), images[i]);
+    images.erase(images.begin(), images.begin() + static_cast<std::ptrdiff_t>(images.size() / 2));
+
+    const std::vector<PoolReport> before = PoolReports();
+    PrintPools("before defragmentation:", before);
+    ASSERT_TRUE(FindPool(before, "sedx:small") && FindPool(before, "sedx:medium") &&
+                FindPool(before, "default"));
+    EXPECT_TRUE(std::any_of(before.begin(), before.end(),
+                            [](const PoolReport& p) { return p.fragmentation >= 0.05f; }))
+        << "the setup should leave at least one pool fragmented";
+
+    DefragmentationStats stats;
+    {
+        RelocationRecorder recorder;
+        ASSERT_TRUE(Allocator().BeginDefragmentation());
+        for (const TrackedBuffer& b : buffers)
+            EXPECT_TRUE(Allocator().MarkForDefragmentation(b.allocation));
+        for (const TrackedImage& im : images)
+            EXPECT_TRUE(Allocator().MarkForDefragmentation(im.allocation));
+        stats = Allocator().EndDefragmentation();
+        EXPECT_FALSE(MemoryAllocator::IsDefragmenting());
+
+        EXPECT_GT(stats.buffersMoved, 0u);
+        EXPECT_GT(stats.imagesMoved, 0u);
+        EXPECT_GT(stats.bytesMoved, 0u);
+        EXPECT_GE(stats.passes, 1u);
+        EXPECT_EQ(stats.allocationsRefused, 0u);
+        EXPECT_EQ(stats.movesFailed, 0u);
+        ExpectNoticesMatch(recorder, stats, buffers, images);
+    }
+
+    const std::vector<PoolReport> after = PoolReports();
+    PrintPools("after defragmentation:", after);
+    for (const PoolReport& p : after)
+    {
+        SCOPED_TRACE("pool " + p.name);
+        if (requirePacking)
+        {
+            EXPECT_LT(p.fragmentation, 0.05f);
+        }
+        EXPECT_LE(p.emptyBlocks, 1u) << "VMA keeps at most one empty block per pool";
+        const auto packed = static_cast<size_t>((p.liveBytes + p.blockSize - 1) / p.blockSize);
+        EXPECT_LE(p.blockCount, packed + p.emptyBlocks)
+            << p.liveBytes << " live bytes in blocks of " << p.blockSize << " bytes";
+    }
+
+    for (const TrackedBuffer& b : buffers)
+        EXPECT_TRUE(HoldsPattern(Allocator(), b));
+    for (const TrackedImage& im : images)
+        EXPECT_TRUE(HoldsPattern(Allocator(), im));
+
+    for (const TrackedBuffer& b : buffers)
+        Destroy(Allocator(), b);
+    for (const TrackedImage& im : images)
+        Destroy(Allocator(), im);
+    EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
+}
+
+TEST_P(FragmentThenDefragment, EveryResourceKeepsItsContentsAndEveryPoolUsesTheFewestBlocks)
+{
+    FragmentMarkAllAndDefragment(false);
+}
+
+// Issue 4's packing criterion (every pool below 5 % after a full session) does not hold with VMA
+// 3.4's defragmenter, so this test is disabled and the issue is reported blocked: the size-class pools
+// end at about 0.40 (small) and 0.34 (medium) with BALANCED (FAST 0.54/0.66, FULL 0.50/0.34,
+// EXTENSIVE 0.06/0.13). VMA never takes the first block of a pool's sorted block list as a source
+// (its loops run `i > m_ImmovableBlockCount`), so that block's holes stay, and a single-block pool is
+// never compacted at all. Run it with --gtest_also_run_disabled_tests.
+TEST_P(FragmentThenDefragment, DISABLED_EveryPoolEndsBelowFivePercentFragmentation)
+{
+    FragmentMarkAllAndDefragment(true);
+}
+
+TEST_P(FragmentThenDefragment, UnmarkedAllocationsKeepTheirHandlesAndPlaces)
+{
+    // Buffers in the small pool and images in the default pools, every other one freed; of the
+    // survivors every other one is marked.
+    std::vector<TrackedBuffer> buffers = MakeFragmentedBuffers(Allocator(), 60, 48 * 1024, 100, true);
+    ASSERT_EQ(buffers.size(), 30u);
+    std::vector<TrackedImage> allImages(8);
+    for (size_t i = 0; i < allImages.size(); ++i)
+        ASSERT_TRUE(CreateFilledImage(Allocator(), 128, 128, 700 + static_cast<uint32_t>(i), allImages[i]));
+    std::vector<TrackedImage> images;
+    for (size_t i = 0; i < allImages.size(); ++i)
+    {
+        if (i % 2 == 0)
+            Destroy(Allocator(), allImages[i]);
+        else
+            images.push_back(allImages[i]);
+    }
+
+    std::set<VmaAllocation> marked;
+    std::map<VmaAllocation, Placement> placeBefore;
+    for (const TrackedBuffer& b : buffers)
+        placeBefore[b.allocation] = PlacementOf(b.allocation);
+    for (const TrackedImage& im : images)
+        placeBefore[im.allocation] = PlacementOf(im.allocation);
+
+    RelocationRecorder recorder;
+    ASSERT_TRUE(Allocator().BeginDefragmentation());
+    for (size_t i = 0; i < buffers.size(); i += 2)
+    {
+        EXPECT_TRUE(Allocator().MarkForDefragmentation(buffers[i].allocation));
+        marked.insert(buffers[i].allocation);
+    }
+    for (size_t i = 0; i < images.size(); i += 2)
+    {
+        EXPECT_TRUE(Allocator().MarkForDefragmentation(images[i].allocation));
+        marked.insert(images[i].allocation);
+    }
+    const DefragmentationStats stats = Allocator().EndDefragmentation();
+    EXPECT_GT(stats.buffersMoved, 0u) << "the marked buffers had room to move";
+    EXPECT_GT(stats.imagesMoved, 0u) << "the marked images had room to move";
+
+    for (const RelocationNotice& n : recorder.Notices())
+        EXPECT_TRUE(marked.count(n.allocation)) << "a notice for an unmarked allocation";
+    for (const TrackedBuffer& b : buffers)
+    {
+        if (marked.count(b.allocation))
+            continue;
+        EXPECT_EQ(MemoryAllocator::GetBuffer(b.allocation), b.originalBuffer);
+        EXPECT_EQ(PlacementOf(b.allocation), placeBefore[b.allocation]);
+    }
+    for (const TrackedImage& im : images)
+    {
+        if (marked.count(im.allocation))
+            continue;
+        EXPECT_EQ(MemoryAllocator::GetImage(im.allocation), im.originalImage);
+        EXPECT_EQ(PlacementOf(im.allocation), placeBefore[im.allocation]);
+    }
+    for (const TrackedBuffer& b : buffers)
+        EXPECT_TRUE(HoldsPattern(Allocator(), b));
+    for (const TrackedImage& im : images)
+        EXPECT_TRUE(HoldsPattern(Allocator(), im));
+
+    for (const TrackedBuffer& b : buffers)
+        Destroy(Allocator(), b);
+    for (const TrackedImage& im : images)
+        Destroy(Allocator(), im);
+}
+
+TEST_P(FragmentThenDefragment, TwoHundredRandomRoundsCorruptNothing)
+{
+    constexpr uint32_t kSeed = 0x5EED0004u;
+    constexpr int kRounds = 200;
+    std::mt19937 rng(kSeed);
+    std::vector<TrackedBuffer> buffers;
+    std::vector<TrackedImage> images;
+    uint32_t nextSeed = 1;
+    uint64_t moved = 0;
+    RelocationRecorder recorder;
+    for (int round = 0; round < kRounds && !HasFailure(); ++round)
+    {
+        SCOPED_TRACE(::testing::Message() << "seed " << kSeed << ", round " << round);
+        // Allocate a few.
+        const int newBuffers = std::uniform_int_distribution<int>(1, 4)(rng);
+        for (int i = 0; i < newBuffers; ++i)
+        {
+            // Mostly small, sometimes medium.
+            const VkDeviceSize size =
+                std::uniform_int_distribution<int>(0, 9)(rng) == 0
+                    ? std::uniform_int_distribution<VkDeviceSize>(260 * 1024, 400 * 1024)(rng)
+                    : std::uniform_int_distribution<VkDeviceSize>(16, 48 * 1024)(rng);
+            TrackedBuffer b;
+            ASSERT_TRUE(CreateFilledBuffer(Allocator(), size, nextSeed++, b));
+            buffers.push_back(b);
+        }
+        if (round % 10 == 0)
+        {
+            TrackedImage im;
+            const uint32_t side = 16u << std::uniform_int_distribution<uint32_t>(0, 3)(rng);
+            ASSERT_TRUE(CreateFilledImage(Allocator(), side, side, nextSeed++, im));
+            images.push_back(im);
+        }
+        // Free some, keeping about 24 buffers and 4 images alive.
+        while (buffers.size() > 8 && std::uniform_int_distribution<size_t>(0, 24)(rng) < buffers.size() - 8)
+        {
+            const size_t victim = std::uniform_int_distribution<size_t>(0, buffers.size() - 1)(rng);
+            Destroy(Allocator(), buffers[victim]);
+            buffers.erase(buffers.begin() + static_cast<std::ptrdiff_t>(victim));
+        }
+        if (images.size() > 4)
+        {
+            const size_t victim = std::uniform_int_distribution<size_t>(0, images.size() - 1)(rng);
+            Destroy(Allocator(), images[victim]);
+            images.erase(images.begin() + static_cast<std::ptrdiff_t>(victim));
+        }
+        // Mark a random subset and defragment.
+        recorder.Clear();
+        ASSERT_TRUE(Allocator().BeginDefragmentation());
+        std::set<VmaAllocation> marked;
+        for (const TrackedBuffer& b : buffers)
+            if (std::uniform_int_distribution<int>(0, 2)(rng) != 0)
+            {
+                ASSERT_TRUE(Allocator().MarkForDefragmentation(b.allocation));
+                marked.insert(b.allocation);
+            }
+        for (const TrackedImage& im : images)
+            if (std::uniform_int_distribution<int>(0, 1)(rng) != 0)
+            {
+                ASSERT_TRUE(Allocator().MarkForDefragmentation(im.allocation));
+                marked.insert(im.allocation);
+            }
+        const DefragmentationStats stats = Allocator().EndDefragmentation();
+        moved += stats.allocationsMoved;
+        EXPECT_EQ(recorder.Count(), stats.allocationsMoved);
+        EXPECT_EQ(stats.movesFailed, 0u);
+        for (const RelocationNotice& n : recorder.Notices())
+            EXPECT_TRUE(marked.count(n.allocation)) << "an unmarked allocation moved";
+        // Every live resource still holds its bytes.
+        for (const TrackedBuffer& b : buffers)
+            EXPECT_TRUE(HoldsPattern(Allocator(), b));
+        for (const TrackedImage& im : images)
+            EXPECT_TRUE(HoldsPattern(Allocator(), im));
+    }
+    EXPECT_GT(moved, 0u);
+    std::printf("%llu allocations moved over %d rounds\n", static_cast<unsigned long long>(moved), kRounds);
+    for (const TrackedBuffer& b : buffers)
+        Destroy(Allocator(), b);
+    for (const TrackedImage& im : images)
+        Destroy(Allocator(), im);
+}
+
+INSTANTIATE_TEST_SUITE_P(CopyPaths, FragmentThenDefragment,
+                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+
+} // namespace
+} // namespace SceneryEditorX
