@@ -2,7 +2,8 @@
 # Installs everything the project needs on Debian 12, idempotently.
 #
 #  1. Debian 12 packages (compiler, CMake, Vulkan loader and headers, lavapipe, the Khronos
-#     validation layer, spdlog/fmt, GoogleTest, Google Benchmark, CLI11, nlohmann-json, stb).
+#     validation layer, spdlog/fmt, GoogleTest, Google Benchmark, CLI11, nlohmann-json, stb, and the
+#     DejaVu font that sedx-mem draws its pictures' text with).
 #  2. VMA (Vulkan Memory Allocator), which Debian 12 lacks: Debian's header-only, arch-all
 #     `libvulkan-memory-allocator-dev` from sid, fetched with `apt-get download` through a
 #     throw-away sources list that exists only for that command, and extracted into the
@@ -23,7 +24,7 @@ PACKAGES=(
     build-essential cmake ninja-build pkg-config git
     libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-    libcli11-dev nlohmann-json3-dev libstb-dev
+    libcli11-dev nlohmann-json3-dev libstb-dev fonts-dejavu-core
     clang-14 libclang-rt-14-dev clang-format
 )
 

@@ -1,6 +1,7 @@
 #pragma once
 // The sedx-mem subcommands.
 
+#include <cstdint>
 #include <string>
 
 namespace SceneryEditorX::Tool
@@ -14,9 +15,24 @@ int RunInfo(const InfoOptions& options);
 
 struct DemoOptions
 {
+    uint64_t frames = 900;
+    int tiles = 5;   // side of the square of resident tiles around the camera
+    uint64_t seed = 42;
+    uint64_t budgetMb = 0; // simulated device-local heap limit (0: none)
+    std::string strategy = "default";
     std::string device;
+    std::string out = "demo-out";
+    float defragThreshold = 0.2f;
     bool validation = false;
     bool quiet = false;
 };
 int RunDemo(const DemoOptions& options);
+
+struct ReportOptions
+{
+    std::string input;  // a dump in VMA's JSON format
+    std::string output; // .png or .html
+};
+/// Writes the memory map of `input`; on failure prints one line on stderr and returns 1.
+int RunReport(const ReportOptions& options);
 } // namespace SceneryEditorX::Tool

@@ -1,18 +1,73 @@
-// `sedx-mem demo`: the allocator on the default device. For now a round trip through every path:
-// a device-local buffer and a mip-mapped texture written through staging and read back.
+// `sedx-mem demo`: Scenery Editor X streaming scenery on the default device. Tiles stream in and
+// out around a moving camera through tagged allocators in Modules; every 60 frames the budget is
+// checked and the DefragmentationManager defragments when fragmentation passes its threshold;
+// after each defragmentation and at the end every resident resource is read back and verified.
 #include "Commands.h"
+#include "MemoryMap.h"
+#include "Scenery.h"
+#include "Timeline.h"
+
+#include "Memory/VmaDump.h"
 
 #include <SceneryEditorX/Memory.h>
 
+#include <chrono>
 #include <cstdio>
-#include <numeric>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 namespace SceneryEditorX::Tool
 {
+namespace
+{
+constexpr double kMiB = 1024.0 * 1024.0;
+
+bool ParseStrategy(const std::string& name, MemoryAllocator::AllocationStrategy& out)
+{
+    if (name == "default")
+        out = MemoryAllocator::AllocationStrategy::Default;
+    else if (name == "speed")
+        out = MemoryAllocator::AllocationStrategy::SpeedOptimized;
+    else if (name == "memory")
+        out = MemoryAllocator::AllocationStrategy::MemoryOptimized;
+    else
+        return false;
+    return true;
+}
+
+void Progress(bool tty, uint64_t frame, uint64_t frames, size_t tiles, const AllocationStats& stats)
+{
+    if (tty)
+    {
+        const int width = 40;
+        const int filled = static_cast<int>(width * (frame + 1) / frames);
+        std::printf("\r[%.*s%.*s] frame %llu/%llu  tiles %zu  used %.1f MiB  committed %.1f MiB  frag %.1f%%  ", filled,
+                    "########################################", width - filled,
+                    "                                        ", static_cast<unsigned long long>(frame + 1),
+                    static_cast<unsigned long long>(frames), tiles, stats.usedBytes / kMiB, stats.totalBytes / kMiB,
+                    stats.fragmentationRatio * 100.0f);
+        std::fflush(stdout);
+    }
+    else if ((frame + 1) % 100 == 0 || frame + 1 == frames)
+        std::printf("frame %llu/%llu: %zu tiles, used %.1f MiB, committed %.1f MiB, fragmentation %.1f%%\n",
+                    static_cast<unsigned long long>(frame + 1), static_cast<unsigned long long>(frames), tiles,
+                    stats.usedBytes / kMiB, stats.totalBytes / kMiB, stats.fragmentationRatio * 100.0f);
+}
+} // namespace
+
 int RunDemo(const DemoOptions& options)
 {
-    if (options.quiet)
-        Log::SetLevel(LogLevel::Warn);
+    MemoryAllocator::AllocationStrategy strategy{};
+    if (!ParseStrategy(options.strategy, strategy))
+    {
+        std::fprintf(stderr, "sedx-mem demo: unknown strategy '%s' (default, speed or memory)\n",
+                     options.strategy.c_str());
+        return 2;
+    }
+    Log::SetLevel(options.quiet ? LogLevel::Error : LogLevel::Warn);
+    const bool tty = !options.quiet && isatty(fileno(stdout));
+
     VulkanDeviceOptions deviceOptions;
     deviceOptions.deviceSelector = options.device;
     deviceOptions.enableValidation = options.validation;
@@ -20,61 +75,156 @@ int RunDemo(const DemoOptions& options)
     if (!device)
         return 1;
     const PhysicalDeviceInfo& info = device->GetInfo();
-    std::printf("device: %s (%s, Vulkan %u.%u, driver %s)\n", info.name.c_str(), PhysicalDeviceTypeName(info.type),
+    std::printf("device: %s (%s, Vulkan %u.%u, %s)\n", info.name.c_str(), PhysicalDeviceTypeName(info.type),
                 VK_API_VERSION_MAJOR(device->GetApiVersion()), VK_API_VERSION_MINOR(device->GetApiVersion()),
                 info.driverInfo.c_str());
-    if (!MemoryAllocator::Init(device, VK_API_VERSION_1_3))
+
+    AllocatorSettings settings;
+    if (options.budgetMb > 0)
+    {
+        const VkPhysicalDeviceMemoryProperties& mem = device->GetMemoryProperties();
+        for (uint32_t h = 0; h < mem.memoryHeapCount; ++h)
+            settings.heapSizeLimits.push_back((mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+                                                  ? options.budgetMb * 1024ull * 1024ull
+                                                  : 0);
+    }
+    if (!MemoryAllocator::Init(device, VK_API_VERSION_1_3, settings))
         return 1;
 
-    int failures = 0;
+    std::error_code ec;
+    std::filesystem::create_directories(options.out, ec);
+    if (ec)
     {
-        auto meshes = CreateRef<MemoryAllocator>("Mesh Renderer");
-        auto textures = CreateRef<MemoryAllocator>("TextureManager");
+        std::fprintf(stderr, "sedx-mem demo: cannot create %s: %s\n", options.out.c_str(), ec.message().c_str());
+        MemoryAllocator::Shutdown();
+        return 1;
+    }
 
-        VkBufferCreateInfo bufferInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-        bufferInfo.size = 1024 * 1024;
-        bufferInfo.usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-        bufferInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-        Ref<GpuBuffer> vertices = GpuBuffer::Create(meshes, bufferInfo, VMA_MEMORY_USAGE_GPU_ONLY);
-        std::vector<uint32_t> pattern(bufferInfo.size / sizeof(uint32_t));
-        std::iota(pattern.begin(), pattern.end(), 0x5EDC0000u);
-        std::vector<uint32_t> back(pattern.size());
-        const bool bufferOk = vertices && vertices->Upload(pattern.data(), bufferInfo.size) &&
-                              vertices->Readback(back.data(), bufferInfo.size) && back == pattern;
-        std::printf("buffer round trip (1 MiB, GPU_ONLY): %s\n", bufferOk ? "ok" : "MISMATCH");
-        failures += bufferOk ? 0 : 1;
+    uint64_t mismatches = 0;
+    uint64_t verifiedResources = 0;
+    uint32_t defragRuns = 0;
+    DefragmentationStats defragTotals;
+    std::vector<TimelineSample> timeline;
+    std::string outputError;
+    bool outputsOk = true;
+    {
+        Scenery scenery(options.seed, options.tiles, strategy);
+        // The spec's policy, on simulated time (16.7 ms a frame) so that a seed always gives the same run.
+        auto memoryModule = CreateRef<AllocatorModule>("Memory", strategy);
+        memoryModule->OnAttach();
+        DefragmentationPolicy policy;
+        policy.fragmentationThreshold = options.defragThreshold;
+        policy.minInterval = std::chrono::seconds(5);
+        DefragmentationManager manager(memoryModule->Allocator(), policy);
+        const auto start = std::chrono::steady_clock::time_point{};
+        auto& mesh = scenery.MeshAllocator();
+        std::printf("streaming %llu frames, %dx%d tiles around the camera, seed %llu, strategy %s, defragment above %.0f%% fragmentation%s\n",
+                    static_cast<unsigned long long>(options.frames), options.tiles, options.tiles,
+                    static_cast<unsigned long long>(options.seed), options.strategy.c_str(),
+                    options.defragThreshold * 100.0f,
+                    options.budgetMb ? fmt::format(", device-local heaps limited to {} MiB", options.budgetMb).c_str() : "");
 
-        VkImageCreateInfo imageInfo{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-        imageInfo.imageType = VK_IMAGE_TYPE_2D;
-        imageInfo.extent = {512, 512, 1};
-        imageInfo.mipLevels = 10;
-        imageInfo.arrayLayers = 1;
-        imageInfo.format = VK_FORMAT_R8G8B8A8_SRGB;
-        imageInfo.tiling = VK_IMAGE_TILING_OPTIMAL;
-        imageInfo.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-        imageInfo.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-        imageInfo.samples = VK_SAMPLE_COUNT_1_BIT;
-        imageInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-        Ref<GpuImage> texture = GpuImage::Create(textures, imageInfo, VMA_MEMORY_USAGE_GPU_ONLY);
-        std::vector<uint8_t> texels(MemoryAllocator::ImageDataSize(imageInfo));
-        for (size_t i = 0; i < texels.size(); ++i)
-            texels[i] = static_cast<uint8_t>(i * 31 + 7);
-        std::vector<uint8_t> texelsBack;
-        const bool imageOk = texture && texture->Upload(texels.data(), texels.size()) &&
-                             texture->Readback(texelsBack) && texelsBack == texels;
-        std::printf("texture round trip (512x512 RGBA8, 10 mips, %llu bytes allocated): %s\n",
-                    static_cast<unsigned long long>(texture ? texture->GetAllocatedSize() : 0),
-                    imageOk ? "ok" : "MISMATCH");
-        failures += imageOk ? 0 : 1;
+        for (uint64_t frame = 0; frame < options.frames; ++frame)
+        {
+            MemoryAllocator::SetCurrentFrameIndex(frame);
+            scenery.Update(frame);
+            bool defragmented = false;
+            if (frame % 60 == 59)
+            {
+                const MemoryBudget budget = mesh->GetMemoryBudget();
+                if (budget.isOverBudget)
+                    std::printf("%sframe %llu: over budget: %.1f MiB used of %.1f MiB\n", tty ? "\n" : "",
+                                static_cast<unsigned long long>(frame), budget.usedBytes / kMiB,
+                                budget.totalBytes / kMiB);
+                const float before = mesh->CalculateStats().fragmentationRatio;
+                const auto now = start + std::chrono::microseconds(16667) * frame;
+                if (std::optional<DefragmentationStats> ds = manager.Update(now))
+                {
+                    defragmented = true;
+                    ++defragRuns;
+                    defragTotals.bytesMoved += ds->bytesMoved;
+                    defragTotals.buffersMoved += ds->buffersMoved;
+                    defragTotals.imagesMoved += ds->imagesMoved;
+                    defragTotals.blocksFreed += ds->blocksFreed;
+                    defragTotals.bytesFreed += ds->bytesFreed;
+                    const float after = mesh->CalculateStats().fragmentationRatio;
+                    uint64_t checked = 0;
+                    const uint64_t bad = scenery.Verify(&checked);
+                    mismatches += bad;
+                    verifiedResources += checked;
+                    std::printf("%sframe %llu: defragmented: %.2f MiB moved (%u buffers, %u images), %u blocks freed "
+                                "(%.1f MiB), fragmentation %.1f%% -> %.1f%%, %.2f ms; verified %llu resources, %llu mismatches\n",
+                                tty ? "\n" : "", static_cast<unsigned long long>(frame), ds->bytesMoved / kMiB,
+                                ds->buffersMoved, ds->imagesMoved, ds->blocksFreed, ds->bytesFreed / kMiB,
+                                before * 100.0f, after * 100.0f,
+                                std::chrono::duration<double, std::milli>(ds->duration).count(),
+                                static_cast<unsigned long long>(checked), static_cast<unsigned long long>(bad));
+                }
+            }
+            const AllocationStats stats = mesh->GetStats();
+            const MemoryBudget budget = mesh->GetMemoryBudget();
+            timeline.push_back(TimelineSample{frame, stats.usedBytes, stats.totalBytes, budget.totalBytes,
+                                              stats.fragmentationRatio, static_cast<uint32_t>(scenery.ResidentTiles()),
+                                              defragmented});
+            if (!options.quiet)
+                Progress(tty, frame, options.frames, scenery.ResidentTiles(), stats);
+        }
+        if (tty)
+            std::printf("\n");
 
-        const AllocationStats stats = meshes->GetStats();
-        std::printf("stats: %.2f MiB committed, %.2f MiB used, %llu allocations\n", stats.totalBytes / 1048576.0,
-                    stats.usedBytes / 1048576.0, static_cast<unsigned long long>(stats.allocationCount));
+        uint64_t checked = 0;
+        const uint64_t bad = scenery.Verify(&checked);
+        mismatches += bad;
+        verifiedResources += checked;
+        const SceneryCounters& c = scenery.Counters();
+        std::printf("streamed: %llu tiles loaded, %llu unloaded, %llu load failures, %.1f MiB uploaded\n",
+                    static_cast<unsigned long long>(c.tilesLoaded), static_cast<unsigned long long>(c.tilesUnloaded),
+                    static_cast<unsigned long long>(c.loadFailures), c.bytesUploaded / kMiB);
+        std::printf("defragmentation: %u runs, %.2f MiB moved, %u buffers and %u images moved, %u blocks freed (%.1f MiB)\n",
+                    defragRuns, defragTotals.bytesMoved / kMiB, defragTotals.buffersMoved, defragTotals.imagesMoved,
+                    defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB);
+        std::printf("integrity: %llu resources verified, %llu mismatches\n",
+                    static_cast<unsigned long long>(verifiedResources), static_cast<unsigned long long>(mismatches));
+
+        std::printf("\n%-16s %12s %8s %8s %12s %10s %10s\n", "tag", "used MiB", "buffers", "images", "peak MiB",
+                    "allocs", "frees");
+        for (const TagStats& t : MemoryAllocator::GetAllTagStats())
+            std::printf("%-16s %12.2f %8llu %8llu %12.2f %10llu %10llu\n", t.tag.c_str(), t.usedBytes / kMiB,
+                        static_cast<unsigned long long>(t.bufferCount), static_cast<unsigned long long>(t.imageCount),
+                        t.peakUsedBytes / kMiB, static_cast<unsigned long long>(t.totalAllocations),
+                        static_cast<unsigned long long>(t.totalFrees));
         if (!options.quiet)
-            meshes->PrintDetailedStats();
+        {
+            Log::SetLevel(LogLevel::Info);
+            mesh->PrintDetailedStats();
+            Log::SetLevel(LogLevel::Warn);
+        }
+
+        // Pictures and data of the final state, before the tiles are unloaded.
+        const std::string json = MemoryAllocator::BuildStatsString(true);
+        const std::filesystem::path out(options.out);
+        std::ofstream(out / "stats.json") << json;
+        std::optional<detail::DumpModel> model = detail::ParseVmaDump(json, outputError);
+        outputsOk = model && WriteMemoryMapPng(*model, (out / "memory-map.png").string(), outputError) &&
+                    WriteMemoryMapHtml(*model, (out / "memory-map.html").string(), outputError) &&
+                    WriteTimelineCsv(timeline, (out / "timeline.csv").string(), outputError) &&
+                    WriteTimelinePng(timeline, (out / "timeline.png").string(), outputError);
+        if (outputsOk)
+            std::printf("\nwrote %s/{stats.json, memory-map.png, memory-map.html, timeline.csv, timeline.png}\n",
+                        options.out.c_str());
+        else
+            std::fprintf(stderr, "sedx-mem demo: writing the outputs failed: %s\n", outputError.c_str());
+
+        scenery.UnloadAll();
+        memoryModule->OnDetach();
     }
     MemoryAllocator::Shutdown();
-    if (options.validation && (device->GetValidationErrorCount() + device->GetValidationWarningCount()) > 0)
+    int failures = 0;
+    if (mismatches)
+        ++failures;
+    if (!outputsOk)
+        ++failures;
+    if (options.validation && device->GetValidationErrorCount() + device->GetValidationWarningCount() > 0)
     {
         std::printf("validation reported %u errors and %u warnings\n", device->GetValidationErrorCount(),
                     device->GetValidationWarningCount());

@@ -1,5 +1,6 @@
 // sedx-mem: the command-line tool of the Scenery Editor X memory system.
 #include "Commands.h"
+#include "Report.h"
 
 #include <CLI/CLI.hpp>
 
@@ -15,10 +16,36 @@ int main(int argc, char** argv)
     infoCmd->add_option("--device", info.device, "device index or name part (default: SEDX_DEVICE, then the best)");
 
     DemoOptions demo;
-    CLI::App* demoCmd = app.add_subcommand("demo", "run the allocator on the default device");
+    CLI::App* demoCmd = app.add_subcommand("demo", "stream scenery tiles through the allocator on the default device");
+    demoCmd->add_option("--frames", demo.frames, "frames to run")->check(CLI::Range(1, 1000000));
+    demoCmd->add_option("--tiles", demo.tiles, "side of the square of resident tiles (odd)")->check(CLI::Range(1, 15));
+    demoCmd->add_option("--seed", demo.seed, "seed; the same seed gives the same run");
+    demoCmd->add_option("--budget-mb", demo.budgetMb, "simulated device-local heap limit in MiB (0: none)")
+        ->check(CLI::Range(0, 1 << 20));
+    demoCmd->add_option("--strategy", demo.strategy, "allocation strategy")
+        ->check(CLI::IsMember({"default", "speed", "memory"}));
+    demoCmd->add_option("--defrag-threshold", demo.defragThreshold, "defragment above this fragmentation ratio")
+        ->check(CLI::Range(0.0, 1.0));
     demoCmd->add_option("--device", demo.device, "device index or name part (default: SEDX_DEVICE, then the best)");
+    demoCmd->add_option("--out", demo.out, "output folder for stats.json, the memory map and the timeline");
     demoCmd->add_flag("--validation", demo.validation, "enable the Khronos validation layer");
     demoCmd->add_flag("--quiet", demo.quiet, "print only the summary");
+
+    ReportOptions report;
+    CLI::App* reportCmd = app.add_subcommand("report", "draw the memory map of a dump in VMA's JSON format");
+    reportCmd->add_option("stats", report.input, "the dump (vmaBuildStatsString with the detailed map)")
+        ->required();
+    reportCmd
+        ->add_option("-o,--output", report.output, "the picture: a .png, or an .html with details on hover")
+        ->required()
+        ->check(CLI::Validator(
+            [](std::string& path)
+            {
+                return ReportFormatOf(path) == ReportFormat::Unknown
+                           ? "unknown output format '" + path + "': the name must end in .png or .html"
+                           : std::string();
+            },
+            "FILE.png|FILE.html", "png or html"));
 
     try
     {
@@ -29,12 +56,18 @@ int main(int argc, char** argv)
         if (e.get_exit_code() != 0)
         {
             app.exit(e);
-            std::fputs(app.help().c_str(), stderr);
+            // The usage of the subcommand that was given, else of the tool.
+            const CLI::App* usage = &app;
+            for (const CLI::App* sub : app.get_subcommands())
+                usage = sub;
+            std::fputs(usage->help().c_str(), stderr);
             return 2;
         }
         return app.exit(e);
     }
     if (infoCmd->parsed())
         return RunInfo(info);
+    if (reportCmd->parsed())
+        return RunReport(report);
     return RunDemo(demo);
 }

@@ -1,0 +1,251 @@
+#include "Scenery.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace SceneryEditorX::Tool
+{
+namespace
+{
+uint64_t Mix(uint64_t a, uint64_t b)
+{
+    uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    return x;
+}
+
+uint64_t TileSeed(uint64_t seed, std::pair<int, int> tile)
+{
+    return Mix(Mix(seed, static_cast<uint64_t>(static_cast<uint32_t>(tile.first))),
+               static_cast<uint64_t>(static_cast<uint32_t>(tile.second)));
+}
+
+std::string TileName(std::pair<int, int> tile, const char* what)
+{
+    return fmt::format("tile {},{} {}", tile.first, tile.second, what);
+}
+} // namespace
+
+std::vector<uint8_t> ResourceBytes(uint64_t seed, VkDeviceSize size)
+{
+    std::vector<uint8_t> bytes(size);
+    uint64_t state = seed | 1;
+    size_t i = 0;
+    for (; i + 8 <= bytes.size(); i += 8)
+    {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        std::memcpy(bytes.data() + i, &state, 8);
+    }
+    for (; i < bytes.size(); ++i)
+        bytes[i] = static_cast<uint8_t>(state >> (8 * (i % 8)));
+    return bytes;
+}
+
+AllocatorModule::AllocatorModule(std::string name, MemoryAllocator::AllocationStrategy strategy)
+    : Module(std::move(name)), m_Strategy(strategy)
+{
+}
+
+void AllocatorModule::OnAttach()
+{
+    m_Allocator = CreateRef<MemoryAllocator>(GetName());
+    m_Allocator->SetAllocationStrategy(m_Strategy);
+}
+
+void AllocatorModule::OnDetach()
+{
+    m_Allocator.Reset();
+}
+
+Scenery::Scenery(uint64_t seed, int windowTiles, MemoryAllocator::AllocationStrategy strategy)
+    : m_Seed(seed), m_Window(std::max(1, windowTiles)), m_Rng(seed)
+{
+    m_Meshes = CreateRef<AllocatorModule>("Mesh Renderer", strategy);
+    m_Textures = CreateRef<AllocatorModule>("TextureManager", strategy);
+    m_Uniforms = CreateRef<AllocatorModule>("Uniforms", strategy);
+    m_Modules = {m_Meshes, m_Textures, m_Uniforms};
+    for (auto& module : m_Modules)
+        module->OnAttach();
+}
+
+Scenery::~Scenery()
+{
+    UnloadAll();
+    for (auto& module : m_Modules)
+        module->OnDetach();
+}
+
+Ref<GpuBuffer> Scenery::LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDeviceSize size, VkBufferUsageFlags usage,
+                                   const AllocationCreateInfo& createInfo, uint64_t contentSeed,
+                                   const std::string& name)
+{
+    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    info.size = size;
+    info.usage = usage | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    AllocationCreateInfo named = createInfo;
+    named.name = name;
+    Ref<GpuBuffer> buffer = GpuBuffer::Create(allocator, info, named);
+    if (!buffer)
+        return nullptr;
+    const std::vector<uint8_t> bytes = ResourceBytes(contentSeed, size);
+    if (void* mapped = MemoryAllocator::GetMappedData(buffer->GetAllocation()))
+    {
+        std::memcpy(mapped, bytes.data(), bytes.size());
+        MemoryAllocator::FlushAllocation(buffer->GetAllocation());
+    }
+    else if (!buffer->Upload(bytes.data(), size))
+        return nullptr;
+    m_Counters.bytesUploaded += size;
+    return buffer;
+}
+
+bool Scenery::LoadTile(std::pair<int, int> tile)
+{
+    const uint64_t tileSeed = TileSeed(m_Seed, tile);
+    std::mt19937_64 rng(tileSeed);
+    TileResources res;
+    auto nextSeed = [&] {
+        res.seeds.push_back(Mix(tileSeed, res.seeds.size() + 1));
+        return res.seeds.back();
+    };
+    AllocationCreateInfo deviceLocal;
+    deviceLocal.usage = VMA_MEMORY_USAGE_GPU_ONLY;
+
+    // Meshes: vertex and index buffers written through staging.
+    const VkDeviceSize vertexBytes = 64 * (256 + rng() % 12000); // 16 KiB .. 768 KiB
+    const VkDeviceSize indexBytes = 64 * (64 + rng() % 3000);    // 4 KiB .. 196 KiB
+    res.vertices = LoadBuffer(m_Meshes->Allocator(), vertexBytes, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, deviceLocal,
+                              nextSeed(), TileName(tile, "vertices"));
+    res.indices = LoadBuffer(m_Meshes->Allocator(), indexBytes, VK_BUFFER_USAGE_INDEX_BUFFER_BIT, deviceLocal,
+                             nextSeed(), TileName(tile, "indices"));
+    if (!res.vertices || !res.indices)
+        return false;
+
+    // Textures: one or two mip-mapped images, uploaded.
+    const int textureCount = 1 + static_cast<int>(rng() % 2);
+    for (int t = 0; t < textureCount; ++t)
+    {
+        const uint32_t side = 64u << (rng() % 4); // 64 .. 512
+        VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+        info.imageType = VK_IMAGE_TYPE_2D;
+        info.format = VK_FORMAT_R8G8B8A8_UNORM;
+        info.extent = {side, side, 1};
+        info.mipLevels = static_cast<uint32_t>(std::log2(side)) + 1;
+        info.arrayLayers = 1;
+        info.samples = VK_SAMPLE_COUNT_1_BIT;
+        info.tiling = VK_IMAGE_TILING_OPTIMAL;
+        info.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+        info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+        info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+        AllocationCreateInfo named = deviceLocal;
+        named.name = TileName(tile, "texture");
+        Ref<GpuImage> image = GpuImage::Create(m_Textures->Allocator(), info, named);
+        if (!image)
+            return false;
+        const std::vector<uint8_t> texels = ResourceBytes(nextSeed(), MemoryAllocator::ImageDataSize(info));
+        if (!image->Upload(texels.data(), texels.size()))
+            return false;
+        m_Counters.bytesUploaded += texels.size();
+        res.textures.push_back(image);
+    }
+
+    // Uniforms: written by the CPU through a persistent mapping where the memory allows it.
+    AllocationCreateInfo uniformInfo;
+    uniformInfo.usage = VMA_MEMORY_USAGE_AUTO;
+    uniformInfo.flags = AllocationFlags::Mapped | AllocationFlags::HostAccessSequentialWrite;
+    res.uniforms = LoadBuffer(m_Uniforms->Allocator(), 256 * (1 + rng() % 8), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+                              uniformInfo, nextSeed(), TileName(tile, "uniforms"));
+    if (!res.uniforms)
+        return false;
+    m_Tiles.emplace(tile, std::move(res));
+    ++m_Counters.tilesLoaded;
+    return true;
+}
+
+void Scenery::Update(uint64_t frame)
+{
+    // The camera drives on, turning now and then: 0.05 tiles a frame.
+    if (frame % 150 == 149)
+    {
+        const int turn = static_cast<int>(m_Rng() % 3); // left, straight, right
+        if (turn != 1)
+        {
+            const int dx = m_DirX;
+            m_DirX = turn == 0 ? -m_DirY : m_DirY;
+            m_DirY = turn == 0 ? dx : -dx;
+        }
+    }
+    m_CameraX += 0.05 * m_DirX;
+    m_CameraY += 0.05 * m_DirY;
+    const int cx = static_cast<int>(std::floor(m_CameraX));
+    const int cy = static_cast<int>(std::floor(m_CameraY));
+    const int half = m_Window / 2;
+
+    for (auto it = m_Tiles.begin(); it != m_Tiles.end();)
+    {
+        const auto [tx, ty] = it->first;
+        if (std::abs(tx - cx) > half || std::abs(ty - cy) > half)
+        {
+            it = m_Tiles.erase(it); // the Refs release through the deferred path
+            ++m_Counters.tilesUnloaded;
+        }
+        else
+            ++it;
+    }
+    std::erase_if(m_Failed, [&](const auto& entry) {
+        return std::abs(entry.first.first - cx) > half || std::abs(entry.first.second - cy) > half;
+    });
+    for (int y = cy - half; y <= cy + half; ++y)
+        for (int x = cx - half; x <= cx + half; ++x)
+            if (!m_Tiles.count({x, y}) && !m_Failed.count({x, y}) && !LoadTile({x, y}))
+            {
+                ++m_Counters.loadFailures;
+                m_Failed[{x, y}] = true;
+            }
+}
+
+uint64_t Scenery::Verify(uint64_t* resourcesChecked)
+{
+    uint64_t mismatches = 0;
+    uint64_t checked = 0;
+    for (auto& [tile, res] : m_Tiles)
+    {
+        size_t s = 0;
+        for (const Ref<GpuBuffer>& buffer : {res.vertices, res.indices})
+        {
+            const std::vector<uint8_t> expected = ResourceBytes(res.seeds[s++], buffer->GetSize());
+            std::vector<uint8_t> actual(expected.size());
+            mismatches += (!buffer->Readback(actual.data(), actual.size()) || actual != expected) ? 1 : 0;
+            ++checked;
+        }
+        for (const Ref<GpuImage>& image : res.textures)
+        {
+            const std::vector<uint8_t> expected =
+                ResourceBytes(res.seeds[s++], MemoryAllocator::ImageDataSize(image->GetCreateInfo()));
+            std::vector<uint8_t> actual;
+            mismatches += (!image->Readback(actual) || actual != expected) ? 1 : 0;
+            ++checked;
+        }
+        const std::vector<uint8_t> expected = ResourceBytes(res.seeds[s++], res.uniforms->GetSize());
+        std::vector<uint8_t> actual(expected.size());
+        mismatches += (!res.uniforms->Readback(actual.data(), actual.size()) || actual != expected) ? 1 : 0;
+        ++checked;
+    }
+    if (resourcesChecked)
+        *resourcesChecked = checked;
+    return mismatches;
+}
+
+void Scenery::UnloadAll()
+{
+    m_Counters.tilesUnloaded += m_Tiles.size();
+    m_Tiles.clear();
+}
+
+} // namespace SceneryEditorX::Tool
