@@ -1,0 +1,142 @@
+// (d) 1, 2, 4, 8 and 16 threads, each doing allocate+free pairs (GPU_ONLY, mixed sizes 1 KiB..
+//     256 KiB, each thread its own walk through the list): ours (one MemoryAllocator instance per
+//     thread, one shared tag, the one global allocator), raw VMA (one shared VmaAllocator), and the
+//     driver floor (each thread binds into its own memory allocated beforehand).
+//
+//     The counter pairs_per_s is the aggregate rate: each thread's pairs divided by that thread's
+//     own wall time, summed over the threads (Google Benchmark sums counters across threads).
+#include "BenchCommon.h"
+
+#include <chrono>
+
+namespace SceneryEditorX::Bench
+{
+namespace
+{
+constexpr VkBufferUsageFlags kUsage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
+constexpr size_t kSizeCount = 4096;
+using Clock = std::chrono::steady_clock;
+
+const std::vector<VkDeviceSize>& ThreadSizes()
+{
+    static const std::vector<VkDeviceSize> sizes = MixedSizes(kSizeCount, 1024, 256 * 1024, 0x7EAD'5000ull);
+    return sizes;
+}
+
+void Finish(benchmark::State& state, Clock::time_point start)
+{
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    state.SetItemsProcessed(state.iterations());
+    state.counters["pairs_per_s"] =
+        benchmark::Counter(seconds > 0 ? static_cast<double>(state.iterations()) / seconds : 0.0);
+}
+
+void OursThreads(benchmark::State& state)
+{
+    // The default session is up before the run (main.cpp); threads must not re-initialize it.
+    MemoryAllocator allocator("bench-mt");
+    const auto& sizes = ThreadSizes();
+    VkBufferCreateInfo info = BufferInfo(0, kUsage);
+    size_t i = static_cast<size_t>(state.thread_index()) * 257;
+    const Clock::time_point start = Clock::now();
+    for (auto _ : state)
+    {
+        info.size = sizes[i++ & (kSizeCount - 1)];
+        VkBuffer buffer = VK_NULL_HANDLE;
+        VmaAllocation allocation = allocator.AllocateBuffer(info, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
+        if (!allocation)
+        {
+            state.SkipWithError("AllocateBuffer failed");
+            break;
+        }
+        allocator.DestroyBuffer(buffer, allocation);
+    }
+    Finish(state, start);
+}
+
+void RawVmaThreads(benchmark::State& state)
+{
+    VmaAllocator vma = SharedRawVma(); // created before the run (main.cpp)
+    const auto& sizes = ThreadSizes();
+    VkBufferCreateInfo info = BufferInfo(0, EffectiveBufferUsage(kUsage));
+    VmaAllocationCreateInfo aci{};
+    aci.usage = VMA_MEMORY_USAGE_GPU_ONLY;
+    size_t i = static_cast<size_t>(state.thread_index()) * 257;
+    const Clock::time_point start = Clock::now();
+    for (auto _ : state)
+    {
+        info.size = sizes[i++ & (kSizeCount - 1)];
+        VkBuffer buffer = VK_NULL_HANDLE;
+        VmaAllocation allocation = nullptr;
+        if (vmaCreateBuffer(vma, &info, &aci, &buffer, &allocation, nullptr) != VK_SUCCESS)
+        {
+            state.SkipWithError("vmaCreateBuffer failed");
+            break;
+        }
+        vmaDestroyBuffer(vma, buffer, allocation);
+    }
+    Finish(state, start);
+}
+
+void DriverFloorThreads(benchmark::State& state)
+{
+    const VkDevice device = Device().GetDevice();
+    const VkBufferUsageFlags usage = EffectiveBufferUsage(kUsage);
+    FloorMemory memory(1024 * 1024, BufferMemoryType(SharedRawVma(), VMA_MEMORY_USAGE_GPU_ONLY, usage));
+    if (!memory.Ok())
+        return state.SkipWithError("floor memory allocation failed");
+    const auto& sizes = ThreadSizes();
+    VkBufferCreateInfo info = BufferInfo(0, usage);
+    size_t i = static_cast<size_t>(state.thread_index()) * 257;
+    const Clock::time_point start = Clock::now();
+    for (auto _ : state)
+    {
+        info.size = sizes[i++ & (kSizeCount - 1)];
+        VkBuffer buffer = VK_NULL_HANDLE;
+        if (vkCreateBuffer(device, &info, nullptr, &buffer) != VK_SUCCESS)
+        {
+            state.SkipWithError("vkCreateBuffer failed");
+            break;
+        }
+        VkMemoryRequirements req{};
+        vkGetBufferMemoryRequirements(device, buffer, &req);
+        if (req.size > memory.Size() || vkBindBufferMemory(device, buffer, memory.Get(), 0) != VK_SUCCESS)
+        {
+            vkDestroyBuffer(device, buffer, nullptr);
+            state.SkipWithError("vkBindBufferMemory failed");
+            break;
+        }
+        vkDestroyBuffer(device, buffer, nullptr);
+    }
+    Finish(state, start);
+}
+
+void PrepareThreads(const benchmark::State&)
+{
+    // Runs once before the threads start: the shared session and raw allocator must exist.
+    UseSession(SessionKind::Default);
+    SharedRawVma();
+}
+} // namespace
+
+void RegisterThreadBenchmarks()
+{
+    for (int round = 0; round < Rounds(3); ++round)
+        for (int threads : ThreadCounts())
+        {
+            Configure(benchmark::RegisterBenchmark("d/threads/ours", OursThreads), 0.25)
+                ->Threads(threads)
+                ->UseRealTime()
+                ->Setup(PrepareThreads);
+            Configure(benchmark::RegisterBenchmark("d/threads/raw_vma", RawVmaThreads), 0.25)
+                ->Threads(threads)
+                ->UseRealTime()
+                ->Setup(PrepareThreads);
+            Configure(benchmark::RegisterBenchmark("d/threads/driver_floor", DriverFloorThreads), 0.25)
+                ->Threads(threads)
+                ->UseRealTime()
+                ->Setup(PrepareThreads);
+        }
+}
+
+} // namespace SceneryEditorX::Bench
