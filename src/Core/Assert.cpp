@@ -14,7 +14,8 @@ void ReportCheckFailure(const char* kind, const char* expression, const char* fi
     if (message.empty())
         Log::Print(LogLevel::Error, "Assert", "{} failed: {} ({}:{})", kind, expression, file, line);
     else
-        Log::Print(LogLevel::Error, "Assert", "{} failed: {} ({}:{}): {}", kind, expression, file, line, message);
+        Log::Print(LogLevel::Error, "Assert", "{} failed: {} ({}:{}): {}", kind, expression, file, line,
+                   message);
     if (fatal)
         std::abort();
 }

@@ -25,7 +25,8 @@ struct LogState
 
     LogState()
     {
-        logger = std::make_shared<spdlog::logger>("SEDX", std::make_shared<spdlog::sinks::stdout_color_sink_mt>());
+        logger =
+            std::make_shared<spdlog::logger>("SEDX", std::make_shared<spdlog::sinks::stdout_color_sink_mt>());
         logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
         logger->set_level(spdlog::level::trace); // filtering happens in Log::ShouldLog
     }
@@ -155,10 +156,13 @@ std::vector<LogRecord> LogCapture::Records() const
 size_t LogCapture::Count(LogLevel level, std::string_view needle, std::string_view tag) const
 {
     std::lock_guard lock(m_Mutex);
-    return static_cast<size_t>(std::count_if(m_Records.begin(), m_Records.end(), [&](const LogRecord& r) {
-        return r.level == level && (tag.empty() || r.tag == tag) &&
-               (needle.empty() || r.message.find(needle) != std::string::npos);
-    }));
+    return static_cast<size_t>(std::count_if(m_Records.begin(), m_Records.end(),
+                                             [&](const LogRecord& r)
+                                             {
+                                                 return r.level == level && (tag.empty() || r.tag == tag) &&
+                                                        (needle.empty() ||
+                                                         r.message.find(needle) != std::string::npos);
+                                             }));
 }
 
 void LogCapture::Clear()

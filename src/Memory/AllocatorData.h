@@ -70,17 +70,17 @@ struct AllocationRecord
     VkBufferCreateInfo bufferInfo{}; // as created (pNext dropped), for recreation
     VkImageCreateInfo imageInfo{};
     std::vector<uint32_t> queueFamilies; // storage behind the create info's pQueueFamilyIndices
-    VkDeviceSize size = 0;          // allocation size
-    VkDeviceSize requestedSize = 0; // buffer size asked for / image data size
+    VkDeviceSize size = 0;               // allocation size
+    VkDeviceSize requestedSize = 0;      // buffer size asked for / image data size
     VmaMemoryUsage usage = VMA_MEMORY_USAGE_UNKNOWN;
     uint32_t memoryTypeIndex = 0;
     bool hostVisible = false;
-    bool mappable = false; // host-visible and allowed by the usage/flags
+    bool mappable = false;           // host-visible and allowed by the usage/flags
     bool persistentlyMapped = false; // created with AllocationFlags::Mapped
-    bool hadPNext = false; // created with a pNext chain: cannot be recreated
-    int poolClass = -1;    // size class, -1 outside the pools
-    VmaPool pool = nullptr; // the size-class pool, null for VMA's default pools
-    bool marked = false;    // marked for the open defragmentation session
+    bool hadPNext = false;           // created with a pNext chain: cannot be recreated
+    int poolClass = -1;              // size class, -1 outside the pools
+    VmaPool pool = nullptr;          // the size-class pool, null for VMA's default pools
+    bool marked = false;             // marked for the open defragmentation session
     uint32_t mapCount = 0;
     VkImageLayout layout = VK_IMAGE_LAYOUT_UNDEFINED;
     std::string name;
@@ -132,7 +132,8 @@ public:
         std::array<std::unique_lock<std::mutex>, kShardCount> locks;
         for (size_t i = 0; i < kShardCount; ++i)
             locks[i] = std::unique_lock(m_Shards[i].mutex);
-        auto find = [this](VmaAllocation allocation) -> AllocationRecord* {
+        auto find = [this](VmaAllocation allocation) -> AllocationRecord*
+        {
             Shard& s = ShardFor(allocation);
             auto it = s.map.find(allocation);
             return it == s.map.end() ? nullptr : &it->second;
@@ -266,7 +267,7 @@ struct VulkanAllocatorData
     std::atomic<bool> defragOpen{false};
     DefragmentationOptions defragOptions;
     std::vector<VmaAllocation> defragMarked;
-    std::vector<VmaPool> defragPools;            // pools still to run, default pools as null
+    std::vector<VmaPool> defragPools; // pools still to run, default pools as null
     VmaDefragmentationContext defragContext = nullptr;
     size_t defragPoolIndex = 0;
     DefragmentationStats defragStats;
@@ -287,8 +288,12 @@ void DestroyResourceNow(VulkanAllocatorData& d, ResourceKind kind, VkBuffer buff
 /// Size class of a memory requirement size: 0 small, 1 medium, 2 large, -1 none.
 int SizeClassOf(VkDeviceSize size);
 
+/// "tag:name" (or "tag"), as VMA, the logs and debug-utils object names get it; control characters
+/// become '?' (VMA's JSON writer asserts on them).
+std::string AllocationName(const std::string& tag, const std::string& name);
+
 /// Staging buffers (Transfer.cpp).
-bool AcquireStaging(VulkanAllocatorData& d, VkDeviceSize size, StagingBuffer& out);
+VkResult AcquireStaging(VulkanAllocatorData& d, VkDeviceSize size, StagingBuffer& out);
 void ReleaseStaging(VulkanAllocatorData& d, StagingBuffer staging);
 void DestroyStagingCache(VulkanAllocatorData& d);
 

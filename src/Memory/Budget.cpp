@@ -47,12 +47,13 @@ MemoryBudget DeviceLocalBudget(VulkanAllocatorData& d, float threshold, bool upd
         out.usedBytes += budgets[h].usage;
         out.heapSizeBytes += d.memoryProperties.memoryHeaps[h].size;
     }
-    out.usagePercentage = out.totalBytes ? static_cast<float>(static_cast<double>(out.usedBytes) /
-                                                              static_cast<double>(out.totalBytes))
-                                         : 0.0f;
+    out.usagePercentage =
+        out.totalBytes
+            ? static_cast<float>(static_cast<double>(out.usedBytes) / static_cast<double>(out.totalBytes))
+            : 0.0f;
     out.isOverBudget = out.usedBytes > out.totalBytes;
-    out.isAboveWarningThreshold =
-        static_cast<double>(out.usedBytes) > static_cast<double>(threshold) * static_cast<double>(out.totalBytes);
+    out.isAboveWarningThreshold = static_cast<double>(out.usedBytes) >
+                                  static_cast<double>(threshold) * static_cast<double>(out.totalBytes);
     out.fromBudgetExtension = d.device->GetCapabilities().memoryBudget;
     return out;
 }
@@ -117,19 +118,22 @@ MemoryBudget MemoryAllocator::CheckBudgetThreshold(bool updatePeaks)
     VulkanAllocatorData* d = Data();
     if (!d)
         return {};
-    const MemoryBudget budget = DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed), updatePeaks);
+    const MemoryBudget budget =
+        DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed), updatePeaks);
     const int now = budget.isAboveWarningThreshold ? 1 : 0;
     const int before = m_AboveThreshold.exchange(now, std::memory_order_acq_rel);
     // The first evaluation (-1) only reports a state that is already above the threshold.
     if (before == now || (before == -1 && now == 0))
         return budget;
     if (now)
-        SEDX_CORE_WARN_TAG(kAllocTag, "[{}] memory usage warning: {:.1f}% of budget used ({} of {} bytes, threshold {:.0f}%){}",
-                           m_Tag, budget.usagePercentage * 100.0f, budget.usedBytes, budget.totalBytes,
-                           m_WarningThreshold.load() * 100.0f, budget.isOverBudget ? ", over budget" : "");
+        SEDX_CORE_WARN_TAG(
+            kAllocTag,
+            "[{}] memory usage warning: {:.1f}% of budget used ({} of {} bytes, threshold {:.0f}%){}", m_Tag,
+            budget.usagePercentage * 100.0f, budget.usedBytes, budget.totalBytes,
+            m_WarningThreshold.load() * 100.0f, budget.isOverBudget ? ", over budget" : "");
     else
-        SEDX_CORE_INFO_TAG(kAllocTag, "[{}] memory usage back below the warning threshold: {:.1f}% of budget", m_Tag,
-                           budget.usagePercentage * 100.0f);
+        SEDX_CORE_INFO_TAG(kAllocTag, "[{}] memory usage back below the warning threshold: {:.1f}% of budget",
+                           m_Tag, budget.usagePercentage * 100.0f);
     BudgetCallback callback;
     {
         std::lock_guard lock(m_CallbackMutex);

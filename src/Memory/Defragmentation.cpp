@@ -61,8 +61,9 @@ bool Movable(const AllocationRecord& r)
         return (r.bufferInfo.usage & VK_BUFFER_USAGE_TRANSFER_SRC_BIT) &&
                (r.bufferInfo.usage & VK_BUFFER_USAGE_TRANSFER_DST_BIT);
     const VkImageLayout l = r.layout;
-    return (r.imageInfo.usage & VK_IMAGE_USAGE_TRANSFER_SRC_BIT) && (r.imageInfo.usage & VK_IMAGE_USAGE_TRANSFER_DST_BIT) &&
-           l != VK_IMAGE_LAYOUT_UNDEFINED && l != VK_IMAGE_LAYOUT_PREINITIALIZED;
+    return (r.imageInfo.usage & VK_IMAGE_USAGE_TRANSFER_SRC_BIT) &&
+           (r.imageInfo.usage & VK_IMAGE_USAGE_TRANSFER_DST_BIT) && l != VK_IMAGE_LAYOUT_UNDEFINED &&
+           l != VK_IMAGE_LAYOUT_PREINITIALIZED;
 }
 
 VkImageAspectFlags AspectOf(VkFormat format)
@@ -96,8 +97,8 @@ void ImageToLayout(VkCommandBuffer cmd, VkImage image, const VkImageCreateInfo& 
     barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     barrier.image = image;
     barrier.subresourceRange = {AspectOf(info.format), 0, info.mipLevels, 0, info.arrayLayers};
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, nullptr, 0,
-                         nullptr, 1, &barrier);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0,
+                         nullptr, 0, nullptr, 1, &barrier);
 }
 
 // Creates the replacement resource and binds it at the move's destination.
@@ -186,19 +187,21 @@ void RecordGpuCopies(VkCommandBuffer cmd, const std::vector<PlannedMove>& moves,
             VkImageCopy region{};
             region.srcSubresource = {aspect, level, 0, info.arrayLayers};
             region.dstSubresource = region.srcSubresource;
-            region.extent = {std::max(1u, info.extent.width >> level), std::max(1u, info.extent.height >> level),
+            region.extent = {std::max(1u, info.extent.width >> level),
+                             std::max(1u, info.extent.height >> level),
                              std::max(1u, info.extent.depth >> level)};
             regions.push_back(region);
         }
         vkCmdCopyImage(cmd, m.oldImage, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, m.newImage,
-                       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, static_cast<uint32_t>(regions.size()), regions.data());
+                       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, static_cast<uint32_t>(regions.size()),
+                       regions.data());
         ImageToLayout(cmd, m.newImage, info, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, m.layout);
     }
     VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     barrier.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
     barrier.dstAccessMask = VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT;
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &barrier,
-                         0, nullptr, 0, nullptr);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1,
+                         &barrier, 0, nullptr, 0, nullptr);
 }
 
 void EndContext(VulkanAllocatorData& d)
@@ -238,171 +241,184 @@ bool RunPass(VulkanAllocatorData& d)
             info.maxAllocationsPerPass = d.defragOptions.maxAllocationsPerPass;
             if (VkResult r = vmaBeginDefragmentation(d.allocator, &info, &d.defragContext); r != VK_SUCCESS)
             {
-                SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool", VkResultName(r));
+                SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool",
+                                    VkResultName(r));
                 d.defragContext = nullptr;
                 ++d.defragPoolIndex;
             }
         }
 
         std::unique_lock transferLock(d.transferMutex); // no upload/readback is between lookup and copy
-        d.registry.WithAllLocked([&](auto&& find) {
-            VmaDefragmentationPassMoveInfo pass{};
-            VkResult r = vmaBeginDefragmentationPass(d.allocator, d.defragContext, &pass);
-            if (r == VK_SUCCESS)
+        d.registry.WithAllLocked(
+            [&](auto&& find)
             {
-                // Nothing (more) to move in this pool.
-                EndContext(d);
-                ++d.defragPoolIndex;
-                more = d.defragPoolIndex < d.defragPools.size();
-                return;
-            }
-            if (r != VK_INCOMPLETE)
-            {
-                SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentationPass failed: {}", VkResultName(r));
-                EndContext(d);
-                ++d.defragPoolIndex;
-                more = d.defragPoolIndex < d.defragPools.size();
-                return;
-            }
-            ++d.defragStats.passes;
+                VmaDefragmentationPassMoveInfo pass{};
+                VkResult r = vmaBeginDefragmentationPass(d.allocator, d.defragContext, &pass);
+                if (r == VK_SUCCESS)
+                {
+                    // Nothing (more) to move in this pool.
+                    EndContext(d);
+                    ++d.defragPoolIndex;
+                    more = d.defragPoolIndex < d.defragPools.size();
+                    return;
+                }
+                if (r != VK_INCOMPLETE)
+                {
+                    SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentationPass failed: {}", VkResultName(r));
+                    EndContext(d);
+                    ++d.defragPoolIndex;
+                    more = d.defragPoolIndex < d.defragPools.size();
+                    return;
+                }
+                ++d.defragStats.passes;
 
-            std::vector<PlannedMove> moves;
-            std::vector<const AllocationRecord*> records;
-            std::vector<uint32_t> moveIndex;
-            for (uint32_t i = 0; i < pass.moveCount; ++i)
-            {
-                VmaDefragmentationMove& move = pass.pMoves[i];
-                AllocationRecord* rec = find(move.srcAllocation);
-                if (!rec || !rec->marked)
+                std::vector<PlannedMove> moves;
+                std::vector<const AllocationRecord*> records;
+                std::vector<uint32_t> moveIndex;
+                for (uint32_t i = 0; i < pass.moveCount; ++i)
                 {
-                    move.operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE; // only marked allocations move
-                    continue;
-                }
-                if (!Movable(*rec))
-                {
-                    move.operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE;
-                    ++d.defragStats.allocationsRefused;
-                    continue;
-                }
-                PlannedMove m;
-                m.allocation = move.srcAllocation;
-                m.record = rec;
-                m.kind = rec->kind;
-                m.oldBuffer = rec->buffer;
-                m.oldImage = rec->image;
-                m.layout = rec->layout;
-                m.destination = move.dstTmpAllocation;
-                m.size = rec->size;
-                // memcpy only where the CPU reads fast (cached host memory); the GPU copies the rest.
-                const VkMemoryPropertyFlags props = d.memoryProperties.memoryTypes[rec->memoryTypeIndex].propertyFlags;
-                // VMA allows mapping only allocations made mappable (legacy usage or a host-access flag).
-                m.byMemcpy = rec->kind == ResourceKind::Buffer && rec->mappable &&
-                             (props & VK_MEMORY_PROPERTY_HOST_CACHED_BIT) && !d.settings.forceGpuDefragmentationCopies;
-                if (VkResult rr = Recreate(d, m, *rec); rr != VK_SUCCESS)
-                {
-                    SEDX_CORE_ERROR_TAG(kAllocTag, "defragmentation: recreating {} '{}' failed ({}); it stays in place",
-                                        KindName(m.kind), rec->name, VkResultName(rr));
-                    move.operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE;
-                    ++d.defragStats.movesFailed;
-                    continue;
-                }
-                if (m.byMemcpy && CopyByMemcpy(d, m) != VK_SUCCESS)
-                    m.byMemcpy = false; // fall back to the GPU copy
-                moves.push_back(m);
-                records.push_back(rec);
-                moveIndex.push_back(i);
-            }
-
-            const bool anyGpu = std::any_of(moves.begin(), moves.end(), [](const PlannedMove& m) { return !m.byMemcpy; });
-            VkResult copyResult = VK_SUCCESS;
-            if (anyGpu)
-                copyResult = d.device->RunOneTimeCommands(
-                    [&](VkCommandBuffer cmd) { RecordGpuCopies(cmd, moves, records); });
-            if (copyResult != VK_SUCCESS)
-            {
-                // The copies may not have happened: every resource of this pass stays where it was.
-                SEDX_CORE_ERROR_TAG(kAllocTag, "defragmentation copies failed ({}); {} moves cancelled",
-                                    VkResultName(copyResult), moves.size());
-                for (size_t k = 0; k < moves.size(); ++k)
-                {
-                    DestroyNew(d, moves[k]);
-                    pass.pMoves[moveIndex[k]].operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE;
-                }
-                d.defragStats.movesFailed += static_cast<uint32_t>(moves.size());
-                moves.clear();
-            }
-
-            const uint32_t frames = d.settings.framesInFlight;
-            const uint64_t releaseFrame = d.frameIndex.load(std::memory_order_relaxed) + frames;
-            for (PlannedMove& m : moves)
-            {
-                AllocationRecord& rec = *m.record;
-                RelocationNotice notice;
-                notice.allocation = m.allocation;
-                notice.tag = rec.counters->tag;
-                if (m.kind == ResourceKind::Buffer)
-                {
-                    rec.buffer = m.newBuffer;
-                    notice.oldBuffer = m.oldBuffer;
-                    notice.newBuffer = m.newBuffer;
-                    if (rec.bufferInfo.usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+                    VmaDefragmentationMove& move = pass.pMoves[i];
+                    AllocationRecord* rec = find(move.srcAllocation);
+                    if (!rec || !rec->marked)
                     {
-                        VkBufferDeviceAddressInfo addressInfo{VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO};
-                        addressInfo.buffer = m.newBuffer;
-                        notice.newDeviceAddress = vkGetBufferDeviceAddress(d.vkDevice, &addressInfo);
+                        move.operation =
+                            VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE; // only marked allocations move
+                        continue;
                     }
-                    ++d.defragStats.buffersMoved;
+                    if (!Movable(*rec))
+                    {
+                        move.operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE;
+                        ++d.defragStats.allocationsRefused;
+                        continue;
+                    }
+                    PlannedMove m;
+                    m.allocation = move.srcAllocation;
+                    m.record = rec;
+                    m.kind = rec->kind;
+                    m.oldBuffer = rec->buffer;
+                    m.oldImage = rec->image;
+                    m.layout = rec->layout;
+                    m.destination = move.dstTmpAllocation;
+                    m.size = rec->size;
+                    // memcpy only where the CPU reads fast (cached host memory); the GPU copies the rest.
+                    const VkMemoryPropertyFlags props =
+                        d.memoryProperties.memoryTypes[rec->memoryTypeIndex].propertyFlags;
+                    // VMA allows mapping only allocations made mappable (legacy usage or a host-access flag).
+                    m.byMemcpy = rec->kind == ResourceKind::Buffer && rec->mappable &&
+                                 (props & VK_MEMORY_PROPERTY_HOST_CACHED_BIT) &&
+                                 !d.settings.forceGpuDefragmentationCopies;
+                    if (VkResult rr = Recreate(d, m, *rec); rr != VK_SUCCESS)
+                    {
+                        SEDX_CORE_ERROR_TAG(
+                            kAllocTag, "defragmentation: recreating {} '{}' failed ({}); it stays in place",
+                            KindName(m.kind), rec->name, VkResultName(rr));
+                        move.operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE;
+                        ++d.defragStats.movesFailed;
+                        continue;
+                    }
+                    if (m.byMemcpy && CopyByMemcpy(d, m) != VK_SUCCESS)
+                        m.byMemcpy = false; // fall back to the GPU copy
+                    moves.push_back(m);
+                    records.push_back(rec);
+                    moveIndex.push_back(i);
                 }
-                else
-                {
-                    rec.image = m.newImage;
-                    notice.oldImage = m.oldImage;
-                    notice.newImage = m.newImage;
-                    ++d.defragStats.imagesMoved;
-                }
-                if (!rec.name.empty())
-                    d.device->SetObjectName(m.kind == ResourceKind::Buffer ? VK_OBJECT_TYPE_BUFFER : VK_OBJECT_TYPE_IMAGE,
-                                            m.kind == ResourceKind::Buffer ? reinterpret_cast<uint64_t>(m.newBuffer)
-                                                                           : reinterpret_cast<uint64_t>(m.newImage),
-                                            (rec.counters->tag + ":" + rec.name).c_str());
-                // The old handle is only a handle now: retire it, or destroy it when no frame is in flight.
-                if (frames > 0)
-                {
-                    std::lock_guard lock(d.retireMutex);
-                    d.retired.push_back(RetiredResource{releaseFrame, m.kind, m.oldBuffer, m.oldImage, nullptr});
-                }
-                else if (m.kind == ResourceKind::Buffer)
-                    vkDestroyBuffer(d.vkDevice, m.oldBuffer, nullptr);
-                else
-                    vkDestroyImage(d.vkDevice, m.oldImage, nullptr);
-                ++d.defragStats.allocationsMoved;
-                d.defragStats.bytesMoved += m.size;
-                notices.push_back(std::move(notice));
-            }
 
-            r = vmaEndDefragmentationPass(d.allocator, d.defragContext, &pass);
-            if (r == VK_SUCCESS)
-            {
-                EndContext(d);
-                ++d.defragPoolIndex;
-                more = d.defragPoolIndex < d.defragPools.size();
-            }
-            else if (r != VK_INCOMPLETE)
-            {
-                SEDX_CORE_ERROR_TAG(kAllocTag, "vmaEndDefragmentationPass failed: {}", VkResultName(r));
-                EndContext(d);
-                ++d.defragPoolIndex;
-                more = d.defragPoolIndex < d.defragPools.size();
-            }
-            // Mapped allocations stay mapped at their new place: report the new pointers.
-            for (RelocationNotice& n : notices)
-                if (AllocationRecord* rec = find(n.allocation); rec && (rec->mapCount > 0 || rec->persistentlyMapped))
+                const bool anyGpu =
+                    std::any_of(moves.begin(), moves.end(), [](const PlannedMove& m) { return !m.byMemcpy; });
+                VkResult copyResult = VK_SUCCESS;
+                if (anyGpu)
+                    copyResult = d.device->RunOneTimeCommands([&](VkCommandBuffer cmd)
+                                                              { RecordGpuCopies(cmd, moves, records); });
+                if (copyResult != VK_SUCCESS)
                 {
-                    VmaAllocationInfo info{};
-                    vmaGetAllocationInfo(d.allocator, n.allocation, &info);
-                    n.newMappedData = info.pMappedData;
+                    // The copies may not have happened: every resource of this pass stays where it was.
+                    SEDX_CORE_ERROR_TAG(kAllocTag, "defragmentation copies failed ({}); {} moves cancelled",
+                                        VkResultName(copyResult), moves.size());
+                    for (size_t k = 0; k < moves.size(); ++k)
+                    {
+                        DestroyNew(d, moves[k]);
+                        pass.pMoves[moveIndex[k]].operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE;
+                    }
+                    d.defragStats.movesFailed += static_cast<uint32_t>(moves.size());
+                    moves.clear();
                 }
-        });
+
+                const uint32_t frames = d.settings.framesInFlight;
+                const uint64_t releaseFrame = d.frameIndex.load(std::memory_order_relaxed) + frames;
+                for (PlannedMove& m : moves)
+                {
+                    AllocationRecord& rec = *m.record;
+                    RelocationNotice notice;
+                    notice.allocation = m.allocation;
+                    notice.tag = rec.counters->tag;
+                    if (m.kind == ResourceKind::Buffer)
+                    {
+                        rec.buffer = m.newBuffer;
+                        notice.oldBuffer = m.oldBuffer;
+                        notice.newBuffer = m.newBuffer;
+                        if (rec.bufferInfo.usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+                        {
+                            VkBufferDeviceAddressInfo addressInfo{
+                                VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO};
+                            addressInfo.buffer = m.newBuffer;
+                            notice.newDeviceAddress = vkGetBufferDeviceAddress(d.vkDevice, &addressInfo);
+                        }
+                        ++d.defragStats.buffersMoved;
+                    }
+                    else
+                    {
+                        rec.image = m.newImage;
+                        notice.oldImage = m.oldImage;
+                        notice.newImage = m.newImage;
+                        ++d.defragStats.imagesMoved;
+                    }
+                    if (!rec.name.empty())
+                        d.device->SetObjectName(
+                            m.kind == ResourceKind::Buffer ? VK_OBJECT_TYPE_BUFFER : VK_OBJECT_TYPE_IMAGE,
+                            m.kind == ResourceKind::Buffer ? reinterpret_cast<uint64_t>(m.newBuffer)
+                                                           : reinterpret_cast<uint64_t>(m.newImage),
+                            AllocationName(rec.counters->tag, rec.name).c_str());
+                    // The old handle is only a handle now: retire it, or destroy it when no frame is in
+                    // flight.
+                    if (frames > 0)
+                    {
+                        std::lock_guard lock(d.retireMutex);
+                        d.retired.push_back(
+                            RetiredResource{releaseFrame, m.kind, m.oldBuffer, m.oldImage, nullptr});
+                    }
+                    else if (m.kind == ResourceKind::Buffer)
+                        vkDestroyBuffer(d.vkDevice, m.oldBuffer, nullptr);
+                    else
+                        vkDestroyImage(d.vkDevice, m.oldImage, nullptr);
+                    ++d.defragStats.allocationsMoved;
+                    d.defragStats.bytesMoved += m.size;
+                    notices.push_back(std::move(notice));
+                }
+
+                r = vmaEndDefragmentationPass(d.allocator, d.defragContext, &pass);
+                if (r == VK_SUCCESS)
+                {
+                    EndContext(d);
+                    ++d.defragPoolIndex;
+                    more = d.defragPoolIndex < d.defragPools.size();
+                }
+                else if (r != VK_INCOMPLETE)
+                {
+                    SEDX_CORE_ERROR_TAG(kAllocTag, "vmaEndDefragmentationPass failed: {}", VkResultName(r));
+                    EndContext(d);
+                    ++d.defragPoolIndex;
+                    more = d.defragPoolIndex < d.defragPools.size();
+                }
+                // Mapped allocations stay mapped at their new place: report the new pointers.
+                for (RelocationNotice& n : notices)
+                    if (AllocationRecord* rec = find(n.allocation);
+                        rec && (rec->mapCount > 0 || rec->persistentlyMapped))
+                    {
+                        VmaAllocationInfo info{};
+                        vmaGetAllocationInfo(d.allocator, n.allocation, &info);
+                        n.newMappedData = info.pMappedData;
+                    }
+            });
         d.fragmentationDirty.store(true, std::memory_order_relaxed);
     }
 
@@ -427,10 +443,12 @@ void PreparePools(VulkanAllocatorData& d)
     // One context per pool that holds a marked allocation (default pools share one context).
     std::vector<VmaPool> pools;
     for (VmaAllocation a : d.defragMarked)
-        d.registry.With(a, [&](const AllocationRecord& r) {
-            if (r.marked && std::find(pools.begin(), pools.end(), r.pool) == pools.end())
-                pools.push_back(r.pool);
-        });
+        d.registry.With(a,
+                        [&](const AllocationRecord& r)
+                        {
+                            if (r.marked && std::find(pools.begin(), pools.end(), r.pool) == pools.end())
+                                pools.push_back(r.pool);
+                        });
     d.defragPools = std::move(pools);
     d.defragPoolIndex = 0;
 }
@@ -462,21 +480,24 @@ bool MemoryAllocator::BeginDefragmentation(const DefragmentationOptions& options
     VulkanAllocatorData* d = Data();
     if (!d)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] BeginDefragmentation called before Init or after Shutdown", m_Tag);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] BeginDefragmentation called before Init or after Shutdown",
+                            m_Tag);
         return false;
     }
     const VmaDefragmentationFlags algorithm = options.flags & kAlgorithmBits;
     if ((options.flags & ~kAlgorithmBits) || (algorithm & (algorithm - 1)))
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] BeginDefragmentation: flags {:#x} are not one VMA defragmentation algorithm bit",
-                            m_Tag, options.flags);
+        SEDX_CORE_ERROR_TAG(
+            kAllocTag, "[{}] BeginDefragmentation: flags {:#x} are not one VMA defragmentation algorithm bit",
+            m_Tag, options.flags);
         return false;
     }
     std::lock_guard lock(d->defragSessionMutex);
     if (d->defragOpen.load())
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] BeginDefragmentation: a session is already open; call EndDefragmentation first",
-                            m_Tag);
+        SEDX_CORE_ERROR_TAG(
+            kAllocTag, "[{}] BeginDefragmentation: a session is already open; call EndDefragmentation first",
+            m_Tag);
         return false;
     }
     // Cached staging buffers are VMA allocations outside the registry: a pass would have to skip
@@ -501,7 +522,8 @@ bool MemoryAllocator::MarkForDefragmentation(VmaAllocation allocation, VkImageLa
     VulkanAllocatorData* d = Data();
     if (!d)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MarkForDefragmentation called before Init or after Shutdown", m_Tag);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MarkForDefragmentation called before Init or after Shutdown",
+                            m_Tag);
         return false;
     }
     std::lock_guard lock(d->defragSessionMutex);
@@ -512,19 +534,23 @@ bool MemoryAllocator::MarkForDefragmentation(VmaAllocation allocation, VkImageLa
     }
     if (!d->defragPools.empty() || d->defragContext)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MarkForDefragmentation after the session's first pass; mark before stepping",
-                            m_Tag);
+        SEDX_CORE_ERROR_TAG(
+            kAllocTag, "[{}] MarkForDefragmentation after the session's first pass; mark before stepping",
+            m_Tag);
         return false;
     }
     bool isImage = false;
     bool alreadyMarked = false;
-    const bool live = allocation && d->registry.With(allocation, [&](AllocationRecord& r) {
-        isImage = r.kind == ResourceKind::Image;
-        alreadyMarked = r.marked;
-        r.marked = true;
-        if (isImage && currentLayout != VK_IMAGE_LAYOUT_MAX_ENUM)
-            r.layout = currentLayout;
-    });
+    const bool live =
+        allocation && d->registry.With(allocation,
+                                       [&](AllocationRecord& r)
+                                       {
+                                           isImage = r.kind == ResourceKind::Image;
+                                           alreadyMarked = r.marked;
+                                           r.marked = true;
+                                           if (isImage && currentLayout != VK_IMAGE_LAYOUT_MAX_ENUM)
+                                               r.layout = currentLayout;
+                                       });
     if (!live)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MarkForDefragmentation: {}", m_Tag,
@@ -542,28 +568,32 @@ size_t MemoryAllocator::MarkAllForDefragmentation()
     VulkanAllocatorData* d = Data();
     if (!d)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MarkAllForDefragmentation called before Init or after Shutdown", m_Tag);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MarkAllForDefragmentation called before Init or after Shutdown",
+                            m_Tag);
         return 0;
     }
     std::lock_guard lock(d->defragSessionMutex);
     if (!d->defragOpen.load() || !d->defragPools.empty() || d->defragContext)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MarkAllForDefragmentation {}", m_Tag,
-                            d->defragOpen.load() ? "after the session's first pass" : "without BeginDefragmentation");
+                            d->defragOpen.load() ? "after the session's first pass"
+                                                 : "without BeginDefragmentation");
         return 0;
     }
     size_t count = 0;
     std::vector<VmaAllocation> all;
     d->registry.ForEach([&](VmaAllocation a, const AllocationRecord&) { all.push_back(a); });
     for (VmaAllocation a : all)
-        d->registry.With(a, [&](AllocationRecord& r) {
-            if (!r.marked)
-            {
-                r.marked = true;
-                d->defragMarked.push_back(a);
-                ++count;
-            }
-        });
+        d->registry.With(a,
+                         [&](AllocationRecord& r)
+                         {
+                             if (!r.marked)
+                             {
+                                 r.marked = true;
+                                 d->defragMarked.push_back(a);
+                                 ++count;
+                             }
+                         });
     return count;
 }
 
@@ -617,7 +647,9 @@ DefragmentationStats MemoryAllocator::EndDefragmentation()
     d->defragStats.duration += std::chrono::steady_clock::now() - start;
     d->defragOpen.store(false);
     const DefragmentationStats& s = d->defragStats;
-    SEDX_CORE_INFO_TAG(kAllocTag, "[{}] defragmentation: {} allocations moved ({} buffers, {} images, {} bytes), {} blocks freed ({} bytes), {} refused, {} failed, {} passes, {:.2f} ms",
+    SEDX_CORE_INFO_TAG(kAllocTag,
+                       "[{}] defragmentation: {} allocations moved ({} buffers, {} images, {} bytes), {} "
+                       "blocks freed ({} bytes), {} refused, {} failed, {} passes, {:.2f} ms",
                        m_Tag, s.allocationsMoved, s.buffersMoved, s.imagesMoved, s.bytesMoved, s.blocksFreed,
                        s.bytesFreed, s.allocationsRefused, s.movesFailed, s.passes,
                        std::chrono::duration<double, std::milli>(s.duration).count());
@@ -648,7 +680,8 @@ bool MemoryAllocator::RemoveRelocationCallback(uint64_t id)
 {
     RelocationRegistry& reg = Relocations();
     std::lock_guard lock(reg.mutex);
-    auto it = std::find_if(reg.callbacks.begin(), reg.callbacks.end(), [&](const auto& e) { return e.first == id; });
+    auto it = std::find_if(reg.callbacks.begin(), reg.callbacks.end(),
+                           [&](const auto& e) { return e.first == id; });
     if (it == reg.callbacks.end())
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "RemoveRelocationCallback({}): no such callback", id);
@@ -663,14 +696,16 @@ void* MemoryAllocator::GetMappedData(VmaAllocation allocation)
     VulkanAllocatorData* d = Data();
     void* mapped = nullptr;
     if (d && allocation)
-        d->registry.With(allocation, [&](const AllocationRecord& r) {
-            if (r.mapCount > 0 || r.persistentlyMapped)
-            {
-                VmaAllocationInfo info{};
-                vmaGetAllocationInfo(d->allocator, allocation, &info);
-                mapped = info.pMappedData;
-            }
-        });
+        d->registry.With(allocation,
+                         [&](const AllocationRecord& r)
+                         {
+                             if (r.mapCount > 0 || r.persistentlyMapped)
+                             {
+                                 VmaAllocationInfo info{};
+                                 vmaGetAllocationInfo(d->allocator, allocation, &info);
+                                 mapped = info.pMappedData;
+                             }
+                         });
     return mapped;
 }
 

@@ -8,14 +8,18 @@ DefragmentationManager::DefragmentationManager(Ref<MemoryAllocator> allocator, D
     : m_Allocator(std::move(allocator)), m_Policy(std::move(policy))
 {
     if (!m_Policy.markCandidates)
-        m_Policy.markCandidates = [](MemoryAllocator& a) { return a.MarkAllForDefragmentation(); };
+        m_Policy.markCandidates = [](MemoryAllocator& a)
+        {
+            return a.MarkAllForDefragmentation();
+        };
 }
 
 bool DefragmentationManager::ShouldDefragment(std::chrono::steady_clock::time_point now) const
 {
     if (!m_Allocator || !MemoryAllocator::IsInitialized())
         return false;
-    const AllocationStats stats = m_Policy.useExactFragmentation ? m_Allocator->CalculateStats() : m_Allocator->GetStats();
+    const AllocationStats stats =
+        m_Policy.useExactFragmentation ? m_Allocator->CalculateStats() : m_Allocator->GetStats();
     m_LastFragmentation = stats.fragmentationRatio;
     const bool intervalPassed = !m_LastRun || now - *m_LastRun >= m_Policy.minInterval;
     return stats.fragmentationRatio > m_Policy.fragmentationThreshold && intervalPassed;
@@ -37,7 +41,8 @@ std::optional<DefragmentationStats> DefragmentationManager::Update(std::chrono::
         m_InProgress = true;
         m_LastRun = now;
     }
-    const bool incremental = m_Policy.options.maxBytesPerPass != 0 || m_Policy.options.maxAllocationsPerPass != 0;
+    const bool incremental =
+        m_Policy.options.maxBytesPerPass != 0 || m_Policy.options.maxAllocationsPerPass != 0;
     if (incremental && m_Allocator->DefragmentStep())
         return std::nullopt; // more passes in later updates
     m_InProgress = false;

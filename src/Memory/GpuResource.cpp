@@ -60,7 +60,8 @@ bool GpuBuffer::Unmap()
 
 GpuImage::GpuImage(Ref<MemoryAllocator> allocator, VmaAllocation allocation, const VkImageCreateInfo& info,
                    VkDeviceSize allocatedSize)
-    : m_Allocator(std::move(allocator)), m_Allocation(allocation), m_Info(info), m_AllocatedSize(allocatedSize)
+    : m_Allocator(std::move(allocator)), m_Allocation(allocation), m_Info(info),
+      m_AllocatedSize(allocatedSize)
 {
     m_Info.pNext = nullptr;
     m_Info.pQueueFamilyIndices = nullptr;

@@ -12,6 +12,20 @@ namespace SceneryEditorX
 {
 using namespace detail;
 
+namespace detail
+{
+std::string AllocationName(const std::string& tag, const std::string& name)
+{
+    std::string full = name.empty() ? tag : tag + ":" + name;
+    // VMA's JSON writer (statistics dumps) asserts on control characters, and they would garble log
+    // lines and debug-utils names too; each one becomes '?'. Bytes of 0x80 and above (UTF-8) pass.
+    for (char& c : full)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+            c = '?';
+    return full;
+}
+} // namespace detail
+
 namespace
 {
 constexpr VmaAllocationCreateFlags kHostAccessMask =
@@ -58,10 +72,11 @@ VmaAllocationCreateInfo ToVma(const AllocationCreateInfo& info, MemoryAllocator:
 VkResult FindBufferMemoryType(VulkanAllocatorData& d, const VkBufferCreateInfo& info,
                               const VmaAllocationCreateInfo& aci, uint32_t& outType)
 {
-    const uint64_t key = uint64_t(info.usage) | (uint64_t(aci.usage & 0xF) << 32) |
-                         (uint64_t((aci.flags & kHostAccessMask) ? ((aci.flags & kHostAccessMask) >> 10) : 0) << 36) |
-                         (uint64_t(aci.requiredFlags & 0x1FF) << 39) | (uint64_t(aci.preferredFlags & 0x1FF) << 48) |
-                         (uint64_t(info.sharingMode == VK_SHARING_MODE_CONCURRENT) << 57);
+    const uint64_t key =
+        uint64_t(info.usage) | (uint64_t(aci.usage & 0xF) << 32) |
+        (uint64_t((aci.flags & kHostAccessMask) ? ((aci.flags & kHostAccessMask) >> 10) : 0) << 36) |
+        (uint64_t(aci.requiredFlags & 0x1FF) << 39) | (uint64_t(aci.preferredFlags & 0x1FF) << 48) |
+        (uint64_t(info.sharingMode == VK_SHARING_MODE_CONCURRENT) << 57);
     {
         std::shared_lock lock(d.typeCacheMutex);
         if (auto it = d.bufferTypeCache.find(key); it != d.bufferTypeCache.end())
@@ -81,18 +96,14 @@ VkResult FindBufferMemoryType(VulkanAllocatorData& d, const VkBufferCreateInfo& 
     return r;
 }
 
-std::string AllocationName(const std::string& tag, const std::string& name)
-{
-    return name.empty() ? tag : tag + ":" + name;
-}
-
 void RecordCreateInfo(AllocationRecord& record, const VkBufferCreateInfo& info)
 {
     record.bufferInfo = info;
     record.bufferInfo.pNext = nullptr;
     record.hadPNext = info.pNext != nullptr;
     if (info.sharingMode == VK_SHARING_MODE_CONCURRENT && info.pQueueFamilyIndices)
-        record.queueFamilies.assign(info.pQueueFamilyIndices, info.pQueueFamilyIndices + info.queueFamilyIndexCount);
+        record.queueFamilies.assign(info.pQueueFamilyIndices,
+                                    info.pQueueFamilyIndices + info.queueFamilyIndexCount);
     record.bufferInfo.pQueueFamilyIndices = nullptr; // see queueFamilies
 }
 
@@ -102,7 +113,8 @@ void RecordCreateInfo(AllocationRecord& record, const VkImageCreateInfo& info)
     record.imageInfo.pNext = nullptr;
     record.hadPNext = info.pNext != nullptr;
     if (info.sharingMode == VK_SHARING_MODE_CONCURRENT && info.pQueueFamilyIndices)
-        record.queueFamilies.assign(info.pQueueFamilyIndices, info.pQueueFamilyIndices + info.queueFamilyIndexCount);
+        record.queueFamilies.assign(info.pQueueFamilyIndices,
+                                    info.pQueueFamilyIndices + info.queueFamilyIndexCount);
     record.imageInfo.pQueueFamilyIndices = nullptr;
 }
 
@@ -110,8 +122,9 @@ const char* NotLiveReason(VulkanAllocatorData& d, VmaAllocation allocation)
 {
     if (!allocation)
         return "the allocation is null";
-    return d.registry.Contains(allocation) ? nullptr
-                                           : "the allocation is not live (already freed, or not made by this system)";
+    return d.registry.Contains(allocation)
+               ? nullptr
+               : "the allocation is not live (already freed, or not made by this system)";
 }
 } // namespace
 
@@ -130,8 +143,9 @@ struct AllocatorAccess
 {
     // The one allocation path of buffers. Returns null and fills `error` on failure.
     static VmaAllocation CreateBuffer(MemoryAllocator& self, VulkanAllocatorData& d,
-                                      const VkBufferCreateInfo& bufferInfo, const AllocationCreateInfo& createInfo,
-                                      VkBuffer& outBuffer, std::source_location where, std::string& error)
+                                      const VkBufferCreateInfo& bufferInfo,
+                                      const AllocationCreateInfo& createInfo, VkBuffer& outBuffer,
+                                      std::source_location where, std::string& error)
     {
         outBuffer = VK_NULL_HANDLE;
         error = ValidateBufferCreateInfo(d, bufferInfo);
@@ -143,7 +157,8 @@ struct AllocatorAccess
         VkBufferCreateInfo info = bufferInfo;
         if (d.settings.addTransferUsage)
             info.usage |= VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-        const VmaAllocationCreateInfo aci = ToVma(createInfo, self.m_Strategy.load(std::memory_order_relaxed));
+        const VmaAllocationCreateInfo aci =
+            ToVma(createInfo, self.m_Strategy.load(std::memory_order_relaxed));
         const VkDeviceSize alignment = self.m_BufferAlignment.load(std::memory_order_relaxed);
 
         VkBuffer buffer = VK_NULL_HANDLE;
@@ -154,7 +169,8 @@ struct AllocatorAccess
         int sizeClass = -1;
         uint32_t memoryType = UINT32_MAX;
         VmaPool usedPool = nullptr;
-        const bool poolEligible = !(aci.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) && info.pNext == nullptr;
+        const bool poolEligible =
+            !(aci.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) && info.pNext == nullptr;
         if (poolEligible)
             sizeClass = SizeClassOf((info.size + alignment - 1) & ~(alignment - 1));
         if (sizeClass >= 0 && FindBufferMemoryType(d, info, aci, memoryType) == VK_SUCCESS)
@@ -166,21 +182,23 @@ struct AllocatorAccess
                 poolInfo.usage = VMA_MEMORY_USAGE_UNKNOWN;
                 poolInfo.requiredFlags = 0;
                 poolInfo.preferredFlags = 0;
-                result = vmaCreateBufferWithAlignment(d.allocator, &info, &poolInfo, alignment, &buffer, &allocation,
-                                                      &allocInfo);
+                result = vmaCreateBufferWithAlignment(d.allocator, &info, &poolInfo, alignment, &buffer,
+                                                      &allocation, &allocInfo);
                 if (result == VK_SUCCESS)
                     usedPool = pool;
                 if (result != VK_SUCCESS)
-                    SEDX_CORE_TRACE_TAG(kAllocTag,
-                                        "[{}] size-class {} pool on memory type {} cannot serve {} bytes ({}); "
-                                        "falling back to the default pools",
-                                        self.m_Tag, sizeClass, memoryType, info.size, VkResultName(result));
+                    SEDX_CORE_TRACE_TAG(
+                        kAllocTag,
+                        "[{}] size-class {} pool on memory type {} cannot serve {} bytes ({}); "
+                        "falling back to the default pools",
+                        self.m_Tag, sizeClass, memoryType, info.size, VkResultName(result));
             }
         }
         if (result != VK_SUCCESS)
         {
             sizeClass = -1;
-            result = vmaCreateBufferWithAlignment(d.allocator, &info, &aci, alignment, &buffer, &allocation, &allocInfo);
+            result = vmaCreateBufferWithAlignment(d.allocator, &info, &aci, alignment, &buffer, &allocation,
+                                                  &allocInfo);
         }
         if (result != VK_SUCCESS)
         {
@@ -202,9 +220,11 @@ struct AllocatorAccess
         record.requestedSize = bufferInfo.size;
         record.usage = createInfo.usage;
         record.memoryTypeIndex = allocInfo.memoryType;
-        const VkMemoryPropertyFlags props = d.memoryProperties.memoryTypes[allocInfo.memoryType].propertyFlags;
+        const VkMemoryPropertyFlags props =
+            d.memoryProperties.memoryTypes[allocInfo.memoryType].propertyFlags;
         record.hostVisible = (props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
-        record.mappable = record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
+        record.mappable =
+            record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
         record.persistentlyMapped = allocInfo.pMappedData != nullptr;
         record.poolClass = sizeClass;
         record.pool = usedPool;
@@ -218,9 +238,11 @@ struct AllocatorAccess
         return allocation;
     }
 
-    static VmaAllocation CreateImage(MemoryAllocator& self, VulkanAllocatorData& d, const VkImageCreateInfo& imageInfo,
+    static VmaAllocation CreateImage(MemoryAllocator& self, VulkanAllocatorData& d,
+                                     const VkImageCreateInfo& imageInfo,
                                      const AllocationCreateInfo& createInfo, VkImage& outImage,
-                                     VkDeviceSize* allocatedSize, std::source_location where, std::string& error)
+                                     VkDeviceSize* allocatedSize, std::source_location where,
+                                     std::string& error)
     {
         outImage = VK_NULL_HANDLE;
         if (allocatedSize)
@@ -233,7 +255,8 @@ struct AllocatorAccess
             return nullptr;
         VkImageCreateInfo info = imageInfo;
         info.usage = usage;
-        const VmaAllocationCreateInfo aci = ToVma(createInfo, self.m_Strategy.load(std::memory_order_relaxed));
+        const VmaAllocationCreateInfo aci =
+            ToVma(createInfo, self.m_Strategy.load(std::memory_order_relaxed));
         VkImage image = VK_NULL_HANDLE;
         VmaAllocation allocation = nullptr;
         VmaAllocationInfo allocInfo{};
@@ -257,9 +280,11 @@ struct AllocatorAccess
         record.requestedSize = MemoryAllocator::ImageDataSize(imageInfo);
         record.usage = createInfo.usage;
         record.memoryTypeIndex = allocInfo.memoryType;
-        const VkMemoryPropertyFlags props = d.memoryProperties.memoryTypes[allocInfo.memoryType].propertyFlags;
+        const VkMemoryPropertyFlags props =
+            d.memoryProperties.memoryTypes[allocInfo.memoryType].propertyFlags;
         record.hostVisible = (props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
-        record.mappable = record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
+        record.mappable =
+            record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
         record.persistentlyMapped = allocInfo.pMappedData != nullptr;
         record.layout = imageInfo.initialLayout;
         record.name = createInfo.name;
@@ -299,8 +324,8 @@ struct AllocatorAccess
     {
         if (record.mapCount > 0)
         {
-            SEDX_CORE_WARN_TAG(kAllocTag, "[{}] {} '{}' destroyed while mapped ({} maps); unmapped it", self.m_Tag,
-                               KindName(record.kind), record.name, record.mapCount);
+            SEDX_CORE_WARN_TAG(kAllocTag, "[{}] {} '{}' destroyed while mapped ({} maps); unmapped it",
+                               self.m_Tag, KindName(record.kind), record.name, record.mapCount);
             for (; record.mapCount > 0; --record.mapCount)
                 vmaUnmapMemory(d.allocator, allocation);
         }
@@ -309,8 +334,8 @@ struct AllocatorAccess
         if (deferred && frames > 0)
         {
             std::lock_guard lock(d.retireMutex);
-            d.retired.push_back(RetiredResource{d.frameIndex.load(std::memory_order_relaxed) + frames, record.kind,
-                                                record.buffer, record.image, allocation});
+            d.retired.push_back(RetiredResource{d.frameIndex.load(std::memory_order_relaxed) + frames,
+                                                record.kind, record.buffer, record.image, allocation});
         }
         else
         {
@@ -329,13 +354,15 @@ struct AllocatorAccess
         }
         if (!allocation || handle == 0)
         {
-            SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: null {}", self.m_Tag, call, allocation ? "handle" : "allocation");
+            SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: null {}", self.m_Tag, call,
+                                allocation ? "handle" : "allocation");
             return false;
         }
         bool mismatch = false;
         const bool removed = d->registry.RemoveIfAndRelease(
             allocation,
-            [&](const AllocationRecord& r) {
+            [&](const AllocationRecord& r)
+            {
                 const uint64_t bound = kind == ResourceKind::Buffer ? reinterpret_cast<uint64_t>(r.buffer)
                                                                     : reinterpret_cast<uint64_t>(r.image);
                 mismatch = r.kind != kind || bound != handle;
@@ -345,10 +372,12 @@ struct AllocatorAccess
         if (!removed)
         {
             if (mismatch)
-                SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: the {} does not belong to this allocation; nothing destroyed",
+                SEDX_CORE_ERROR_TAG(kAllocTag,
+                                    "[{}] {}: the {} does not belong to this allocation; nothing destroyed",
                                     self.m_Tag, call, KindName(kind));
             else
-                SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: {}", self.m_Tag, call, NotLiveReason(*d, allocation));
+                SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: {}", self.m_Tag, call,
+                                    NotLiveReason(*d, allocation));
             return false;
         }
         self.CheckBudgetThreshold(false);
@@ -377,7 +406,8 @@ VmaAllocation MemoryAllocator::AllocateBuffer(const VkBufferCreateInfo& bufferIn
         return nullptr;
     }
     std::string error;
-    VmaAllocation allocation = AllocatorAccess::CreateBuffer(*this, *d, bufferInfo, createInfo, outBuffer, where, error);
+    VmaAllocation allocation =
+        AllocatorAccess::CreateBuffer(*this, *d, bufferInfo, createInfo, outBuffer, where, error);
     if (!allocation)
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBuffer({} bytes, {}) failed: {}", m_Tag, bufferInfo.size,
                             MemoryUsageName(createInfo.usage), error);
@@ -414,14 +444,14 @@ VmaAllocation MemoryAllocator::AllocateImage(const VkImageCreateInfo& imageInfo,
 
 bool MemoryAllocator::DestroyBuffer(VkBuffer buffer, VmaAllocation allocation)
 {
-    return AllocatorAccess::Destroy(*this, "DestroyBuffer", ResourceKind::Buffer, reinterpret_cast<uint64_t>(buffer),
-                                    allocation, false);
+    return AllocatorAccess::Destroy(*this, "DestroyBuffer", ResourceKind::Buffer,
+                                    reinterpret_cast<uint64_t>(buffer), allocation, false);
 }
 
 bool MemoryAllocator::DestroyImage(VkImage image, VmaAllocation allocation)
 {
-    return AllocatorAccess::Destroy(*this, "DestroyImage", ResourceKind::Image, reinterpret_cast<uint64_t>(image),
-                                    allocation, false);
+    return AllocatorAccess::Destroy(*this, "DestroyImage", ResourceKind::Image,
+                                    reinterpret_cast<uint64_t>(image), allocation, false);
 }
 
 bool MemoryAllocator::DestroyBufferDeferred(VkBuffer buffer, VmaAllocation allocation)
@@ -445,9 +475,10 @@ bool MemoryAllocator::Free(VmaAllocation allocation)
         return false;
     }
     const bool removed =
-        allocation && d->registry.RemoveIfAndRelease(
-                          allocation, [](const AllocationRecord&) { return true; },
-                          [&](AllocationRecord& r) { AllocatorAccess::ReleaseLocked(*this, *d, allocation, r, false); });
+        allocation &&
+        d->registry.RemoveIfAndRelease(
+            allocation, [](const AllocationRecord&) { return true; },
+            [&](AllocationRecord& r) { AllocatorAccess::ReleaseLocked(*this, *d, allocation, r, false); });
     if (!removed)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] Free: {}", m_Tag, NotLiveReason(*d, allocation));
@@ -480,16 +511,16 @@ VkImage MemoryAllocator::GetImage(VmaAllocation allocation)
 }
 
 // ------------------------------------------------------------------------------------------------
-std::vector<BatchBufferAllocation> MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes,
-                                                                        BufferUsageFlags usage,
-                                                                        VmaMemoryUsage memoryUsage,
-                                                                        std::source_location where)
+std::vector<BatchBufferAllocation>
+MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, BufferUsageFlags usage,
+                                     VmaMemoryUsage memoryUsage, std::source_location where)
 {
     std::vector<BatchBufferAllocation> batch;
     VulkanAllocatorData* d = Data();
     if (!d)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch called before Init or after Shutdown", m_Tag);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch called before Init or after Shutdown",
+                            m_Tag);
         return batch;
     }
     if (sizes.empty() || usage == BufferUsage::None)
@@ -501,8 +532,8 @@ std::vector<BatchBufferAllocation> MemoryAllocator::AllocateBufferBatch(const st
     for (size_t i = 0; i < sizes.size(); ++i)
         if (sizes[i] == 0)
         {
-            SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch: size {} of {} is 0; nothing allocated", m_Tag, i,
-                                sizes.size());
+            SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch: size {} of {} is 0; nothing allocated",
+                                m_Tag, i, sizes.size());
             return batch;
         }
     AllocationCreateInfo createInfo;
@@ -516,17 +547,20 @@ std::vector<BatchBufferAllocation> MemoryAllocator::AllocateBufferBatch(const st
         info.size = sizes[i];
         std::string error;
         VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = AllocatorAccess::CreateBuffer(*this, *d, info, createInfo, buffer, where, error);
+        VmaAllocation allocation =
+            AllocatorAccess::CreateBuffer(*this, *d, info, createInfo, buffer, where, error);
         if (!allocation)
         {
             // All or nothing: roll back what this batch made.
             for (const BatchBufferAllocation& made : batch)
                 d->registry.RemoveIfAndRelease(
                     made.allocation, [](const AllocationRecord&) { return true; },
-                    [&](AllocationRecord& r) { AllocatorAccess::ReleaseLocked(*this, *d, made.allocation, r, false); });
+                    [&](AllocationRecord& r)
+                    { AllocatorAccess::ReleaseLocked(*this, *d, made.allocation, r, false); });
             CheckBudgetThreshold(false);
-            SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch: buffer {} of {} ({} bytes) failed: {}; rolled back",
-                                m_Tag, i, sizes.size(), sizes[i], error);
+            SEDX_CORE_ERROR_TAG(
+                kAllocTag, "[{}] AllocateBufferBatch: buffer {} of {} ({} bytes) failed: {}; rolled back",
+                m_Tag, i, sizes.size(), sizes[i], error);
             batch.clear();
             return batch;
         }
@@ -555,27 +589,34 @@ void* MemoryAllocator::MapMemoryRaw(VmaAllocation allocation)
     }
     void* mapped = nullptr;
     std::string error;
-    const bool live = allocation && d->registry.With(allocation, [&](AllocationRecord& r) {
-        if (!r.hostVisible)
-        {
-            error = fmt::format("memory type {} is not host-visible (use UploadToBuffer/ReadbackBuffer)",
-                                r.memoryTypeIndex);
-            return;
-        }
-        if (!r.mappable)
-        {
-            error = "the allocation has an AUTO usage and no host-access flag (HostAccessSequentialWrite or "
-                    "HostAccessRandom)";
-            return;
-        }
-        if (VkResult res = vmaMapMemory(d->allocator, allocation, &mapped); res != VK_SUCCESS)
-        {
-            mapped = nullptr;
-            error = fmt::format("vmaMapMemory failed: {}", VkResultName(res));
-            return;
-        }
-        ++r.mapCount;
-    });
+    const bool live =
+        allocation &&
+        d->registry.With(
+            allocation,
+            [&](AllocationRecord& r)
+            {
+                if (!r.hostVisible)
+                {
+                    error =
+                        fmt::format("memory type {} is not host-visible (use UploadToBuffer/ReadbackBuffer)",
+                                    r.memoryTypeIndex);
+                    return;
+                }
+                if (!r.mappable)
+                {
+                    error = "the allocation has an AUTO usage and no host-access flag "
+                            "(HostAccessSequentialWrite or "
+                            "HostAccessRandom)";
+                    return;
+                }
+                if (VkResult res = vmaMapMemory(d->allocator, allocation, &mapped); res != VK_SUCCESS)
+                {
+                    mapped = nullptr;
+                    error = fmt::format("vmaMapMemory failed: {}", VkResultName(res));
+                    return;
+                }
+                ++r.mapCount;
+            });
     if (!live)
         error = NotLiveReason(*d, allocation);
     if (!error.empty())
@@ -592,13 +633,15 @@ bool MemoryAllocator::UnmapMemory(VmaAllocation allocation)
         return false;
     }
     bool wasMapped = false;
-    const bool live = allocation && d->registry.With(allocation, [&](AllocationRecord& r) {
-        if (r.mapCount == 0)
-            return;
-        wasMapped = true;
-        --r.mapCount;
-        vmaUnmapMemory(d->allocator, allocation);
-    });
+    const bool live = allocation && d->registry.With(allocation,
+                                                     [&](AllocationRecord& r)
+                                                     {
+                                                         if (r.mapCount == 0)
+                                                             return;
+                                                         wasMapped = true;
+                                                         --r.mapCount;
+                                                         vmaUnmapMemory(d->allocator, allocation);
+                                                     });
     if (!live)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "UnmapMemory: {}", NotLiveReason(*d, allocation));
@@ -624,40 +667,46 @@ bool FlushOrInvalidate(VmaAllocation allocation, VkDeviceSize offset, VkDeviceSi
         return false;
     }
     std::string error;
-    const bool live = allocation && d->registry.With(allocation, [&](const AllocationRecord& r) {
-        if (!r.hostVisible)
-        {
-            error = "the memory is not host-visible";
-            return;
-        }
-        if (r.mapCount == 0 && !r.persistentlyMapped)
-        {
-            error = "the allocation is not mapped";
-            return;
-        }
-        if (offset >= r.size && r.size != 0)
-        {
-            error = fmt::format("offset {} is past the allocation's {} bytes", offset, r.size);
-            return;
-        }
-        const VkMemoryPropertyFlags props = d->memoryProperties.memoryTypes[r.memoryTypeIndex].propertyFlags;
-        if (props & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
-            return; // nothing to do on coherent memory
-        VmaAllocationInfo2 info{};
-        vmaGetAllocationInfo2(d->allocator, allocation, &info);
-        const MemoryRange range = RoundToAtoms(info.allocationInfo.offset, info.allocationInfo.size, offset, size,
-                                               d->nonCoherentAtomSize, info.blockSize);
-        if (range.size == 0)
-            return;
-        VkMappedMemoryRange vkRange{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE};
-        vkRange.memory = info.allocationInfo.deviceMemory;
-        vkRange.offset = range.offset;
-        vkRange.size = range.size;
-        const VkResult res = flush ? vkFlushMappedMemoryRanges(d->vkDevice, 1, &vkRange)
-                                   : vkInvalidateMappedMemoryRanges(d->vkDevice, 1, &vkRange);
-        if (res != VK_SUCCESS)
-            error = VkResultName(res);
-    });
+    const bool live =
+        allocation &&
+        d->registry.With(
+            allocation,
+            [&](const AllocationRecord& r)
+            {
+                if (!r.hostVisible)
+                {
+                    error = "the memory is not host-visible";
+                    return;
+                }
+                if (r.mapCount == 0 && !r.persistentlyMapped)
+                {
+                    error = "the allocation is not mapped";
+                    return;
+                }
+                if (offset >= r.size && r.size != 0)
+                {
+                    error = fmt::format("offset {} is past the allocation's {} bytes", offset, r.size);
+                    return;
+                }
+                const VkMemoryPropertyFlags props =
+                    d->memoryProperties.memoryTypes[r.memoryTypeIndex].propertyFlags;
+                if (props & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
+                    return; // nothing to do on coherent memory
+                VmaAllocationInfo2 info{};
+                vmaGetAllocationInfo2(d->allocator, allocation, &info);
+                const MemoryRange range = RoundToAtoms(info.allocationInfo.offset, info.allocationInfo.size,
+                                                       offset, size, d->nonCoherentAtomSize, info.blockSize);
+                if (range.size == 0)
+                    return;
+                VkMappedMemoryRange vkRange{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE};
+                vkRange.memory = info.allocationInfo.deviceMemory;
+                vkRange.offset = range.offset;
+                vkRange.size = range.size;
+                const VkResult res = flush ? vkFlushMappedMemoryRanges(d->vkDevice, 1, &vkRange)
+                                           : vkInvalidateMappedMemoryRanges(d->vkDevice, 1, &vkRange);
+                if (res != VK_SUCCESS)
+                    error = VkResultName(res);
+            });
     if (!live)
         error = NotLiveReason(*d, allocation);
     if (!error.empty())
@@ -719,7 +768,8 @@ bool MemoryAllocator::SetMemoryUsageWarningThreshold(float fraction)
 {
     if (!(fraction > 0.0f && fraction <= 1.0f)) // also rejects NaN
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetMemoryUsageWarningThreshold({}): must be in (0, 1]", m_Tag, fraction);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetMemoryUsageWarningThreshold({}): must be in (0, 1]", m_Tag,
+                            fraction);
         return false;
     }
     m_WarningThreshold.store(fraction, std::memory_order_relaxed);
@@ -757,18 +807,26 @@ bool MemoryAllocator::SetAllocationName(VmaAllocation allocation, const std::str
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetAllocationName called before Init or after Shutdown", m_Tag);
         return false;
     }
-    const bool live = allocation && d->registry.With(allocation, [&](AllocationRecord& r) {
-        r.name = name;
-        const std::string fullName = AllocationName(r.counters->tag, name);
-        vmaSetAllocationName(d->allocator, allocation, fullName.c_str());
-        if (r.kind == ResourceKind::Buffer)
-            d->device->SetObjectName(VK_OBJECT_TYPE_BUFFER, reinterpret_cast<uint64_t>(r.buffer), fullName.c_str());
-        else
-            d->device->SetObjectName(VK_OBJECT_TYPE_IMAGE, reinterpret_cast<uint64_t>(r.image), fullName.c_str());
-    });
+    const bool live =
+        allocation && d->registry.With(allocation,
+                                       [&](AllocationRecord& r)
+                                       {
+                                           r.name = name;
+                                           const std::string fullName = AllocationName(r.counters->tag, name);
+                                           vmaSetAllocationName(d->allocator, allocation, fullName.c_str());
+                                           if (r.kind == ResourceKind::Buffer)
+                                               d->device->SetObjectName(VK_OBJECT_TYPE_BUFFER,
+                                                                        reinterpret_cast<uint64_t>(r.buffer),
+                                                                        fullName.c_str());
+                                           else
+                                               d->device->SetObjectName(VK_OBJECT_TYPE_IMAGE,
+                                                                        reinterpret_cast<uint64_t>(r.image),
+                                                                        fullName.c_str());
+                                       });
     if (!live)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetAllocationName('{}'): {}", m_Tag, name, NotLiveReason(*d, allocation));
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetAllocationName('{}'): {}", m_Tag, name,
+                            NotLiveReason(*d, allocation));
         return false;
     }
     return true;

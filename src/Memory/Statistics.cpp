@@ -27,12 +27,14 @@ std::string BuildStatsJson(VulkanAllocatorData& d, bool detailedMap)
 {
     auto stripes = d.walkGuard.LockAll();
     std::string json;
-    d.registry.WithAllLocked([&](auto&&) {
-        char* text = nullptr;
-        vmaBuildStatsString(d.allocator, &text, detailedMap ? VK_TRUE : VK_FALSE);
-        json = text ? text : "";
-        vmaFreeStatsString(d.allocator, text);
-    });
+    d.registry.WithAllLocked(
+        [&](auto&&)
+        {
+            char* text = nullptr;
+            vmaBuildStatsString(d.allocator, &text, detailedMap ? VK_TRUE : VK_FALSE);
+            json = text ? text : "";
+            vmaFreeStatsString(d.allocator, text);
+        });
     return json;
 }
 
@@ -138,16 +140,22 @@ void MemoryAllocator::PrintDetailedStats() const
     constexpr double kMiB = 1024.0 * 1024.0;
     const AllocationStats stats = CalculateStats();
     SEDX_CORE_INFO_TAG(kAllocTag, "=== memory statistics (requested by '{}') ===", m_Tag);
-    SEDX_CORE_INFO_TAG(kAllocTag, "total: {:.2f} MiB committed in {} blocks, {:.2f} MiB used by {} allocations, "
-                                  "fragmentation {:.1f}%, peak {:.2f} MiB / {} allocations",
-                       stats.totalBytes / kMiB, stats.blockCount, stats.usedBytes / kMiB, stats.allocationCount,
-                       stats.fragmentationRatio * 100.0f, stats.peakUsedBytes / kMiB, stats.peakAllocationCount);
+    SEDX_CORE_INFO_TAG(kAllocTag,
+                       "total: {:.2f} MiB committed in {} blocks, {:.2f} MiB used by {} allocations, "
+                       "fragmentation {:.1f}%, peak {:.2f} MiB / {} allocations",
+                       stats.totalBytes / kMiB, stats.blockCount, stats.usedBytes / kMiB,
+                       stats.allocationCount, stats.fragmentationRatio * 100.0f, stats.peakUsedBytes / kMiB,
+                       stats.peakAllocationCount);
 
     for (const HeapBudget& h : GetHeapBudgets())
-        SEDX_CORE_INFO_TAG(kAllocTag, "heap {}{}: size {:.1f} MiB, budget {:.1f} MiB, usage {:.1f} MiB ({:.1f}%), blocks {:.2f} MiB, allocations {:.2f} MiB",
+        SEDX_CORE_INFO_TAG(kAllocTag,
+                           "heap {}{}: size {:.1f} MiB, budget {:.1f} MiB, usage {:.1f} MiB ({:.1f}%), "
+                           "blocks {:.2f} MiB, allocations {:.2f} MiB",
                            h.heapIndex, (h.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ? " (device-local)" : "",
                            h.heapSizeBytes / kMiB, h.budgetBytes / kMiB, h.usageBytes / kMiB,
-                           h.budgetBytes ? 100.0 * static_cast<double>(h.usageBytes) / static_cast<double>(h.budgetBytes) : 0.0,
+                           h.budgetBytes ? 100.0 * static_cast<double>(h.usageBytes) /
+                                               static_cast<double>(h.budgetBytes)
+                                         : 0.0,
                            h.blockBytes / kMiB, h.allocationBytes / kMiB);
 
     VmaTotalStatistics total{};
@@ -157,7 +165,9 @@ void MemoryAllocator::PrintDetailedStats() const
         const VmaDetailedStatistics& s = total.memoryType[t];
         if (s.statistics.blockCount == 0 && s.statistics.allocationCount == 0)
             continue;
-        SEDX_CORE_INFO_TAG(kAllocTag, "memory type {} (heap {}, flags {:#x}): {} blocks {:.2f} MiB, {} allocations {:.2f} MiB, {} free ranges (largest {} bytes)",
+        SEDX_CORE_INFO_TAG(kAllocTag,
+                           "memory type {} (heap {}, flags {:#x}): {} blocks {:.2f} MiB, {} allocations "
+                           "{:.2f} MiB, {} free ranges (largest {} bytes)",
                            t, d->memoryProperties.memoryTypes[t].heapIndex,
                            d->memoryProperties.memoryTypes[t].propertyFlags, s.statistics.blockCount,
                            s.statistics.blockBytes / kMiB, s.statistics.allocationCount,
@@ -180,17 +190,21 @@ void MemoryAllocator::PrintDetailedStats() const
                 allocations += b.allocations;
             }
             const PoolFreeSpace free = FreeSpaceOf(pool);
-            SEDX_CORE_INFO_TAG(kAllocTag, "pool {} on type {}: {} blocks {:.2f} MiB ({} empty), {} allocations + {} dedicated, free {:.2f} MiB, fragmentation {:.1f}%",
-                               pool.name, pool.memoryType, pool.blocks.size(), blockBytes / kMiB, free.emptyBlocks,
-                               allocations, pool.dedicated.size(), free.freeBytes / kMiB,
+            SEDX_CORE_INFO_TAG(kAllocTag,
+                               "pool {} on type {}: {} blocks {:.2f} MiB ({} empty), {} allocations + {} "
+                               "dedicated, free {:.2f} MiB, fragmentation {:.1f}%",
+                               pool.name, pool.memoryType, pool.blocks.size(), blockBytes / kMiB,
+                               free.emptyBlocks, allocations, pool.dedicated.size(), free.freeBytes / kMiB,
                                PoolFragmentation(pool) * 100.0f);
         }
 
     for (const TagStats& t : GetAllTagStats())
         if (t.allocationCount != 0 || t.totalAllocations != 0) // tags idle since Init are left out
-        SEDX_CORE_INFO_TAG(kAllocTag, "tag '{}': {} allocations ({} buffers, {} images) {:.2f} MiB, peak {:.2f} MiB, {} allocated / {} freed in total",
-                           t.tag, t.allocationCount, t.bufferCount, t.imageCount, t.usedBytes / kMiB,
-                           t.peakUsedBytes / kMiB, t.totalAllocations, t.totalFrees);
+            SEDX_CORE_INFO_TAG(kAllocTag,
+                               "tag '{}': {} allocations ({} buffers, {} images) {:.2f} MiB, peak {:.2f} "
+                               "MiB, {} allocated / {} freed in total",
+                               t.tag, t.allocationCount, t.bufferCount, t.imageCount, t.usedBytes / kMiB,
+                               t.peakUsedBytes / kMiB, t.totalAllocations, t.totalFrees);
 }
 
 } // namespace SceneryEditorX

@@ -14,7 +14,7 @@ using namespace detail;
 
 namespace detail
 {
-bool AcquireStaging(VulkanAllocatorData& d, VkDeviceSize size, StagingBuffer& out)
+VkResult AcquireStaging(VulkanAllocatorData& d, VkDeviceSize size, StagingBuffer& out)
 {
     {
         std::lock_guard lock(d.stagingMutex);
@@ -27,7 +27,7 @@ bool AcquireStaging(VulkanAllocatorData& d, VkDeviceSize size, StagingBuffer& ou
             out = *best;
             d.stagingFreeBytes -= best->size;
             d.stagingFree.erase(best);
-            return true;
+            return VK_SUCCESS;
         }
     }
     VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
@@ -39,18 +39,15 @@ bool AcquireStaging(VulkanAllocatorData& d, VkDeviceSize size, StagingBuffer& ou
     aci.flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT;
     VmaAllocationInfo allocInfo{};
     std::lock_guard stripe(d.walkGuard.ForThisThread());
+    // No log line here: the transfer that asked writes the one error line, naming this result.
     if (VkResult r = vmaCreateBuffer(d.allocator, &info, &aci, &out.buffer, &out.allocation, &allocInfo);
         r != VK_SUCCESS)
-    {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "staging buffer of {} bytes could not be created: {}", info.size,
-                            VkResultName(r));
-        return false;
-    }
+        return r;
     if (d.settings.allocationNames)
         vmaSetAllocationName(d.allocator, out.allocation, "sedx:staging");
     out.size = info.size;
     out.mapped = allocInfo.pMappedData;
-    return true;
+    return VK_SUCCESS;
 }
 
 void ReleaseStaging(VulkanAllocatorData& d, StagingBuffer staging)
@@ -168,8 +165,8 @@ void ImageBarrier(VkCommandBuffer cmd, VkImage image, const VkImageCreateInfo& i
     barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     barrier.image = image;
     barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, info.mipLevels, 0, info.arrayLayers};
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, nullptr, 0,
-                         nullptr, 1, &barrier);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0,
+                         nullptr, 0, nullptr, 1, &barrier);
 }
 
 void MemoryBarrier(VkCommandBuffer cmd)
@@ -177,8 +174,8 @@ void MemoryBarrier(VkCommandBuffer cmd)
     VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     barrier.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
     barrier.dstAccessMask = VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT;
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &barrier,
-                         0, nullptr, 0, nullptr);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1,
+                         &barrier, 0, nullptr, 0, nullptr);
 }
 
 std::vector<VkBufferImageCopy> MipRegions(const VkImageCreateInfo& info)
@@ -213,15 +210,17 @@ struct TransferTarget
 
 bool Lookup(VulkanAllocatorData& d, VmaAllocation allocation, TransferTarget& out)
 {
-    return allocation && d.registry.With(allocation, [&](const AllocationRecord& r) {
-        out.kind = r.kind;
-        out.buffer = r.buffer;
-        out.image = r.image;
-        out.bufferSize = r.bufferInfo.size;
-        out.bufferUsage = r.bufferInfo.usage;
-        out.imageInfo = r.imageInfo;
-        out.layout = r.layout;
-    });
+    return allocation && d.registry.With(allocation,
+                                         [&](const AllocationRecord& r)
+                                         {
+                                             out.kind = r.kind;
+                                             out.buffer = r.buffer;
+                                             out.image = r.image;
+                                             out.bufferSize = r.bufferInfo.size;
+                                             out.bufferUsage = r.bufferInfo.usage;
+                                             out.imageInfo = r.imageInfo;
+                                             out.layout = r.layout;
+                                         });
 }
 } // namespace
 
@@ -253,16 +252,19 @@ bool MemoryAllocator::UploadToBuffer(VmaAllocation allocation, const void* data,
     TransferTarget t;
     std::string error;
     if (!Lookup(*d, allocation, t) || t.kind != ResourceKind::Buffer)
-        error = allocation && d->registry.Contains(allocation) ? "the allocation is an image" : "the allocation is not live";
+        error = allocation && d->registry.Contains(allocation) ? "the allocation is an image"
+                                                               : "the allocation is not live";
     else if (!data || size == 0)
         error = "no data";
     else if (offset > t.bufferSize || size > t.bufferSize - offset)
-        error = fmt::format("{} bytes at offset {} do not fit the {}-byte buffer", size, offset, t.bufferSize);
+        error =
+            fmt::format("{} bytes at offset {} do not fit the {}-byte buffer", size, offset, t.bufferSize);
     else if (!(t.bufferUsage & VK_BUFFER_USAGE_TRANSFER_DST_BIT))
         error = "the buffer has no TRANSFER_DST usage";
     StagingBuffer staging;
-    if (error.empty() && !AcquireStaging(*d, size, staging))
-        error = "no staging buffer";
+    if (error.empty())
+        if (const VkResult r = AcquireStaging(*d, size, staging); r != VK_SUCCESS)
+            error = fmt::format("the staging buffer could not be created: {}", VkResultName(r));
     if (!error.empty())
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] UploadToBuffer({} bytes): {}", m_Tag, size, error);
@@ -270,11 +272,13 @@ bool MemoryAllocator::UploadToBuffer(VmaAllocation allocation, const void* data,
     }
     std::memcpy(staging.mapped, data, size);
     vmaFlushAllocation(d->allocator, staging.allocation, 0, size);
-    const VkResult r = d->device->RunOneTimeCommands([&](VkCommandBuffer cmd) {
-        const VkBufferCopy region{0, offset, size};
-        vkCmdCopyBuffer(cmd, staging.buffer, t.buffer, 1, &region);
-        MemoryBarrier(cmd);
-    });
+    const VkResult r = d->device->RunOneTimeCommands(
+        [&](VkCommandBuffer cmd)
+        {
+            const VkBufferCopy region{0, offset, size};
+            vkCmdCopyBuffer(cmd, staging.buffer, t.buffer, 1, &region);
+            MemoryBarrier(cmd);
+        });
     ReleaseStaging(*d, staging);
     if (r != VK_SUCCESS)
     {
@@ -285,7 +289,8 @@ bool MemoryAllocator::UploadToBuffer(VmaAllocation allocation, const void* data,
     return true;
 }
 
-bool MemoryAllocator::ReadbackBuffer(VmaAllocation allocation, void* out, VkDeviceSize size, VkDeviceSize offset)
+bool MemoryAllocator::ReadbackBuffer(VmaAllocation allocation, void* out, VkDeviceSize size,
+                                     VkDeviceSize offset)
 {
     VulkanAllocatorData* d = Data();
     if (!d)
@@ -298,27 +303,32 @@ bool MemoryAllocator::ReadbackBuffer(VmaAllocation allocation, void* out, VkDevi
     TransferTarget t;
     std::string error;
     if (!Lookup(*d, allocation, t) || t.kind != ResourceKind::Buffer)
-        error = allocation && d->registry.Contains(allocation) ? "the allocation is an image" : "the allocation is not live";
+        error = allocation && d->registry.Contains(allocation) ? "the allocation is an image"
+                                                               : "the allocation is not live";
     else if (!out || size == 0)
         error = "no output";
     else if (offset > t.bufferSize || size > t.bufferSize - offset)
-        error = fmt::format("{} bytes at offset {} are outside the {}-byte buffer", size, offset, t.bufferSize);
+        error =
+            fmt::format("{} bytes at offset {} are outside the {}-byte buffer", size, offset, t.bufferSize);
     else if (!(t.bufferUsage & VK_BUFFER_USAGE_TRANSFER_SRC_BIT))
         error = "the buffer has no TRANSFER_SRC usage";
     StagingBuffer staging;
-    if (error.empty() && !AcquireStaging(*d, size, staging))
-        error = "no staging buffer";
+    if (error.empty())
+        if (const VkResult r = AcquireStaging(*d, size, staging); r != VK_SUCCESS)
+            error = fmt::format("the staging buffer could not be created: {}", VkResultName(r));
     if (!error.empty())
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] ReadbackBuffer({} bytes): {}", m_Tag, size, error);
         return false;
     }
-    const VkResult r = d->device->RunOneTimeCommands([&](VkCommandBuffer cmd) {
-        MemoryBarrier(cmd);
-        const VkBufferCopy region{offset, 0, size};
-        vkCmdCopyBuffer(cmd, t.buffer, staging.buffer, 1, &region);
-        MemoryBarrier(cmd);
-    });
+    const VkResult r = d->device->RunOneTimeCommands(
+        [&](VkCommandBuffer cmd)
+        {
+            MemoryBarrier(cmd);
+            const VkBufferCopy region{offset, 0, size};
+            vkCmdCopyBuffer(cmd, t.buffer, staging.buffer, 1, &region);
+            MemoryBarrier(cmd);
+        });
     if (r == VK_SUCCESS)
     {
         vmaInvalidateAllocation(d->allocator, staging.allocation, 0, size);
@@ -349,9 +359,11 @@ bool MemoryAllocator::UploadToImage(VmaAllocation allocation, const void* data, 
     std::string error;
     VkDeviceSize expected = 0;
     if (!Lookup(*d, allocation, t) || t.kind != ResourceKind::Image)
-        error = allocation && d->registry.Contains(allocation) ? "the allocation is a buffer" : "the allocation is not live";
+        error = allocation && d->registry.Contains(allocation) ? "the allocation is a buffer"
+                                                               : "the allocation is not live";
     else if ((expected = ImageDataSize(t.imageInfo)) == 0)
-        error = fmt::format("format {} is not supported by the upload path", static_cast<int>(t.imageInfo.format));
+        error = fmt::format("format {} is not supported by the upload path",
+                            static_cast<int>(t.imageInfo.format));
     else if (!data || size != expected)
         error = fmt::format("{} bytes given, all mips and layers need {}", data ? size : 0, expected);
     else if (!(t.imageInfo.usage & VK_IMAGE_USAGE_TRANSFER_DST_BIT))
@@ -360,8 +372,9 @@ bool MemoryAllocator::UploadToImage(VmaAllocation allocation, const void* data, 
         error = fmt::format("final layout {} is not allowed for usage {:#x}", static_cast<int>(finalLayout),
                             t.imageInfo.usage);
     StagingBuffer staging;
-    if (error.empty() && !AcquireStaging(*d, size, staging))
-        error = "no staging buffer";
+    if (error.empty())
+        if (const VkResult r = AcquireStaging(*d, size, staging); r != VK_SUCCESS)
+            error = fmt::format("the staging buffer could not be created: {}", VkResultName(r));
     if (!error.empty())
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] UploadToImage: {}", m_Tag, error);
@@ -370,13 +383,16 @@ bool MemoryAllocator::UploadToImage(VmaAllocation allocation, const void* data, 
     std::memcpy(staging.mapped, data, size);
     vmaFlushAllocation(d->allocator, staging.allocation, 0, size);
     const std::vector<VkBufferImageCopy> regions = MipRegions(t.imageInfo);
-    const VkResult r = d->device->RunOneTimeCommands([&](VkCommandBuffer cmd) {
-        // Every texel is overwritten, so the old contents may be discarded.
-        ImageBarrier(cmd, t.image, t.imageInfo, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
-        vkCmdCopyBufferToImage(cmd, staging.buffer, t.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                               static_cast<uint32_t>(regions.size()), regions.data());
-        ImageBarrier(cmd, t.image, t.imageInfo, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, finalLayout);
-    });
+    const VkResult r = d->device->RunOneTimeCommands(
+        [&](VkCommandBuffer cmd)
+        {
+            // Every texel is overwritten, so the old contents may be discarded.
+            ImageBarrier(cmd, t.image, t.imageInfo, VK_IMAGE_LAYOUT_UNDEFINED,
+                         VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+            vkCmdCopyBufferToImage(cmd, staging.buffer, t.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                                   static_cast<uint32_t>(regions.size()), regions.data());
+            ImageBarrier(cmd, t.image, t.imageInfo, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, finalLayout);
+        });
     ReleaseStaging(*d, staging);
     if (r != VK_SUCCESS)
     {
@@ -401,29 +417,34 @@ bool MemoryAllocator::ReadbackImage(VmaAllocation allocation, std::vector<uint8_
     std::string error;
     VkDeviceSize size = 0;
     if (!Lookup(*d, allocation, t) || t.kind != ResourceKind::Image)
-        error = allocation && d->registry.Contains(allocation) ? "the allocation is a buffer" : "the allocation is not live";
+        error = allocation && d->registry.Contains(allocation) ? "the allocation is a buffer"
+                                                               : "the allocation is not live";
     else if ((size = ImageDataSize(t.imageInfo)) == 0)
-        error = fmt::format("format {} is not supported by the readback path", static_cast<int>(t.imageInfo.format));
+        error = fmt::format("format {} is not supported by the readback path",
+                            static_cast<int>(t.imageInfo.format));
     else if (t.layout == VK_IMAGE_LAYOUT_UNDEFINED || t.layout == VK_IMAGE_LAYOUT_PREINITIALIZED)
         error = "the image has no defined contents (its recorded layout is UNDEFINED)";
     else if (!(t.imageInfo.usage & VK_IMAGE_USAGE_TRANSFER_SRC_BIT))
         error = "the image has no TRANSFER_SRC usage";
     StagingBuffer staging;
-    if (error.empty() && !AcquireStaging(*d, size, staging))
-        error = "no staging buffer";
+    if (error.empty())
+        if (const VkResult r = AcquireStaging(*d, size, staging); r != VK_SUCCESS)
+            error = fmt::format("the staging buffer could not be created: {}", VkResultName(r));
     if (!error.empty())
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] ReadbackImage: {}", m_Tag, error);
         return false;
     }
     const std::vector<VkBufferImageCopy> regions = MipRegions(t.imageInfo);
-    const VkResult r = d->device->RunOneTimeCommands([&](VkCommandBuffer cmd) {
-        ImageBarrier(cmd, t.image, t.imageInfo, t.layout, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
-        vkCmdCopyImageToBuffer(cmd, t.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging.buffer,
-                               static_cast<uint32_t>(regions.size()), regions.data());
-        ImageBarrier(cmd, t.image, t.imageInfo, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, t.layout);
-        MemoryBarrier(cmd);
-    });
+    const VkResult r = d->device->RunOneTimeCommands(
+        [&](VkCommandBuffer cmd)
+        {
+            ImageBarrier(cmd, t.image, t.imageInfo, t.layout, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
+            vkCmdCopyImageToBuffer(cmd, t.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging.buffer,
+                                   static_cast<uint32_t>(regions.size()), regions.data());
+            ImageBarrier(cmd, t.image, t.imageInfo, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, t.layout);
+            MemoryBarrier(cmd);
+        });
     if (r == VK_SUCCESS)
     {
         vmaInvalidateAllocation(d->allocator, staging.allocation, 0, size);
@@ -459,14 +480,17 @@ bool MemoryAllocator::SetImageLayout(VmaAllocation allocation, VkImageLayout lay
         return false;
     }
     bool isImage = false;
-    const bool live = allocation && d->registry.With(allocation, [&](AllocationRecord& r) {
-        isImage = r.kind == ResourceKind::Image;
-        if (isImage)
-            r.layout = layout;
-    });
+    const bool live = allocation && d->registry.With(allocation,
+                                                     [&](AllocationRecord& r)
+                                                     {
+                                                         isImage = r.kind == ResourceKind::Image;
+                                                         if (isImage)
+                                                             r.layout = layout;
+                                                     });
     if (!live || !isImage)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "SetImageLayout: {}", live ? "the allocation is a buffer" : "the allocation is not live");
+        SEDX_CORE_ERROR_TAG(kAllocTag, "SetImageLayout: {}",
+                            live ? "the allocation is a buffer" : "the allocation is not live");
         return false;
     }
     return true;

@@ -11,13 +11,16 @@ namespace SceneryEditorX::detail
 namespace
 {
 constexpr VkBufferUsageFlags kCoreBufferUsage =
-    VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
-    VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-    VK_BUFFER_USAGE_INDEX_BUFFER_BIT | VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
+    VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+    VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT |
+    VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+    VK_BUFFER_USAGE_INDEX_BUFFER_BIT | VK_BUFFER_USAGE_VERTEX_BUFFER_BIT |
+    VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
 constexpr VkImageUsageFlags kCoreImageUsage =
     VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_SAMPLED_BIT |
-    VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT |
-    VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT | VK_IMAGE_USAGE_INPUT_ATTACHMENT_BIT;
+    VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
+    VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT |
+    VK_IMAGE_USAGE_INPUT_ATTACHMENT_BIT;
 constexpr VkImageUsageFlags kAttachmentUsage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
                                                VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT |
                                                VK_IMAGE_USAGE_INPUT_ATTACHMENT_BIT;
@@ -25,7 +28,8 @@ constexpr VkImageCreateFlags kAllowedImageFlags =
     VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT | VK_IMAGE_CREATE_CUBE_COMPATIBLE_BIT |
     VK_IMAGE_CREATE_2D_ARRAY_COMPATIBLE_BIT | VK_IMAGE_CREATE_EXTENDED_USAGE_BIT;
 
-std::string ValidateSharing(const VulkanAllocatorData& d, VkSharingMode mode, uint32_t count, const uint32_t* families)
+std::string ValidateSharing(const VulkanAllocatorData& d, VkSharingMode mode, uint32_t count,
+                            const uint32_t* families)
 {
     if (mode == VK_SHARING_MODE_EXCLUSIVE)
         return {};
@@ -37,7 +41,8 @@ std::string ValidateSharing(const VulkanAllocatorData& d, VkSharingMode mode, ui
         return "VK_SHARING_MODE_CONCURRENT needs at least two queue family indices";
     for (uint32_t i = 0; i < count; ++i)
         if (families[i] >= familyCount)
-            return fmt::format("queue family index {} does not exist (the device has {})", families[i], familyCount);
+            return fmt::format("queue family index {} does not exist (the device has {})", families[i],
+                               familyCount);
     return {};
 }
 } // namespace
@@ -83,8 +88,12 @@ std::string ValidateAllocationCreateInfo(const AllocationCreateInfo& info)
         return fmt::format("memory usage {} is not a VmaMemoryUsage", static_cast<int>(info.usage));
     if (!(info.priority >= 0.0f && info.priority <= 1.0f))
         return fmt::format("priority {} is outside [0, 1]", info.priority);
-    const bool hostAccess = HasFlag(info.flags, AllocationFlags::HostAccessSequentialWrite) ||
-                            HasFlag(info.flags, AllocationFlags::HostAccessRandom);
+    const bool sequential = HasFlag(info.flags, AllocationFlags::HostAccessSequentialWrite);
+    const bool random = HasFlag(info.flags, AllocationFlags::HostAccessRandom);
+    // VMA asserts when both host-access bits are set: they are alternatives.
+    if (sequential && random)
+        return "HostAccessSequentialWrite and HostAccessRandom are alternatives; give one";
+    const bool hostAccess = sequential || random;
     if (HasFlag(info.flags, AllocationFlags::Mapped) && IsAutoUsage(info.usage) && !hostAccess)
         return "Mapped with an AUTO usage needs HostAccessSequentialWrite or HostAccessRandom";
     if (static_cast<uint32_t>(info.flags) >= (1u << 5))
@@ -107,12 +116,15 @@ std::string ValidateBufferCreateInfo(const VulkanAllocatorData& d, const VkBuffe
         return fmt::format("usage bits {:#x} need features or extensions this device does not enable",
                            info.usage & ~allowed);
     if (info.flags != 0)
-        return fmt::format("buffer create flags {:#x} are not supported (sparse, protected and capture-replay buffers are out of scope)",
+        return fmt::format("buffer create flags {:#x} are not supported (sparse, protected and "
+                           "capture-replay buffers are out of scope)",
                            info.flags);
     if (info.size > d.maxMemoryAllocationSize)
-        return fmt::format("size {} is larger than maxMemoryAllocationSize ({})", info.size, d.maxMemoryAllocationSize);
+        return fmt::format("size {} is larger than maxMemoryAllocationSize ({})", info.size,
+                           d.maxMemoryAllocationSize);
     if (info.size > d.largestHeapSize)
-        return fmt::format("size {} is larger than the largest heap ({} bytes)", info.size, d.largestHeapSize);
+        return fmt::format("size {} is larger than the largest heap ({} bytes)", info.size,
+                           d.largestHeapSize);
     return ValidateSharing(d, info.sharingMode, info.queueFamilyIndexCount, info.pQueueFamilyIndices);
 }
 
@@ -140,19 +152,22 @@ std::string ValidateImageCreateInfo(const VulkanAllocatorData& d, const VkImageC
         return fmt::format("{} mip levels requested; a {}x{}x{} image has at most {}", info.mipLevels,
                            info.extent.width, info.extent.height, info.extent.depth, fullChain);
     if (!std::has_single_bit(static_cast<uint32_t>(info.samples)) || info.samples > VK_SAMPLE_COUNT_64_BIT)
-        return fmt::format("samples {} is not a single VkSampleCountFlagBits", static_cast<uint32_t>(info.samples));
+        return fmt::format("samples {} is not a single VkSampleCountFlagBits",
+                           static_cast<uint32_t>(info.samples));
     if (info.samples != VK_SAMPLE_COUNT_1_BIT &&
-        (info.imageType != VK_IMAGE_TYPE_2D || info.mipLevels != 1 || info.tiling != VK_IMAGE_TILING_OPTIMAL ||
-         (info.flags & VK_IMAGE_CREATE_CUBE_COMPATIBLE_BIT)))
+        (info.imageType != VK_IMAGE_TYPE_2D || info.mipLevels != 1 ||
+         info.tiling != VK_IMAGE_TILING_OPTIMAL || (info.flags & VK_IMAGE_CREATE_CUBE_COMPATIBLE_BIT)))
         return "a multisampled image must be 2D, optimal tiling, one mip level and not cube-compatible";
     if (info.tiling != VK_IMAGE_TILING_OPTIMAL && info.tiling != VK_IMAGE_TILING_LINEAR)
         return fmt::format("tiling {} is not supported (OPTIMAL or LINEAR)", static_cast<int>(info.tiling));
-    if (info.initialLayout != VK_IMAGE_LAYOUT_UNDEFINED && info.initialLayout != VK_IMAGE_LAYOUT_PREINITIALIZED)
+    if (info.initialLayout != VK_IMAGE_LAYOUT_UNDEFINED &&
+        info.initialLayout != VK_IMAGE_LAYOUT_PREINITIALIZED)
         return "initialLayout must be UNDEFINED or PREINITIALIZED";
     if (info.usage == 0)
         return "usage is 0";
     if (info.usage & ~kCoreImageUsage)
-        return fmt::format("usage bits {:#x} need extensions this device does not enable", info.usage & ~kCoreImageUsage);
+        return fmt::format("usage bits {:#x} need extensions this device does not enable",
+                           info.usage & ~kCoreImageUsage);
     if ((info.usage & VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT) &&
         (info.usage & ~(kAttachmentUsage | VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT)))
         return "a transient attachment may only have attachment usages";
@@ -160,15 +175,18 @@ std::string ValidateImageCreateInfo(const VulkanAllocatorData& d, const VkImageC
         return fmt::format("image create flags {:#x} are not supported (sparse, protected, ...)",
                            info.flags & ~kAllowedImageFlags);
     if ((info.flags & VK_IMAGE_CREATE_CUBE_COMPATIBLE_BIT) &&
-        (info.imageType != VK_IMAGE_TYPE_2D || info.extent.width != info.extent.height || info.arrayLayers < 6))
+        (info.imageType != VK_IMAGE_TYPE_2D || info.extent.width != info.extent.height ||
+         info.arrayLayers < 6))
         return "a cube-compatible image must be 2D, square and have at least 6 layers";
-    if (std::string e = ValidateSharing(d, info.sharingMode, info.queueFamilyIndexCount, info.pQueueFamilyIndices);
+    if (std::string e =
+            ValidateSharing(d, info.sharingMode, info.queueFamilyIndexCount, info.pQueueFamilyIndices);
         !e.empty())
         return e;
 
     // Format and usage support, with the transfer bits the system adds where the format allows them.
     VkPhysicalDevice pd = d.device->GetPhysicalDevice();
-    auto query = [&](VkImageUsageFlags usage, VkImageFormatProperties& props) {
+    auto query = [&](VkImageUsageFlags usage, VkImageFormatProperties& props)
+    {
         return vkGetPhysicalDeviceImageFormatProperties(pd, info.format, info.imageType, info.tiling, usage,
                                                         info.flags, &props);
     };
@@ -183,19 +201,23 @@ std::string ValidateImageCreateInfo(const VulkanAllocatorData& d, const VkImageC
             outUsage = withTransfer;
     }
     if (outUsage == info.usage && query(info.usage, props) != VK_SUCCESS)
-        return fmt::format("format {} with tiling {}, usage {:#x} and flags {:#x} is not supported by the device",
-                           static_cast<int>(info.format), static_cast<int>(info.tiling), info.usage, info.flags);
+        return fmt::format(
+            "format {} with tiling {}, usage {:#x} and flags {:#x} is not supported by the device",
+            static_cast<int>(info.format), static_cast<int>(info.tiling), info.usage, info.flags);
     if (info.extent.width > props.maxExtent.width || info.extent.height > props.maxExtent.height ||
         info.extent.depth > props.maxExtent.depth)
         return fmt::format("extent {}x{}x{} exceeds the format's maximum {}x{}x{}", info.extent.width,
-                           info.extent.height, info.extent.depth, props.maxExtent.width, props.maxExtent.height,
-                           props.maxExtent.depth);
+                           info.extent.height, info.extent.depth, props.maxExtent.width,
+                           props.maxExtent.height, props.maxExtent.depth);
     if (info.mipLevels > props.maxMipLevels)
-        return fmt::format("{} mip levels exceed the format's maximum {}", info.mipLevels, props.maxMipLevels);
+        return fmt::format("{} mip levels exceed the format's maximum {}", info.mipLevels,
+                           props.maxMipLevels);
     if (info.arrayLayers > props.maxArrayLayers)
-        return fmt::format("{} array layers exceed the format's maximum {}", info.arrayLayers, props.maxArrayLayers);
+        return fmt::format("{} array layers exceed the format's maximum {}", info.arrayLayers,
+                           props.maxArrayLayers);
     if (!(props.sampleCounts & info.samples))
-        return fmt::format("sample count {} is not supported for this format", static_cast<uint32_t>(info.samples));
+        return fmt::format("sample count {} is not supported for this format",
+                           static_cast<uint32_t>(info.samples));
     return {};
 }
 

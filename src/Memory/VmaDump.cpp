@@ -21,11 +21,12 @@ uint64_t U64(const json& j, const char* key)
 std::string PoolName(const std::string& written)
 {
     const size_t dash = written.find(" - ");
-    const bool indexed = dash != std::string::npos && dash > 0 &&
-                         written.find_first_not_of("0123456789") == dash;
+    const bool indexed =
+        dash != std::string::npos && dash > 0 && written.find_first_not_of("0123456789") == dash;
     if (indexed)
         return written.substr(dash + 3);
-    return written.empty() || written.find_first_not_of("0123456789") == std::string::npos ? "unnamed" : written;
+    return written.empty() || written.find_first_not_of("0123456789") == std::string::npos ? "unnamed"
+                                                                                           : written;
 }
 
 uint32_t TypeIndexOf(std::string_view key)
@@ -68,7 +69,8 @@ void ParseBlocks(const json& poolJson, DumpPool& pool)
             pool.blocks.push_back(std::move(block));
         }
     }
-    if (auto dedicated = poolJson.find("DedicatedAllocations"); dedicated != poolJson.end() && dedicated->is_array())
+    if (auto dedicated = poolJson.find("DedicatedAllocations");
+        dedicated != poolJson.end() && dedicated->is_array())
         for (const json& s : *dedicated)
         {
             DumpRange r;
@@ -163,7 +165,8 @@ float PoolFragmentation(const DumpPool& pool)
     const PoolFreeSpace f = FreeSpaceOf(pool);
     if (f.freeBytes == 0)
         return 0.0f;
-    return static_cast<float>(1.0 - static_cast<double>(f.largestFreeRange) / static_cast<double>(f.freeBytes));
+    return static_cast<float>(1.0 -
+                              static_cast<double>(f.largestFreeRange) / static_cast<double>(f.freeBytes));
 }
 
 float ExternalFragmentation(const std::vector<DumpPool>& pools)

@@ -29,7 +29,7 @@ struct DumpBlock
 
 struct DumpPool
 {
-    std::string name;     // "default" for VMA's default pools, else the custom pool's name
+    std::string name; // "default" for VMA's default pools, else the custom pool's name
     uint32_t memoryType = 0;
     uint64_t preferredBlockSize = 0;
     bool custom = false;
@@ -40,7 +40,7 @@ struct DumpPool
 struct DumpModel
 {
     std::vector<DumpPool> pools;
-    uint64_t totalBlockBytes = 0;      // "Total" statistics of the dump
+    uint64_t totalBlockBytes = 0; // "Total" statistics of the dump
     uint64_t totalAllocationBytes = 0;
     uint64_t totalAllocationCount = 0;
     uint64_t totalBlockCount = 0;

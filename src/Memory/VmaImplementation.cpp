@@ -10,24 +10,25 @@ namespace SceneryEditorX::detail
 {
 inline void VmaAssertFailed(const char* expr, const char* file, int line)
 {
-    ReportCheckFailure("VMA_ASSERT", expr, file, line, "internal error in the memory system", SEDX_ENABLE_ASSERTS != 0);
+    ReportCheckFailure("VMA_ASSERT", expr, file, line, "internal error in the memory system",
+                       SEDX_ENABLE_ASSERTS != 0);
 }
 } // namespace SceneryEditorX::detail
 
-#define VMA_ASSERT(expr)                                                                                         \
-    do                                                                                                           \
-    {                                                                                                            \
-        if (!(expr))                                                                                             \
-            ::SceneryEditorX::detail::VmaAssertFailed(#expr, __FILE__, __LINE__);                               \
+#define VMA_ASSERT(expr)                                                                                     \
+    do                                                                                                       \
+    {                                                                                                        \
+        if (!(expr))                                                                                         \
+            ::SceneryEditorX::detail::VmaAssertFailed(#expr, __FILE__, __LINE__);                            \
     } while (false)
 #define VMA_HEAVY_ASSERT(expr) ((void)0)
 // VMA prints leaked allocations at vmaDestroyAllocator through this macro.
-#define VMA_LEAK_LOG_FORMAT(format, ...)                                                                         \
-    do                                                                                                           \
-    {                                                                                                            \
-        char sedxVmaBuffer[512];                                                                                 \
-        std::snprintf(sedxVmaBuffer, sizeof(sedxVmaBuffer), format, __VA_ARGS__);                               \
-        ::SceneryEditorX::Log::Write(::SceneryEditorX::LogLevel::Error, "VMA", sedxVmaBuffer);                   \
+#define VMA_LEAK_LOG_FORMAT(format, ...)                                                                     \
+    do                                                                                                       \
+    {                                                                                                        \
+        char sedxVmaBuffer[512];                                                                             \
+        std::snprintf(sedxVmaBuffer, sizeof(sedxVmaBuffer), format, __VA_ARGS__);                            \
+        ::SceneryEditorX::Log::Write(::SceneryEditorX::LogLevel::Error, "VMA", sedxVmaBuffer);               \
     } while (false)
 #define VMA_STATIC_VULKAN_FUNCTIONS 1
 #define VMA_DYNAMIC_VULKAN_FUNCTIONS 0

@@ -12,7 +12,7 @@ namespace detail
 namespace
 {
 std::atomic<VulkanAllocatorData*> s_Data{nullptr};
-std::mutex s_LifecycleMutex;           // Init and Shutdown against each other
+std::mutex s_LifecycleMutex;                         // Init and Shutdown against each other
 std::atomic<VkDeviceSize> s_CustomLargeBlockSize{0}; // 0: settings.poolBlockSizes[2]
 const AllocatorSettings s_DefaultSettings{};
 } // namespace
@@ -72,8 +72,8 @@ VmaPool GetPool(VulkanAllocatorData& d, uint32_t memoryTypeIndex, int sizeClass)
     VmaPool pool = nullptr;
     if (VkResult r = vmaCreatePool(d.allocator, &info, &pool); r != VK_SUCCESS)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "creating the size-class {} pool on memory type {} failed: {}", sizeClass,
-                            memoryTypeIndex, VkResultName(r));
+        SEDX_CORE_ERROR_TAG(kAllocTag, "creating the size-class {} pool on memory type {} failed: {}",
+                            sizeClass, memoryTypeIndex, VkResultName(r));
         return nullptr;
     }
     static constexpr const char* kNames[] = {"sedx:small", "sedx:medium", "sedx:large"};
@@ -91,7 +91,8 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion)
     return Init(device, apiVersion, AllocatorSettings{});
 }
 
-bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion, const AllocatorSettings& settings)
+bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
+                           const AllocatorSettings& settings)
 {
     std::lock_guard lock(s_LifecycleMutex);
     if (Data())
@@ -130,7 +131,8 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     uint32_t effectiveVersion = std::min(apiVersion, device->GetApiVersion());
     effectiveVersion = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(effectiveVersion),
                                            VK_API_VERSION_MINOR(effectiveVersion), 0);
-    if (effectiveVersion != VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(apiVersion), VK_API_VERSION_MINOR(apiVersion), 0))
+    if (effectiveVersion !=
+        VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(apiVersion), VK_API_VERSION_MINOR(apiVersion), 0))
         SEDX_CORE_INFO_TAG(kAllocTag, "Init: the device supports Vulkan {}.{}; using that instead of {}.{}",
                            VK_API_VERSION_MAJOR(effectiveVersion), VK_API_VERSION_MINOR(effectiveVersion),
                            VK_API_VERSION_MAJOR(apiVersion), VK_API_VERSION_MINOR(apiVersion));
@@ -195,7 +197,9 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     for (uint32_t h = 0; h < data->memoryProperties.memoryHeapCount; ++h)
         data->largestHeapSize = std::max(data->largestHeapSize, data->memoryProperties.memoryHeaps[h].size);
 
-    SEDX_CORE_INFO_TAG(kAllocTag, "initialized on '{}': Vulkan {}.{}, budget extension {}, memory priority {}, {} heaps, {} memory types",
+    SEDX_CORE_INFO_TAG(kAllocTag,
+                       "initialized on '{}': Vulkan {}.{}, budget extension {}, memory priority {}, {} "
+                       "heaps, {} memory types",
                        device->GetInfo().name, VK_API_VERSION_MAJOR(effectiveVersion),
                        VK_API_VERSION_MINOR(effectiveVersion), caps.memoryBudget ? "on" : "off",
                        caps.memoryPriority ? "on" : "off", data->memoryProperties.memoryHeapCount,
@@ -235,7 +239,8 @@ bool MemoryAllocator::Shutdown()
             if (d->settings.recordCallSites && record.where.line() != 0)
                 SEDX_CORE_ERROR_TAG(kAllocTag, "leak: tag '{}' {} '{}' {} bytes, allocated at {}:{} ({})",
                                     record.counters->tag, KindName(record.kind), record.name, record.size,
-                                    record.where.file_name(), record.where.line(), record.where.function_name());
+                                    record.where.file_name(), record.where.line(),
+                                    record.where.function_name());
             else
                 SEDX_CORE_ERROR_TAG(kAllocTag, "leak: tag '{}' {} '{}' {} bytes", record.counters->tag,
                                     KindName(record.kind), record.name, record.size);
@@ -247,7 +252,8 @@ bool MemoryAllocator::Shutdown()
         DestroyResourceNow(*d, record.kind, record.buffer, record.image, allocation);
     }
     if (!leaks.empty() && d->settings.reportLeaks)
-        SEDX_CORE_ERROR_TAG(kAllocTag, "Shutdown released {} leaked allocations ({} bytes)", leaks.size(), leakedBytes);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "Shutdown released {} leaked allocations ({} bytes)", leaks.size(),
+                            leakedBytes);
 
     DestroyStagingCache(*d);
     for (auto& perType : d->pools)
@@ -304,7 +310,8 @@ bool MemoryAllocator::SetCurrentFrameIndex(uint64_t frameIndex)
     {
         if (frameIndex < previous)
         {
-            SEDX_CORE_ERROR_TAG(kAllocTag, "SetCurrentFrameIndex({}) goes backwards (current {})", frameIndex, previous);
+            SEDX_CORE_ERROR_TAG(kAllocTag, "SetCurrentFrameIndex({}) goes backwards (current {})", frameIndex,
+                                previous);
             return false;
         }
     } while (!d->frameIndex.compare_exchange_weak(previous, frameIndex, std::memory_order_acq_rel));
@@ -352,8 +359,10 @@ bool MemoryAllocator::SetCustomBufferSize(VkDeviceSize size, const VulkanDevice&
         smallestHeap = std::min(smallestHeap, mem.memoryHeaps[h].size);
     if (size < LARGE_BUFFER_SIZE)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "SetCustomBufferSize({}): below LARGE_BUFFER_SIZE ({}), so a large buffer would not fit a block",
-                            size, LARGE_BUFFER_SIZE);
+        SEDX_CORE_ERROR_TAG(
+            kAllocTag,
+            "SetCustomBufferSize({}): below LARGE_BUFFER_SIZE ({}), so a large buffer would not fit a block",
+            size, LARGE_BUFFER_SIZE);
         return false;
     }
     if (size > maint3.maxMemoryAllocationSize)
@@ -364,8 +373,8 @@ bool MemoryAllocator::SetCustomBufferSize(VkDeviceSize size, const VulkanDevice&
     }
     if (size > smallestHeap)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "SetCustomBufferSize({}): larger than the smallest heap ({} bytes)", size,
-                            smallestHeap);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "SetCustomBufferSize({}): larger than the smallest heap ({} bytes)",
+                            size, smallestHeap);
         return false;
     }
     s_CustomLargeBlockSize.store(size, std::memory_order_relaxed);

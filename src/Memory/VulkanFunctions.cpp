@@ -12,7 +12,8 @@ using FaultInjection::Check;
 using FaultInjection::Point;
 
 VKAPI_ATTR VkResult VKAPI_CALL HookedAllocateMemory(VkDevice device, const VkMemoryAllocateInfo* info,
-                                                    const VkAllocationCallbacks* callbacks, VkDeviceMemory* memory)
+                                                    const VkAllocationCallbacks* callbacks,
+                                                    VkDeviceMemory* memory)
 {
     if (VkResult r = Check(Point::AllocateMemory); r != VK_SUCCESS)
         return r;
@@ -59,7 +60,8 @@ VKAPI_ATTR VkResult VKAPI_CALL HookedBindImageMemory(VkDevice device, VkImage im
     return vkBindImageMemory(device, image, memory, offset);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL HookedBindImageMemory2(VkDevice device, uint32_t count, const VkBindImageMemoryInfo* infos)
+VKAPI_ATTR VkResult VKAPI_CALL HookedBindImageMemory2(VkDevice device, uint32_t count,
+                                                      const VkBindImageMemoryInfo* infos)
 {
     if (VkResult r = Check(Point::BindImageMemory); r != VK_SUCCESS)
         return r;

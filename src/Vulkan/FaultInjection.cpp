@@ -27,7 +27,7 @@ State& S()
 
 const char* PointName(Point point)
 {
-    static constexpr const char* kNames[] = {"vkAllocateMemory", "vkCreateBuffer",     "vkCreateImage",
+    static constexpr const char* kNames[] = {"vkAllocateMemory",   "vkCreateBuffer",    "vkCreateImage",
                                              "vkBindBufferMemory", "vkBindImageMemory", "vkQueueSubmit"};
     const auto i = static_cast<size_t>(point);
     return i < kPoints ? kNames[i] : "invalid";
@@ -83,7 +83,8 @@ VkResult Check(Point point)
     s.armedPoints.fetch_and(~(1u << i));
     s.fired.fetch_add(1);
     const auto result = static_cast<VkResult>(s.result[i].load());
-    SEDX_CORE_TRACE_TAG("FaultInjection", "{} call {} fails with {}", PointName(point), n, VkResultName(result));
+    SEDX_CORE_TRACE_TAG("FaultInjection", "{} call {} fails with {}", PointName(point), n,
+                        VkResultName(result));
     return result;
 }
 } // namespace SceneryEditorX::FaultInjection

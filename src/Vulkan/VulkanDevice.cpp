@@ -17,7 +17,8 @@ constexpr const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
 bool HasExtension(const std::vector<VkExtensionProperties>& list, const char* name)
 {
     return std::any_of(list.begin(), list.end(),
-                       [&](const VkExtensionProperties& e) { return std::strcmp(e.extensionName, name) == 0; });
+                       [&](const VkExtensionProperties& e)
+                       { return std::strcmp(e.extensionName, name) == 0; });
 }
 
 int TypeScore(VkPhysicalDeviceType type)
@@ -39,7 +40,8 @@ int TypeScore(VkPhysicalDeviceType type)
 
 std::string Lower(std::string s)
 {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
 }
 
@@ -95,8 +97,8 @@ const char* VkResultName(VkResult result)
 {
     switch (result)
     {
-#define SEDX_RESULT_CASE(x)                                                                                      \
-    case x:                                                                                                      \
+#define SEDX_RESULT_CASE(x)                                                                                  \
+    case x:                                                                                                  \
         return #x;
         SEDX_RESULT_CASE(VK_SUCCESS)
         SEDX_RESULT_CASE(VK_NOT_READY)
@@ -162,7 +164,8 @@ std::vector<PhysicalDeviceInfo> VulkanDevice::EnumeratePhysicalDevices()
     return result;
 }
 
-int VulkanDevice::ChoosePhysicalDevice(const std::vector<PhysicalDeviceInfo>& devices, const std::string& selector)
+int VulkanDevice::ChoosePhysicalDevice(const std::vector<PhysicalDeviceInfo>& devices,
+                                       const std::string& selector)
 {
     std::string sel = selector;
     if (sel.empty())
@@ -170,7 +173,8 @@ int VulkanDevice::ChoosePhysicalDevice(const std::vector<PhysicalDeviceInfo>& de
             sel = env;
     if (!sel.empty())
     {
-        const bool numeric = std::all_of(sel.begin(), sel.end(), [](unsigned char c) { return std::isdigit(c); });
+        const bool numeric =
+            std::all_of(sel.begin(), sel.end(), [](unsigned char c) { return std::isdigit(c); });
         if (numeric)
         {
             const unsigned long idx = std::strtoul(sel.c_str(), nullptr, 10);
@@ -228,13 +232,14 @@ bool VulkanDevice::Initialize(const VulkanDeviceOptions& options)
         vkEnumerateInstanceLayerProperties(&layerCount, nullptr);
         std::vector<VkLayerProperties> available(layerCount);
         vkEnumerateInstanceLayerProperties(&layerCount, available.data());
-        const bool found = std::any_of(available.begin(), available.end(), [](const VkLayerProperties& l) {
-            return std::strcmp(l.layerName, kValidationLayer) == 0;
-        });
+        const bool found = std::any_of(available.begin(), available.end(),
+                                       [](const VkLayerProperties& l)
+                                       { return std::strcmp(l.layerName, kValidationLayer) == 0; });
         if (!found || !m_Capabilities.debugUtils)
         {
-            SEDX_CORE_ERROR_TAG(kTag, "validation requested but {} is not installed (package vulkan-validationlayers)",
-                                kValidationLayer);
+            SEDX_CORE_ERROR_TAG(
+                kTag, "validation requested but {} is not installed (package vulkan-validationlayers)",
+                kValidationLayer);
             return false;
         }
         layers.push_back(kValidationLayer);
@@ -301,7 +306,8 @@ bool VulkanDevice::Initialize(const VulkanDeviceOptions& options)
     vkGetPhysicalDeviceMemoryProperties(m_PhysicalDevice, &m_MemoryProperties);
     m_ApiVersion = std::min(instanceVersion, m_Properties.apiVersion);
     // Keep only major.minor: VMA compares against VK_API_VERSION_1_x.
-    m_ApiVersion = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(m_ApiVersion), VK_API_VERSION_MINOR(m_ApiVersion), 0);
+    m_ApiVersion =
+        VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(m_ApiVersion), VK_API_VERSION_MINOR(m_ApiVersion), 0);
     if (m_ApiVersion < VK_API_VERSION_1_1)
     {
         SEDX_CORE_ERROR_TAG(kTag, "device '{}' supports only Vulkan 1.0; 1.1 is required", m_Info.name);
@@ -388,8 +394,9 @@ bool VulkanDevice::Initialize(const VulkanDeviceOptions& options)
         m_Capabilities.memoryPriority = true;
     }
     const bool bdaOn = m_ApiVersion >= VK_API_VERSION_1_2 && features12.bufferDeviceAddress;
-    const bool maint4On = m_ApiVersion >= VK_API_VERSION_1_3 ? features13.maintenance4 == VK_TRUE
-                                                             : (hasMaint4Ext && maintenance4Features.maintenance4);
+    const bool maint4On = m_ApiVersion >= VK_API_VERSION_1_3
+                              ? features13.maintenance4 == VK_TRUE
+                              : (hasMaint4Ext && maintenance4Features.maintenance4);
     {
         VkPhysicalDeviceVulkan12Features on12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
         on12.bufferDeviceAddress = bdaOn ? VK_TRUE : VK_FALSE;
@@ -441,7 +448,8 @@ bool VulkanDevice::Initialize(const VulkanDeviceOptions& options)
 
     SEDX_CORE_INFO_TAG(kTag, "device '{}' ({}, Vulkan {}.{}), queue family {}, validation {}", m_Info.name,
                        PhysicalDeviceTypeName(m_Info.type), VK_API_VERSION_MAJOR(m_ApiVersion),
-                       VK_API_VERSION_MINOR(m_ApiVersion), m_QueueFamilyIndex, m_ValidationEnabled ? "on" : "off");
+                       VK_API_VERSION_MINOR(m_ApiVersion), m_QueueFamilyIndex,
+                       m_ValidationEnabled ? "on" : "off");
     return true;
 }
 

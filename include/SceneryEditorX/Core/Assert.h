@@ -37,27 +37,27 @@ std::string CheckMessage(fmt::format_string<Args...> format, Args&&... args)
 } // namespace SceneryEditorX::detail
 
 #if SEDX_ENABLE_ASSERTS
-#define SEDX_CORE_ASSERT(cond, ...)                                                                           \
+#define SEDX_CORE_ASSERT(cond, ...)                                                                          \
     do                                                                                                       \
     {                                                                                                        \
         if (!(cond))                                                                                         \
-            ::SceneryEditorX::detail::ReportCheckFailure("ASSERT", #cond, __FILE__, __LINE__,                \
-                                                         ::SceneryEditorX::detail::CheckMessage(__VA_ARGS__), \
-                                                         true);                                              \
+            ::SceneryEditorX::detail::ReportCheckFailure(                                                    \
+                "ASSERT", #cond, __FILE__, __LINE__, ::SceneryEditorX::detail::CheckMessage(__VA_ARGS__),    \
+                true);                                                                                       \
     } while (false)
 #else
-#define SEDX_CORE_ASSERT(cond, ...)                                                                           \
+#define SEDX_CORE_ASSERT(cond, ...)                                                                          \
     do                                                                                                       \
     {                                                                                                        \
         (void)sizeof(!(cond));                                                                               \
     } while (false)
 #endif
 
-#define SEDX_CORE_VERIFY(cond, ...)                                                                           \
+#define SEDX_CORE_VERIFY(cond, ...)                                                                          \
     do                                                                                                       \
     {                                                                                                        \
         if (!(cond))                                                                                         \
-            ::SceneryEditorX::detail::ReportCheckFailure("VERIFY", #cond, __FILE__, __LINE__,                \
-                                                         ::SceneryEditorX::detail::CheckMessage(__VA_ARGS__), \
-                                                         SEDX_ENABLE_ASSERTS != 0);                          \
+            ::SceneryEditorX::detail::ReportCheckFailure(                                                    \
+                "VERIFY", #cond, __FILE__, __LINE__, ::SceneryEditorX::detail::CheckMessage(__VA_ARGS__),    \
+                SEDX_ENABLE_ASSERTS != 0);                                                                   \
     } while (false)

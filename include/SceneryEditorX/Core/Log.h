@@ -50,7 +50,8 @@ public:
     static void Write(LogLevel level, std::string_view tag, std::string_view message);
 
     template <class... Args>
-    static void Print(LogLevel level, std::string_view tag, fmt::format_string<Args...> format, Args&&... args)
+    static void Print(LogLevel level, std::string_view tag, fmt::format_string<Args...> format,
+                      Args&&... args)
     {
         if (!ShouldLog(level))
             return;

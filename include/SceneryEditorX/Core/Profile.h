@@ -37,7 +37,8 @@ private:
 #define SEDX_PROFILE_CONCAT2_(a, b) a##b
 #define SEDX_PROFILE_CONCAT_(a, b) SEDX_PROFILE_CONCAT2_(a, b)
 #if defined(SEDX_ENABLE_PROFILING) && SEDX_ENABLE_PROFILING
-#define SEDX_PROFILE_SCOPE(name) ::SceneryEditorX::ProfileScope SEDX_PROFILE_CONCAT_(sedxProfile_, __LINE__)(name)
+#define SEDX_PROFILE_SCOPE(name)                                                                             \
+    ::SceneryEditorX::ProfileScope SEDX_PROFILE_CONCAT_(sedxProfile_, __LINE__)(name)
 #else
 #define SEDX_PROFILE_SCOPE(name) ((void)0)
 #endif

@@ -37,7 +37,8 @@ public:
     /// True when the ratio is above the threshold and the interval has passed.
     bool ShouldDefragment(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
     /// Runs the policy. Returns the stats of a run that finished during this call.
-    std::optional<DefragmentationStats> Update(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+    std::optional<DefragmentationStats>
+    Update(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
     /// Fragmentation seen by the last ShouldDefragment/Update.
     float GetLastFragmentation() const { return m_LastFragmentation; }
     const std::optional<DefragmentationStats>& GetLastStats() const { return m_LastStats; }

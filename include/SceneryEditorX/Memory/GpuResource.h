@@ -23,7 +23,8 @@ class GpuBuffer : public RefCounted
 public:
     /// Null (with one logged error) when the allocation fails.
     static Ref<GpuBuffer> Create(const Ref<MemoryAllocator>& allocator, const VkBufferCreateInfo& info,
-                                 VmaMemoryUsage usage, std::source_location where = std::source_location::current());
+                                 VmaMemoryUsage usage,
+                                 std::source_location where = std::source_location::current());
     static Ref<GpuBuffer> Create(const Ref<MemoryAllocator>& allocator, const VkBufferCreateInfo& info,
                                  const AllocationCreateInfo& createInfo,
                                  std::source_location where = std::source_location::current());
@@ -55,7 +56,8 @@ class GpuImage : public RefCounted
 {
 public:
     static Ref<GpuImage> Create(const Ref<MemoryAllocator>& allocator, const VkImageCreateInfo& info,
-                                VmaMemoryUsage usage, std::source_location where = std::source_location::current());
+                                VmaMemoryUsage usage,
+                                std::source_location where = std::source_location::current());
     static Ref<GpuImage> Create(const Ref<MemoryAllocator>& allocator, const VkImageCreateInfo& info,
                                 const AllocationCreateInfo& createInfo,
                                 std::source_location where = std::source_location::current());

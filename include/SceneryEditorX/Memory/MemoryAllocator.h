@@ -74,10 +74,12 @@ public:
     // ------------------------------------------------------------------ buffers and images
     /// Creates a buffer and binds memory of `usage` to it. Returns its allocation and sets `outBuffer`,
     /// or returns null with `outBuffer` = VK_NULL_HANDLE.
-    VmaAllocation AllocateBuffer(const VkBufferCreateInfo& bufferInfo, VmaMemoryUsage usage, VkBuffer& outBuffer,
+    VmaAllocation AllocateBuffer(const VkBufferCreateInfo& bufferInfo, VmaMemoryUsage usage,
+                                 VkBuffer& outBuffer,
                                  std::source_location where = std::source_location::current());
     VmaAllocation AllocateBuffer(const VkBufferCreateInfo& bufferInfo, const AllocationCreateInfo& createInfo,
-                                 VkBuffer& outBuffer, std::source_location where = std::source_location::current());
+                                 VkBuffer& outBuffer,
+                                 std::source_location where = std::source_location::current());
     /// Creates an image and binds memory to it. `allocatedSize` (optional) receives the allocation's size.
     VmaAllocation AllocateImage(const VkImageCreateInfo& imageInfo, VmaMemoryUsage usage, VkImage& outImage,
                                 VkDeviceSize* allocatedSize = nullptr,
@@ -104,10 +106,10 @@ public:
     // ------------------------------------------------------------------ batches
     /// Allocates one buffer per size, all with `usage`, all or nothing: on failure returns an empty
     /// vector and leaves nothing allocated.
-    std::vector<BatchBufferAllocation> AllocateBufferBatch(
-        const std::vector<VkDeviceSize>& sizes, BufferUsageFlags usage,
-        VmaMemoryUsage memoryUsage = VMA_MEMORY_USAGE_AUTO,
-        std::source_location where = std::source_location::current());
+    std::vector<BatchBufferAllocation>
+    AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, BufferUsageFlags usage,
+                        VmaMemoryUsage memoryUsage = VMA_MEMORY_USAGE_AUTO,
+                        std::source_location where = std::source_location::current());
     /// Frees every buffer of the batch and clears the vector. Returns false if any entry was invalid
     /// (the valid ones are still freed).
     bool FreeBufferBatch(std::vector<BatchBufferAllocation>& batch);
@@ -125,14 +127,16 @@ public:
     static bool UnmapMemory(VmaAllocation allocation);
     /// Flushes/invalidates [offset, offset+size) of a mapped allocation, rounded outward to
     /// nonCoherentAtomSize. No-ops (returning true) on coherent memory.
-    static bool FlushAllocation(VmaAllocation allocation, VkDeviceSize offset = 0, VkDeviceSize size = VK_WHOLE_SIZE);
+    static bool FlushAllocation(VmaAllocation allocation, VkDeviceSize offset = 0,
+                                VkDeviceSize size = VK_WHOLE_SIZE);
     static bool InvalidateAllocation(VmaAllocation allocation, VkDeviceSize offset = 0,
                                      VkDeviceSize size = VK_WHOLE_SIZE);
 
     // ------------------------------------------------------------------ uploads and readback
     /// Writes `size` bytes at `offset` into a buffer through a system-owned staging buffer and the
     /// device's locked submit; waits for the copy. Works for device-local memory that cannot be mapped.
-    bool UploadToBuffer(VmaAllocation allocation, const void* data, VkDeviceSize size, VkDeviceSize offset = 0);
+    bool UploadToBuffer(VmaAllocation allocation, const void* data, VkDeviceSize size,
+                        VkDeviceSize offset = 0);
     /// Writes every mip level and layer of an image. `data` holds the levels one after the other,
     /// each level's layers tightly packed. Leaves the image in `finalLayout` and records that layout.
     bool UploadToImage(VmaAllocation allocation, const void* data, VkDeviceSize size,
@@ -176,7 +180,8 @@ public:
     // ------------------------------------------------------------------ defragmentation
     /// Opens the (one, global) defragmentation session. `flags` are VMA defragmentation flags (one
     /// algorithm bit), never allocation flags. False when a session is already open or flags are bad.
-    bool BeginDefragmentation(VmaDefragmentationFlags flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT);
+    bool
+    BeginDefragmentation(VmaDefragmentationFlags flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT);
     bool BeginDefragmentation(const DefragmentationOptions& options);
     /// Marks a live allocation as movable in this session. The caller promises not to use the
     /// allocation's old buffer/image in NEW GPU work once it has moved (see RelocationNotice), and

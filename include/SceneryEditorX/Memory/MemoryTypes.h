@@ -17,8 +17,8 @@ namespace SceneryEditorX
 
 /// Size classes of the buffer pools. A buffer whose memory requirement is at most the class size
 /// goes into that class's pool on its memory type; larger ones go outside the pools.
-constexpr VkDeviceSize SMALL_BUFFER_SIZE = 1024 * 256;        // 256 KiB
-constexpr VkDeviceSize MEDIUM_BUFFER_SIZE = 1024 * 1024;      // 1 MiB
+constexpr VkDeviceSize SMALL_BUFFER_SIZE = 1024 * 256;       // 256 KiB
+constexpr VkDeviceSize MEDIUM_BUFFER_SIZE = 1024 * 1024;     // 1 MiB
 constexpr VkDeviceSize LARGE_BUFFER_SIZE = 1024 * 16 * 1024; // 16 MiB
 
 /// Buffer usages that combine with `|`. The values are the Vulkan bits.
@@ -59,7 +59,8 @@ constexpr VkBufferUsageFlags ToVkBufferUsage(BufferUsage usage)
 enum class AllocationFlags : uint32_t
 {
     None = 0,
-    /// Persistently mapped (VMA_ALLOCATION_CREATE_MAPPED_BIT). With an AUTO usage it needs a host-access flag.
+    /// Persistently mapped (VMA_ALLOCATION_CREATE_MAPPED_BIT). With an AUTO usage it needs a host-access
+    /// flag.
     Mapped = 1u << 0,
     /// The CPU writes sequentially (memcpy); makes AUTO* allocations mappable.
     HostAccessSequentialWrite = 1u << 1,
@@ -155,9 +156,9 @@ struct AllocationStats
     /// in CalculateStats.
     float fragmentationRatio = 0.0f;
     uint64_t fragmentationAgeFrames = 0; ///< frames since the fragmentation figure was computed
-    uint64_t peakUsedBytes = 0;       ///< highest usedBytes seen since Init or ResetStats
+    uint64_t peakUsedBytes = 0;          ///< highest usedBytes seen since Init or ResetStats
     uint64_t peakAllocationCount = 0;
-    TagStats tag;                     ///< the calling instance's tag
+    TagStats tag; ///< the calling instance's tag
 };
 
 /// Budget of one heap.
@@ -175,11 +176,11 @@ struct HeapBudget
 /// Budget of device-local memory (all device-local heaps together).
 struct MemoryBudget
 {
-    uint64_t totalBytes = 0;        ///< the budget
-    uint64_t usedBytes = 0;         ///< the usage
+    uint64_t totalBytes = 0; ///< the budget
+    uint64_t usedBytes = 0;  ///< the usage
     uint64_t heapSizeBytes = 0;
-    float usagePercentage = 0.0f;   ///< usedBytes / totalBytes (a fraction: 0.85 means 85 %)
-    bool isOverBudget = false;      ///< usedBytes > totalBytes
+    float usagePercentage = 0.0f;         ///< usedBytes / totalBytes (a fraction: 0.85 means 85 %)
+    bool isOverBudget = false;            ///< usedBytes > totalBytes
     bool isAboveWarningThreshold = false; ///< usagePercentage > the instance's warning threshold
     bool fromBudgetExtension = false;     ///< true when VK_EXT_memory_budget supplied the figures
 };
@@ -200,20 +201,23 @@ struct DefragmentationOptions
 /// What one defragmentation session did.
 struct DefragmentationStats
 {
-    uint64_t bytesMoved = 0;       ///< bytes copied to new places
-    uint64_t bytesFreed = 0;       ///< bytes of VkDeviceMemory released
+    uint64_t bytesMoved = 0; ///< bytes copied to new places
+    uint64_t bytesFreed = 0; ///< bytes of VkDeviceMemory released
     uint32_t allocationsMoved = 0;
     uint32_t buffersMoved = 0;
     uint32_t imagesMoved = 0;
-    uint32_t blocksFreed = 0;      ///< VkDeviceMemory blocks released
-    uint32_t allocationsRefused = 0; ///< marked, proposed by VMA, but not movable (no transfer usage, pNext, unknown layout)
-    uint32_t movesFailed = 0;      ///< moves abandoned because a Vulkan call failed (the resource stayed where it was)
+    uint32_t blocksFreed = 0; ///< VkDeviceMemory blocks released
+    uint32_t allocationsRefused =
+        0; ///< marked, proposed by VMA, but not movable (no transfer usage, pNext, unknown layout)
+    uint32_t movesFailed =
+        0; ///< moves abandoned because a Vulkan call failed (the resource stayed where it was)
     uint32_t passes = 0;
     std::chrono::nanoseconds duration{0};
 };
 
 /// Sent after a defragmentation pass moved a resource. The VmaAllocation stays the same; the Vulkan
-/// handle changed. Holders rewrite descriptors and re-record command buffers that used `oldBuffer`/`oldImage`.
+/// handle changed. Holders rewrite descriptors and re-record command buffers that used
+/// `oldBuffer`/`oldImage`.
 struct RelocationNotice
 {
     VmaAllocation allocation = nullptr;

@@ -71,7 +71,8 @@ public:
     /// Lists the physical devices without creating a device. Empty on failure.
     static std::vector<PhysicalDeviceInfo> EnumeratePhysicalDevices();
     /// The index `Create` would choose for `selector` (empty: `SEDX_DEVICE`, then the best), or -1.
-    static int ChoosePhysicalDevice(const std::vector<PhysicalDeviceInfo>& devices, const std::string& selector);
+    static int ChoosePhysicalDevice(const std::vector<PhysicalDeviceInfo>& devices,
+                                    const std::string& selector);
 
     ~VulkanDevice() override;
     VulkanDevice(const VulkanDevice&) = delete;
