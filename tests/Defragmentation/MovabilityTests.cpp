@@ -239,10 +239,15 @@ TEST_P(Movability, MappedAllocationsStayMappedAtTheirNewPlace)
 {
     constexpr VkDeviceSize kSize = 24 * 1024;
     // [filler][filler][persistently mapped][mapped with MapMemory]; the fillers go, so that each of
-    // the two has a lower place.
-    std::vector<TrackedBuffer> fillers(2);
-    ASSERT_TRUE(CreateFilledBuffer(Allocator(), kSize, 1, fillers[0]));
-    ASSERT_TRUE(CreateFilledBuffer(Allocator(), kSize, 2, fillers[1]));
+    // the two has a lower place. The fillers share the mapped buffers' usage, hence their memory
+    // type and pool (on a discrete GPU CPU_TO_GPU is not where GPU_ONLY lives).
+    std::vector<VmaAllocation> fillers(2);
+    for (VmaAllocation& filler : fillers)
+    {
+        VkBuffer fillerBuffer = VK_NULL_HANDLE;
+        filler = Allocator().AllocateBuffer(BufferInfo(kSize), VMA_MEMORY_USAGE_CPU_TO_GPU, fillerBuffer);
+        ASSERT_TRUE(filler);
+    }
     AllocationCreateInfo persistentInfo;
     persistentInfo.usage = VMA_MEMORY_USAGE_CPU_TO_GPU;
     persistentInfo.flags = AllocationFlags::Mapped;
@@ -264,8 +269,8 @@ TEST_P(Movability, MappedAllocationsStayMappedAtTheirNewPlace)
     const std::vector<uint8_t> explicitPattern = MakePattern(78, kSize);
     std::memcpy(persistentBefore, persistentPattern.data(), kSize);
     std::memcpy(explicitBefore, explicitPattern.data(), kSize);
-    for (const TrackedBuffer& b : fillers)
-        Destroy(Allocator(), b);
+    for (VmaAllocation filler : fillers)
+        EXPECT_TRUE(Allocator().Free(filler));
 
     RelocationRecorder recorder;
     ASSERT_TRUE(Allocator().BeginDefragmentation());
