@@ -16,7 +16,7 @@ int RunInfo(const InfoOptions& options);
 struct DemoOptions
 {
     uint64_t frames = 900;
-    int tiles = 5;   // side of the square of resident tiles around the camera
+    int tiles = 5; // side of the square of resident tiles around the camera
     uint64_t seed = 42;
     uint64_t budgetMb = 0; // simulated device-local heap limit (0: none)
     std::string strategy = "default";

@@ -42,17 +42,19 @@ void Progress(bool tty, uint64_t frame, uint64_t frames, size_t tiles, const All
     {
         const int width = 40;
         const int filled = static_cast<int>(width * (frame + 1) / frames);
-        std::printf("\r[%.*s%.*s] frame %llu/%llu  tiles %zu  used %.1f MiB  committed %.1f MiB  frag %.1f%%  ", filled,
-                    "########################################", width - filled,
-                    "                                        ", static_cast<unsigned long long>(frame + 1),
-                    static_cast<unsigned long long>(frames), tiles, stats.usedBytes / kMiB, stats.totalBytes / kMiB,
-                    stats.fragmentationRatio * 100.0f);
+        std::printf(
+            "\r[%.*s%.*s] frame %llu/%llu  tiles %zu  used %.1f MiB  committed %.1f MiB  frag %.1f%%  ",
+            filled, "########################################", width - filled,
+            "                                        ", static_cast<unsigned long long>(frame + 1),
+            static_cast<unsigned long long>(frames), tiles, stats.usedBytes / kMiB, stats.totalBytes / kMiB,
+            stats.fragmentationRatio * 100.0f);
         std::fflush(stdout);
     }
     else if ((frame + 1) % 100 == 0 || frame + 1 == frames)
         std::printf("frame %llu/%llu: %zu tiles, used %.1f MiB, committed %.1f MiB, fragmentation %.1f%%\n",
-                    static_cast<unsigned long long>(frame + 1), static_cast<unsigned long long>(frames), tiles,
-                    stats.usedBytes / kMiB, stats.totalBytes / kMiB, stats.fragmentationRatio * 100.0f);
+                    static_cast<unsigned long long>(frame + 1), static_cast<unsigned long long>(frames),
+                    tiles, stats.usedBytes / kMiB, stats.totalBytes / kMiB,
+                    stats.fragmentationRatio * 100.0f);
 }
 } // namespace
 
@@ -95,7 +97,8 @@ int RunDemo(const DemoOptions& options)
     std::filesystem::create_directories(options.out, ec);
     if (ec)
     {
-        std::fprintf(stderr, "sedx-mem demo: cannot create %s: %s\n", options.out.c_str(), ec.message().c_str());
+        std::fprintf(stderr, "sedx-mem demo: cannot create %s: %s\n", options.out.c_str(),
+                     ec.message().c_str());
         MemoryAllocator::Shutdown();
         return 1;
     }
@@ -118,11 +121,14 @@ int RunDemo(const DemoOptions& options)
         DefragmentationManager manager(memoryModule->Allocator(), policy);
         const auto start = std::chrono::steady_clock::time_point{};
         auto& mesh = scenery.MeshAllocator();
-        std::printf("streaming %llu frames, %dx%d tiles around the camera, seed %llu, strategy %s, defragment above %.0f%% fragmentation%s\n",
+        std::printf("streaming %llu frames, %dx%d tiles around the camera, seed %llu, strategy %s, "
+                    "defragment above %.0f%% fragmentation%s\n",
                     static_cast<unsigned long long>(options.frames), options.tiles, options.tiles,
                     static_cast<unsigned long long>(options.seed), options.strategy.c_str(),
                     options.defragThreshold * 100.0f,
-                    options.budgetMb ? fmt::format(", device-local heaps limited to {} MiB", options.budgetMb).c_str() : "");
+                    options.budgetMb
+                        ? fmt::format(", device-local heaps limited to {} MiB", options.budgetMb).c_str()
+                        : "");
 
         for (uint64_t frame = 0; frame < options.frames; ++frame)
         {
@@ -152,20 +158,22 @@ int RunDemo(const DemoOptions& options)
                     const uint64_t bad = scenery.Verify(&checked);
                     mismatches += bad;
                     verifiedResources += checked;
-                    std::printf("%sframe %llu: defragmented: %.2f MiB moved (%u buffers, %u images), %u blocks freed "
-                                "(%.1f MiB), fragmentation %.1f%% -> %.1f%%, %.2f ms; verified %llu resources, %llu mismatches\n",
-                                tty ? "\n" : "", static_cast<unsigned long long>(frame), ds->bytesMoved / kMiB,
-                                ds->buffersMoved, ds->imagesMoved, ds->blocksFreed, ds->bytesFreed / kMiB,
-                                before * 100.0f, after * 100.0f,
-                                std::chrono::duration<double, std::milli>(ds->duration).count(),
-                                static_cast<unsigned long long>(checked), static_cast<unsigned long long>(bad));
+                    std::printf(
+                        "%sframe %llu: defragmented: %.2f MiB moved (%u buffers, %u images), %u blocks freed "
+                        "(%.1f MiB), fragmentation %.1f%% -> %.1f%%, %.2f ms; verified %llu resources, %llu "
+                        "mismatches\n",
+                        tty ? "\n" : "", static_cast<unsigned long long>(frame), ds->bytesMoved / kMiB,
+                        ds->buffersMoved, ds->imagesMoved, ds->blocksFreed, ds->bytesFreed / kMiB,
+                        before * 100.0f, after * 100.0f,
+                        std::chrono::duration<double, std::milli>(ds->duration).count(),
+                        static_cast<unsigned long long>(checked), static_cast<unsigned long long>(bad));
                 }
             }
             const AllocationStats stats = mesh->GetStats();
             const MemoryBudget budget = mesh->GetMemoryBudget();
             timeline.push_back(TimelineSample{frame, stats.usedBytes, stats.totalBytes, budget.totalBytes,
-                                              stats.fragmentationRatio, static_cast<uint32_t>(scenery.ResidentTiles()),
-                                              defragmented});
+                                              stats.fragmentationRatio,
+                                              static_cast<uint32_t>(scenery.ResidentTiles()), defragmented});
             if (!options.quiet)
                 Progress(tty, frame, options.frames, scenery.ResidentTiles(), stats);
         }
@@ -178,20 +186,24 @@ int RunDemo(const DemoOptions& options)
         verifiedResources += checked;
         const SceneryCounters& c = scenery.Counters();
         std::printf("streamed: %llu tiles loaded, %llu unloaded, %llu load failures, %.1f MiB uploaded\n",
-                    static_cast<unsigned long long>(c.tilesLoaded), static_cast<unsigned long long>(c.tilesUnloaded),
+                    static_cast<unsigned long long>(c.tilesLoaded),
+                    static_cast<unsigned long long>(c.tilesUnloaded),
                     static_cast<unsigned long long>(c.loadFailures), c.bytesUploaded / kMiB);
-        std::printf("defragmentation: %u runs, %.2f MiB moved, %u buffers and %u images moved, %u blocks freed (%.1f MiB)\n",
-                    defragRuns, defragTotals.bytesMoved / kMiB, defragTotals.buffersMoved, defragTotals.imagesMoved,
-                    defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB);
+        std::printf("defragmentation: %u runs, %.2f MiB moved, %u buffers and %u images moved, %u blocks "
+                    "freed (%.1f MiB)\n",
+                    defragRuns, defragTotals.bytesMoved / kMiB, defragTotals.buffersMoved,
+                    defragTotals.imagesMoved, defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB);
         std::printf("integrity: %llu resources verified, %llu mismatches\n",
-                    static_cast<unsigned long long>(verifiedResources), static_cast<unsigned long long>(mismatches));
+                    static_cast<unsigned long long>(verifiedResources),
+                    static_cast<unsigned long long>(mismatches));
 
-        std::printf("\n%-16s %12s %8s %8s %12s %10s %10s\n", "tag", "used MiB", "buffers", "images", "peak MiB",
-                    "allocs", "frees");
+        std::printf("\n%-16s %12s %8s %8s %12s %10s %10s\n", "tag", "used MiB", "buffers", "images",
+                    "peak MiB", "allocs", "frees");
         for (const TagStats& t : MemoryAllocator::GetAllTagStats())
             std::printf("%-16s %12.2f %8llu %8llu %12.2f %10llu %10llu\n", t.tag.c_str(), t.usedBytes / kMiB,
-                        static_cast<unsigned long long>(t.bufferCount), static_cast<unsigned long long>(t.imageCount),
-                        t.peakUsedBytes / kMiB, static_cast<unsigned long long>(t.totalAllocations),
+                        static_cast<unsigned long long>(t.bufferCount),
+                        static_cast<unsigned long long>(t.imageCount), t.peakUsedBytes / kMiB,
+                        static_cast<unsigned long long>(t.totalAllocations),
                         static_cast<unsigned long long>(t.totalFrees));
         if (!options.quiet)
         {
@@ -210,8 +222,9 @@ int RunDemo(const DemoOptions& options)
                     WriteTimelineCsv(timeline, (out / "timeline.csv").string(), outputError) &&
                     WriteTimelinePng(timeline, (out / "timeline.png").string(), outputError);
         if (outputsOk)
-            std::printf("\nwrote %s/{stats.json, memory-map.png, memory-map.html, timeline.csv, timeline.png}\n",
-                        options.out.c_str());
+            std::printf(
+                "\nwrote %s/{stats.json, memory-map.png, memory-map.html, timeline.csv, timeline.png}\n",
+                options.out.c_str());
         else
             std::fprintf(stderr, "sedx-mem demo: writing the outputs failed: %s\n", outputError.c_str());
 

@@ -19,7 +19,8 @@ std::string VersionString(uint32_t v)
 std::string MemoryFlags(VkMemoryPropertyFlags f)
 {
     std::string s;
-    auto add = [&](VkMemoryPropertyFlags bit, const char* name) {
+    auto add = [&](VkMemoryPropertyFlags bit, const char* name)
+    {
         if (f & bit)
             s += s.empty() ? name : std::string("|") + name;
     };
@@ -65,9 +66,10 @@ int RunInfo(const InfoOptions& options)
                                 {"chosen", static_cast<int>(d.index) == chosen}});
     for (uint32_t h = 0; h < mem.memoryHeapCount; ++h)
     {
-        nlohmann::json heap = {{"index", h},
-                               {"size", mem.memoryHeaps[h].size},
-                               {"deviceLocal", (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0}};
+        nlohmann::json heap = {
+            {"index", h},
+            {"size", mem.memoryHeaps[h].size},
+            {"deviceLocal", (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0}};
         if (h < budgets.size())
         {
             heap["budget"] = budgets[h].budgetBytes;

@@ -80,9 +80,9 @@ Scenery::~Scenery()
         module->OnDetach();
 }
 
-Ref<GpuBuffer> Scenery::LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDeviceSize size, VkBufferUsageFlags usage,
-                                   const AllocationCreateInfo& createInfo, uint64_t contentSeed,
-                                   const std::string& name)
+Ref<GpuBuffer> Scenery::LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDeviceSize size,
+                                   VkBufferUsageFlags usage, const AllocationCreateInfo& createInfo,
+                                   uint64_t contentSeed, const std::string& name)
 {
     VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     info.size = size;
@@ -110,7 +110,8 @@ bool Scenery::LoadTile(std::pair<int, int> tile)
     const uint64_t tileSeed = TileSeed(m_Seed, tile);
     std::mt19937_64 rng(tileSeed);
     TileResources res;
-    auto nextSeed = [&] {
+    auto nextSeed = [&]
+    {
         res.seeds.push_back(Mix(tileSeed, res.seeds.size() + 1));
         return res.seeds.back();
     };
@@ -120,8 +121,8 @@ bool Scenery::LoadTile(std::pair<int, int> tile)
     // Meshes: vertex and index buffers written through staging.
     const VkDeviceSize vertexBytes = 64 * (256 + rng() % 12000); // 16 KiB .. 768 KiB
     const VkDeviceSize indexBytes = 64 * (64 + rng() % 3000);    // 4 KiB .. 196 KiB
-    res.vertices = LoadBuffer(m_Meshes->Allocator(), vertexBytes, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, deviceLocal,
-                              nextSeed(), TileName(tile, "vertices"));
+    res.vertices = LoadBuffer(m_Meshes->Allocator(), vertexBytes, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+                              deviceLocal, nextSeed(), TileName(tile, "vertices"));
     res.indices = LoadBuffer(m_Meshes->Allocator(), indexBytes, VK_BUFFER_USAGE_INDEX_BUFFER_BIT, deviceLocal,
                              nextSeed(), TileName(tile, "indices"));
     if (!res.vertices || !res.indices)
@@ -159,8 +160,9 @@ bool Scenery::LoadTile(std::pair<int, int> tile)
     AllocationCreateInfo uniformInfo;
     uniformInfo.usage = VMA_MEMORY_USAGE_AUTO;
     uniformInfo.flags = AllocationFlags::Mapped | AllocationFlags::HostAccessSequentialWrite;
-    res.uniforms = LoadBuffer(m_Uniforms->Allocator(), 256 * (1 + rng() % 8), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
-                              uniformInfo, nextSeed(), TileName(tile, "uniforms"));
+    res.uniforms =
+        LoadBuffer(m_Uniforms->Allocator(), 256 * (1 + rng() % 8), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+                   uniformInfo, nextSeed(), TileName(tile, "uniforms"));
     if (!res.uniforms)
         return false;
     m_Tiles.emplace(tile, std::move(res));
@@ -198,9 +200,9 @@ void Scenery::Update(uint64_t frame)
         else
             ++it;
     }
-    std::erase_if(m_Failed, [&](const auto& entry) {
-        return std::abs(entry.first.first - cx) > half || std::abs(entry.first.second - cy) > half;
-    });
+    std::erase_if(
+        m_Failed, [&](const auto& entry)
+        { return std::abs(entry.first.first - cx) > half || std::abs(entry.first.second - cy) > half; });
     for (int y = cy - half; y <= cy + half; ++y)
         for (int x = cx - half; x <= cx + half; ++x)
             if (!m_Tiles.count({x, y}) && !m_Failed.count({x, y}) && !LoadTile({x, y}))

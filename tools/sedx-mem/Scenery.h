@@ -70,8 +70,9 @@ public:
 
 private:
     bool LoadTile(std::pair<int, int> tile);
-    Ref<GpuBuffer> LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDeviceSize size, VkBufferUsageFlags usage,
-                              const AllocationCreateInfo& createInfo, uint64_t contentSeed, const std::string& name);
+    Ref<GpuBuffer> LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDeviceSize size,
+                              VkBufferUsageFlags usage, const AllocationCreateInfo& createInfo,
+                              uint64_t contentSeed, const std::string& name);
 
     uint64_t m_Seed;
     int m_Window;

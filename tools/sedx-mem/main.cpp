@@ -11,22 +11,28 @@ int main(int argc, char** argv)
     app.require_subcommand(1);
 
     InfoOptions info;
-    CLI::App* infoCmd = app.add_subcommand("info", "Vulkan devices, heaps, memory types and the extensions the allocator uses");
+    CLI::App* infoCmd = app.add_subcommand(
+        "info", "Vulkan devices, heaps, memory types and the extensions the allocator uses");
     infoCmd->add_flag("--json", info.json, "print JSON");
-    infoCmd->add_option("--device", info.device, "device index or name part (default: SEDX_DEVICE, then the best)");
+    infoCmd->add_option("--device", info.device,
+                        "device index or name part (default: SEDX_DEVICE, then the best)");
 
     DemoOptions demo;
-    CLI::App* demoCmd = app.add_subcommand("demo", "stream scenery tiles through the allocator on the default device");
+    CLI::App* demoCmd =
+        app.add_subcommand("demo", "stream scenery tiles through the allocator on the default device");
     demoCmd->add_option("--frames", demo.frames, "frames to run")->check(CLI::Range(1, 1000000));
-    demoCmd->add_option("--tiles", demo.tiles, "side of the square of resident tiles (odd)")->check(CLI::Range(1, 15));
+    demoCmd->add_option("--tiles", demo.tiles, "side of the square of resident tiles (odd)")
+        ->check(CLI::Range(1, 15));
     demoCmd->add_option("--seed", demo.seed, "seed; the same seed gives the same run");
     demoCmd->add_option("--budget-mb", demo.budgetMb, "simulated device-local heap limit in MiB (0: none)")
         ->check(CLI::Range(0, 1 << 20));
     demoCmd->add_option("--strategy", demo.strategy, "allocation strategy")
         ->check(CLI::IsMember({"default", "speed", "memory"}));
-    demoCmd->add_option("--defrag-threshold", demo.defragThreshold, "defragment above this fragmentation ratio")
+    demoCmd
+        ->add_option("--defrag-threshold", demo.defragThreshold, "defragment above this fragmentation ratio")
         ->check(CLI::Range(0.0, 1.0));
-    demoCmd->add_option("--device", demo.device, "device index or name part (default: SEDX_DEVICE, then the best)");
+    demoCmd->add_option("--device", demo.device,
+                        "device index or name part (default: SEDX_DEVICE, then the best)");
     demoCmd->add_option("--out", demo.out, "output folder for stats.json, the memory map and the timeline");
     demoCmd->add_flag("--validation", demo.validation, "enable the Khronos validation layer");
     demoCmd->add_flag("--quiet", demo.quiet, "print only the summary");
