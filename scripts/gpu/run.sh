@@ -104,6 +104,7 @@ for part in "${parts[@]}"; do
             if [ $? -eq 0 ]; then passed=$((passed + 1)); echo "PASS $name ($(( $(date +%s) - t0 ))s)" >> "$RES/tests-summary.txt"
             else failed=$((failed + 1)); echo "FAIL $name: $why ($(( $(date +%s) - t0 ))s)" >> "$RES/tests-summary.txt"; fi
         done < build-gpu/tests.tsv
+        cp /tmp/sedx-model-*.log "$RES/" 2>/dev/null
         grep -hE "^\[  (FAILED|SKIPPED) " "$RES/tests.log" | sort | uniq > "$RES/gtest-failed-skipped.txt"
         grep -hE "^\[  PASSED  \] [0-9]+ test" "$RES/tests.log" | awk '{s += $4} END {print s " gtest cases passed"}' >> "$RES/gtest-failed-skipped.txt"
         echo "$passed passed, $failed failed, $skipped skipped" >> "$RES/tests-summary.txt"

@@ -67,6 +67,9 @@ struct AllocationRecord
     TagCounters* counters = nullptr;
     VkBuffer buffer = VK_NULL_HANDLE;
     VkImage image = VK_NULL_HANDLE;
+    // The handle before the latest defragmentation move (null if never moved): a destroy that read
+    // the handle just before a move on another thread still names this allocation's resource.
+    uint64_t previousHandle = 0;
     VkBufferCreateInfo bufferInfo{}; // as created (pNext dropped), for recreation
     VkImageCreateInfo imageInfo{};
     std::vector<uint32_t> queueFamilies; // storage behind the create info's pQueueFamilyIndices

@@ -351,6 +351,9 @@ bool RunPass(VulkanAllocatorData& d)
                     RelocationNotice notice;
                     notice.allocation = m.allocation;
                     notice.tag = rec.counters->tag;
+                    rec.previousHandle = m.kind == ResourceKind::Buffer
+                                             ? reinterpret_cast<uint64_t>(m.oldBuffer)
+                                             : reinterpret_cast<uint64_t>(m.oldImage);
                     if (m.kind == ResourceKind::Buffer)
                     {
                         rec.buffer = m.newBuffer;
@@ -504,6 +507,18 @@ bool MemoryAllocator::BeginDefragmentation(const DefragmentationOptions& options
     // them, which pins their blocks. Drop them; uploads make new ones on demand.
     DestroyStagingCache(*d);
     d->defragOptions = options;
+    // VMA 3.4's EXTENSIVE algorithm crashes in vmaEndDefragmentationPass: its per-vector state
+    // (StateExtensive::firstFreeBlock) goes past the block list and VmaBlockVector::GetBlock reads
+    // out of bounds. Seen on NVIDIA (several memory types) in the model test, with and without frees
+    // between passes; VMA #232 reports the same. FULL is the closest safe algorithm.
+    if (algorithm == VMA_DEFRAGMENTATION_FLAG_ALGORITHM_EXTENSIVE_BIT)
+    {
+        d->defragOptions.flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT;
+        SEDX_CORE_INFO_TAG(kAllocTag,
+                           "[{}] BeginDefragmentation: EXTENSIVE runs as FULL (VMA 3.4's EXTENSIVE "
+                           "reads past a block list in vmaEndDefragmentationPass)",
+                           m_Tag);
+    }
     d->defragStats = {};
     d->defragPools.clear();
     d->defragPoolIndex = 0;

@@ -365,7 +365,9 @@ struct AllocatorAccess
             {
                 const uint64_t bound = kind == ResourceKind::Buffer ? reinterpret_cast<uint64_t>(r.buffer)
                                                                     : reinterpret_cast<uint64_t>(r.image);
-                mismatch = r.kind != kind || bound != handle;
+                // The handle before the latest move counts too: a caller on another thread may
+                // have read it (GetBuffer/GetImage) just before a defragmentation pass moved it.
+                mismatch = r.kind != kind || (bound != handle && r.previousHandle != handle);
                 return !mismatch;
             },
             [&](AllocationRecord& r) { ReleaseLocked(self, *d, allocation, r, deferred); });
@@ -595,18 +597,21 @@ void* MemoryAllocator::MapMemoryRaw(VmaAllocation allocation)
             allocation,
             [&](AllocationRecord& r)
             {
+                // An AUTO usage without a host-access flag first: that reason holds on every device
+                // (where AUTO lands is VMA's choice), and it names the fix. With a host-access flag
+                // VMA only picks host-visible memory, so an AUTO record that is not mappable had none.
+                if (IsAutoUsage(r.usage) && !r.mappable)
+                {
+                    error = "the allocation has an AUTO usage and no host-access flag "
+                            "(HostAccessSequentialWrite or "
+                            "HostAccessRandom)";
+                    return;
+                }
                 if (!r.hostVisible)
                 {
                     error =
                         fmt::format("memory type {} is not host-visible (use UploadToBuffer/ReadbackBuffer)",
                                     r.memoryTypeIndex);
-                    return;
-                }
-                if (!r.mappable)
-                {
-                    error = "the allocation has an AUTO usage and no host-access flag "
-                            "(HostAccessSequentialWrite or "
-                            "HostAccessRandom)";
                     return;
                 }
                 if (VkResult res = vmaMapMemory(d->allocator, allocation, &mapped); res != VK_SUCCESS)

@@ -175,15 +175,17 @@ TEST_F(BadInputSmallHeap, BufferLargerThanTheHeapIsRefused)
 
 TEST_F(BadInputSmallHeap, BufferThatFitsTheHeapButNotWhatIsLeftFailsCleanly)
 {
+    // DEVICE_LOCAL is required, not only preferred: on a discrete GPU VMA would otherwise place the
+    // second buffer in the host heap, which has 256 MiB of its own. Every device-local type of the
+    // devices we test on (lavapipe's one type; NVIDIA's types 1 and 4) lies in one heap.
+    AllocationCreateInfo deviceLocal = CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY);
+    deviceLocal.requiredFlags = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
     VkBuffer first = VK_NULL_HANDLE;
-    VmaAllocation a = Buffer(first, 200 * MiB);
+    VmaAllocation a = Buffer(first, 200 * MiB, deviceLocal);
     ASSERT_NE(a, nullptr);
     VkBuffer second = VK_NULL_HANDLE;
     EXPECT_TRUE(Rejected(A(), "VK_ERROR_OUT_OF_DEVICE_MEMORY",
-                         [&] {
-                             return A().AllocateBuffer(BufferInfo(200 * MiB), VMA_MEMORY_USAGE_GPU_ONLY,
-                                                       second) != nullptr;
-                         }));
+                         [&] { return A().AllocateBuffer(BufferInfo(200 * MiB), deviceLocal, second) != nullptr; }));
     EXPECT_EQ(second, VK_NULL_HANDLE);
     EXPECT_TRUE(A().DestroyBuffer(first, a));
 }
@@ -238,7 +240,7 @@ TEST_F(BadInput, AllocationCreateInfoOutOfRangeIsRefused)
 void AllocateWithBothHostAccessFlags()
 {
     if (!MemoryAllocator::Init(SxTest::Device(), VK_API_VERSION_1_3))
-        std::exit(2);
+        EndChild(2);
     int status = 0;
     {
         MemoryAllocator allocator("Bad.BothHostAccessFlags");
@@ -265,7 +267,7 @@ void AllocateWithBothHostAccessFlags()
         }
     }
     MemoryAllocator::Shutdown();
-    std::exit(status);
+    EndChild(status);
 }
 
 TEST(BadInputDeathTest, BothHostAccessFlagsAreRefused)
@@ -287,7 +289,7 @@ TEST(BadInputDeathTest, BothHostAccessFlagsAreRefused)
 void DumpWithAControlCharacterInAName(int variant)
 {
     if (!MemoryAllocator::Init(SxTest::Device(), VK_API_VERSION_1_3))
-        std::exit(2);
+        EndChild(2);
     {
         MemoryAllocator allocator(variant == 2 ? "Bad.Tag\x01" : "Bad.ControlCharacter");
         AllocationCreateInfo info = CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY);
@@ -303,7 +305,7 @@ void DumpWithAControlCharacterInAName(int variant)
             allocator.DestroyBuffer(buffer, a);
     }
     MemoryAllocator::Shutdown();
-    std::exit(0);
+    EndChild(0);
 }
 
 TEST(BadInputDeathTest, NameWithAControlCharacterDoesNotBreakTheStatistics)

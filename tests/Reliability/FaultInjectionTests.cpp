@@ -718,7 +718,7 @@ void MoveAutoBuffersOutsideThePools()
     AllocatorSettings settings;
     settings.forceGpuDefragmentationCopies = false; // the memcpy path
     if (!MemoryAllocator::Init(::SceneryEditorX::Test::Device(), VK_API_VERSION_1_3, settings))
-        std::exit(2);
+        EndChild(2);
     {
         MemoryAllocator allocator("MemcpyMove");
         constexpr VkDeviceSize kSize = LARGE_BUFFER_SIZE + 1 * MiB; // outside the size-class pools
@@ -729,28 +729,28 @@ void MoveAutoBuffersOutsideThePools()
         {
             allocations[i] = allocator.AllocateBuffer(BufferInfo(kSize), VMA_MEMORY_USAGE_AUTO, buffers[i]);
             if (!allocations[i])
-                std::exit(3);
+                EndChild(3);
             FillPattern(data.data(), 0, kSize, 1000 + i);
             if (!allocator.UploadToBuffer(allocations[i], data.data(), kSize))
-                std::exit(4);
+                EndChild(4);
         }
         allocator.DestroyBuffer(buffers[0], allocations[0]); // a hole in front of the other two
         allocator.BeginDefragmentation(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT);
         allocator.MarkAllForDefragmentation();
         const DefragmentationStats stats = allocator.EndDefragmentation(); // aborted here before the fix
         if (stats.allocationsMoved == 0)
-            std::exit(5); // the scenario must move something to mean anything
+            EndChild(5); // the scenario must move something to mean anything
         for (int i = 1; i < 3; ++i)
         {
             std::vector<uint8_t> back(kSize);
             FillPattern(data.data(), 0, kSize, 1000 + i);
             if (!allocator.ReadbackBuffer(allocations[i], back.data(), kSize) || back != data)
-                std::exit(6);
+                EndChild(6);
             allocator.DestroyBuffer(MemoryAllocator::GetBuffer(allocations[i]), allocations[i]);
         }
     }
     MemoryAllocator::Shutdown();
-    std::exit(0);
+    EndChild(0);
 }
 
 TEST(DefragmentationMemcpyDeathTest, AutoBufferOutsideThePoolsMovesWithoutAVmaAssert)
