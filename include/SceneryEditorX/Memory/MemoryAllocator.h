@@ -211,6 +211,8 @@ public:
     /// cached fragmentation figure.
     AllocationStats GetStats() const;
     /// Exact: walks VMA's full statistics and recomputes the fragmentation figure (and the cache).
+    /// Costly: it builds VMA's detailed JSON dump (0.16 ms at 100 live allocations, 0.25 s at
+    /// 100,000 on lavapipe; docs/PERFORMANCE.md). For reports and checkpoints, not every frame.
     AllocationStats CalculateStats() const;
     /// VMA's JSON statistics dump (vmaBuildStatsString; with `detailedMap`, every block's
     /// suballocations), taken consistently while other threads allocate. Empty before Init.
