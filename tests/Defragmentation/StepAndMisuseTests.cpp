@@ -2,6 +2,7 @@
 // gets false or empty stats and exactly one tagged error, without a crash or a leak.
 #include "DefragTestSupport.h"
 
+#include <algorithm>
 #include <set>
 
 namespace SceneryEditorX
@@ -283,6 +284,72 @@ TEST_P(DefragmentationMisuse, DestroyingAMarkedAllocationBeforeEndIsFine)
     for (const TrackedBuffer& b : buffers)
         Destroy(Allocator(), b);
     EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
+}
+
+// A thread may read GetBuffer() just before another thread's pass moves the buffer (seen on
+// NVIDIA in DefragmentationConcurrency): destroying with that handle must still work, while a
+// handle that never belonged to the allocation stays refused.
+TEST_P(DefragmentationMisuse, DestroyWithTheHandleFromBeforeAMoveIsAccepted)
+{
+    std::vector<TrackedBuffer> buffers = MakeFragmentedBuffers(Allocator(), 30, 16 * 1024, 1, true);
+    ASSERT_EQ(buffers.size(), 15u);
+    RelocationRecorder recorder;
+    ASSERT_TRUE(Allocator().BeginDefragmentation());
+    EXPECT_EQ(Allocator().MarkAllForDefragmentation(), buffers.size());
+    const DefragmentationStats stats = Allocator().EndDefragmentation();
+    ASSERT_GT(stats.buffersMoved, 0u);
+    const std::vector<RelocationNotice> notices = recorder.Notices();
+    ASSERT_FALSE(notices.empty());
+    const RelocationNotice moved = notices.front();
+    ASSERT_NE(moved.oldBuffer, moved.newBuffer);
+    ASSERT_EQ(MemoryAllocator::GetBuffer(moved.allocation), moved.newBuffer);
+
+    // Another allocation's buffer is still a mismatched pair.
+    const auto other = std::find_if(buffers.begin(), buffers.end(),
+                                    [&](const TrackedBuffer& b) { return b.allocation != moved.allocation; });
+    ASSERT_NE(other, buffers.end());
+    {
+        LogCapture capture;
+        EXPECT_FALSE(
+            Allocator().DestroyBuffer(MemoryAllocator::GetBuffer(other->allocation), moved.allocation));
+        EXPECT_EQ(capture.Count(LogLevel::Error, "does not belong to this allocation"), 1u);
+        EXPECT_TRUE(MemoryAllocator::ContainsAllocation(moved.allocation));
+    }
+    // The handle from before the move destroys the allocation (and its current buffer).
+    {
+        LogCapture capture;
+        EXPECT_TRUE(Allocator().DestroyBuffer(moved.oldBuffer, moved.allocation));
+        EXPECT_EQ(AllocatorErrors(capture), 0u);
+        EXPECT_FALSE(MemoryAllocator::ContainsAllocation(moved.allocation));
+    }
+    for (const TrackedBuffer& b : buffers)
+        if (b.allocation != moved.allocation)
+            Destroy(Allocator(), b);
+    EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
+}
+
+// VMA 3.4's EXTENSIVE algorithm reads out of bounds in vmaEndDefragmentationPass (docs/GPU.md), so a
+// session asked for with it runs FULL, says so in one info line, and still moves and keeps the data.
+TEST_P(DefragmentationMisuse, ExtensiveRunsAsFullWithOneInfoLine)
+{
+    std::vector<TrackedBuffer> buffers = MakeFragmentedBuffers(Allocator(), 30, 16 * 1024, 1, true);
+    ::SceneryEditorX::Test::ScopedLogLevel level(LogLevel::Info);
+    LogCapture capture;
+    ASSERT_TRUE(Allocator().BeginDefragmentation(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_EXTENSIVE_BIT));
+    EXPECT_EQ(capture.Count(LogLevel::Info, "EXTENSIVE runs as FULL"), 1u);
+    Allocator().MarkAllForDefragmentation();
+    const DefragmentationStats stats = Allocator().EndDefragmentation();
+    EXPECT_GT(stats.allocationsMoved, 0u);
+    EXPECT_EQ(AllocatorErrors(capture), 0u);
+    for (const TrackedBuffer& b : buffers)
+        EXPECT_TRUE(HoldsPattern(Allocator(), b));
+    // Other algorithms are taken as asked: no such line.
+    capture.Clear();
+    ASSERT_TRUE(Allocator().BeginDefragmentation(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT));
+    Allocator().EndDefragmentation();
+    EXPECT_EQ(capture.Count(LogLevel::Info, "runs as FULL"), 0u);
+    for (const TrackedBuffer& b : buffers)
+        Destroy(Allocator(), b);
 }
 
 TEST_P(DefragmentationMisuse, ShutdownDuringAnOpenSessionEndsItWithOneErrorAndLeaksNothing)

@@ -89,7 +89,9 @@ public:
                                 std::source_location where = std::source_location::current());
 
     /// Destroys the buffer and frees its memory now; the caller knows the GPU is done with it.
-    /// `buffer` must be the one the allocation was made for. Returns false for a bad pair.
+    /// `buffer` must be the allocation's current buffer, or the one it had before its latest
+    /// defragmentation move (a thread may have read it just before another thread's pass moved it).
+    /// Returns false for a bad pair.
     bool DestroyBuffer(VkBuffer buffer, VmaAllocation allocation);
     bool DestroyImage(VkImage image, VmaAllocation allocation);
     /// Destroys the resource bound to `allocation` (if any) and frees it (compat).
