@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 namespace SceneryEditorX::detail
 {
@@ -84,8 +86,11 @@ const char* MemoryUsageName(VmaMemoryUsage usage)
 
 std::string ValidateAllocationCreateInfo(const AllocationCreateInfo& info)
 {
-    if (info.usage < VMA_MEMORY_USAGE_UNKNOWN || info.usage > VMA_MEMORY_USAGE_AUTO_PREFER_HOST)
-        return fmt::format("memory usage {} is not a VmaMemoryUsage", static_cast<int>(info.usage));
+    // Compared as raw bits: a value outside the enum's range must not be loaded as the enum type.
+    std::underlying_type_t<VmaMemoryUsage> bits{};
+    std::memcpy(&bits, &info.usage, sizeof bits);
+    if (const auto usage = static_cast<uint32_t>(bits); usage > VMA_MEMORY_USAGE_AUTO_PREFER_HOST)
+        return fmt::format("memory usage {} is not a VmaMemoryUsage", usage);
     if (!(info.priority >= 0.0f && info.priority <= 1.0f))
         return fmt::format("priority {} is outside [0, 1]", info.priority);
     const bool sequential = HasFlag(info.flags, AllocationFlags::HostAccessSequentialWrite);

@@ -373,8 +373,9 @@ TEST_F(AllocationTest, UnknownMemoryUsageIsRejected)
 {
     ExpectBufferRejected(BufferInfo(4 * KiB), CreateInfo(static_cast<VmaMemoryUsage>(42)),
                          "not a VmaMemoryUsage");
-    ExpectImageRejected(ImageInfo(16, 16), "not a VmaMemoryUsage",
-                        CreateInfo(static_cast<VmaMemoryUsage>(-1)));
+    // VMA_MEMORY_USAGE_MAX_ENUM is an enumerator but no usage. (-1 would be outside the enum's range
+    // of values: creating it is undefined behaviour, which UBSan reports.)
+    ExpectImageRejected(ImageInfo(16, 16), "not a VmaMemoryUsage", CreateInfo(VMA_MEMORY_USAGE_MAX_ENUM));
 }
 
 TEST_F(AllocationTest, PriorityOutsideZeroToOneOrNaNIsRejected)
