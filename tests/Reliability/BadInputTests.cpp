@@ -184,8 +184,9 @@ TEST_F(BadInputSmallHeap, BufferThatFitsTheHeapButNotWhatIsLeftFailsCleanly)
     VmaAllocation a = Buffer(first, 200 * MiB, deviceLocal);
     ASSERT_NE(a, nullptr);
     VkBuffer second = VK_NULL_HANDLE;
-    EXPECT_TRUE(Rejected(A(), "VK_ERROR_OUT_OF_DEVICE_MEMORY",
-                         [&] { return A().AllocateBuffer(BufferInfo(200 * MiB), deviceLocal, second) != nullptr; }));
+    EXPECT_TRUE(
+        Rejected(A(), "VK_ERROR_OUT_OF_DEVICE_MEMORY",
+                 [&] { return A().AllocateBuffer(BufferInfo(200 * MiB), deviceLocal, second) != nullptr; }));
     EXPECT_EQ(second, VK_NULL_HANDLE);
     EXPECT_TRUE(A().DestroyBuffer(first, a));
 }
@@ -380,7 +381,7 @@ TEST_F(BadInput, UnsupportedFormatAndUsagePairIsRefused)
     EXPECT_TRUE(Rejected(A(), "is not supported by the device",
                          [&]
                          {
-                             return A().AllocateImage(ImageInfo(16, 16, 1, chosen->format, chosen->usage),
+                             return A().AllocateImage(ImageInfo(16, 16, 1, 1, chosen->format, chosen->usage),
                                                       VMA_MEMORY_USAGE_GPU_ONLY, image) != nullptr;
                          }));
 }

@@ -199,7 +199,7 @@ private:
 
     VmaAllocation AllocateImage(uint32_t width, uint32_t height, uint32_t mips, VkFormat format)
     {
-        const VkImageCreateInfo info = ImageInfo(width, height, mips, format);
+        const VkImageCreateInfo info = ImageInfo(width, height, mips, 1, format);
         const AllocationCreateInfo createInfo = CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY);
         VkImage image = VK_NULL_HANDLE;
         VkDeviceSize allocatedSize = 0;

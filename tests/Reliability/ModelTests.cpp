@@ -401,7 +401,7 @@ private:
         const uint32_t fullChain = static_cast<uint32_t>(std::bit_width(std::max(width, height)));
         const uint32_t mips = static_cast<uint32_t>(m_Rng.Range(1, fullChain));
         const VkImageCreateInfo info =
-            ImageInfo(width, height, mips, kFormats[m_Rng.Index(std::size(kFormats))]);
+            ImageInfo(width, height, mips, 1, kFormats[m_Rng.Index(std::size(kFormats))]);
         const AllocationCreateInfo createInfo =
             CreateInfo(m_Rng.Chance(0.5) ? VMA_MEMORY_USAGE_GPU_ONLY : VMA_MEMORY_USAGE_AUTO);
         const size_t instance = PickInstance();

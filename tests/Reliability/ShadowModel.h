@@ -13,6 +13,7 @@
 // ContainsAllocation for every live and a few freed handles, the handles (GetBuffer/GetImage), and
 // the contents (host-visible memory through MapMemory, everything else through the readbacks).
 
+#include "MemoryTestSupport.h"
 #include "Pattern.h"
 #include "Support/TestEnvironment.h"
 
@@ -30,20 +31,15 @@
 namespace SceneryEditorX::Reliability
 {
 
-constexpr VkDeviceSize KiB = 1024;
-constexpr VkDeviceSize MiB = 1024 * 1024;
-/// The tag of every log line of the memory system.
-constexpr const char* kAllocatorTag = "VulkanAllocator";
+// The create-info builders, sizes, tag and log description of the memory tests (tests/Memory).
+using Test::BufferInfo;
+using Test::CreateInfo;
+using Test::Describe;
+using Test::ImageInfo;
+using Test::kAllocatorTag;
+using Test::KiB;
+using Test::MiB;
 
-VkBufferCreateInfo BufferInfo(VkDeviceSize size,
-                              VkBufferUsageFlags usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
-VkImageCreateInfo ImageInfo(uint32_t width, uint32_t height, uint32_t mipLevels = 1,
-                            VkFormat format = VK_FORMAT_R8G8B8A8_UNORM,
-                            VkImageUsageFlags usage = VK_IMAGE_USAGE_SAMPLED_BIT);
-AllocationCreateInfo CreateInfo(VmaMemoryUsage usage, AllocationFlags flags = AllocationFlags::None);
-
-/// Every log record as text, one per line (for failure messages).
-std::string Describe(const LogCapture& capture);
 /// Error lines in the capture (any tag) and the number of them tagged "VulkanAllocator".
 size_t ErrorLines(const LogCapture& capture);
 /// Exactly `count` error lines, every one tagged "VulkanAllocator".
