@@ -132,26 +132,16 @@ int ShadowModel::Find(VmaAllocation allocation) const
     return it == m_Index.end() ? -1 : static_cast<int>(it->second);
 }
 
-LiveAllocation& ShadowModel::Fresh(VmaAllocation allocation)
+LiveAllocation& ShadowModel::Fresh(size_t instance, VmaAllocation allocation,
+                                   const AllocationCreateInfo& createInfo)
 {
     // VMA reuses the objects behind freed handles: a new allocation may carry a freed pointer.
     freed.erase(std::remove_if(freed.begin(), freed.end(),
                                [&](const FreedHandle& f) { return f.allocation == allocation; }),
                 freed.end());
-    live.emplace_back();
-    live.back().allocation = allocation;
-    return live.back();
-}
-
-LiveAllocation& ShadowModel::AddBuffer(size_t instance, VmaAllocation allocation, VkBuffer buffer,
-                                       VkDeviceSize size, const AllocationCreateInfo& createInfo)
-{
-    LiveAllocation& a = Fresh(allocation);
+    LiveAllocation& a = live.emplace_back();
+    a.allocation = allocation;
     a.instance = instance;
-    a.kind = Kind::Buffer;
-    a.buffer = buffer;
-    a.requested = size;
-    a.size = VmaSizeOf(allocation);
     a.usage = createInfo.usage;
     a.flags = createInfo.flags;
     a.hostVisible = (VmaMemoryFlagsOf(allocation) & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
@@ -159,32 +149,38 @@ LiveAllocation& ShadowModel::AddBuffer(size_t instance, VmaAllocation allocation
     a.persistent = HasFlag(a.flags, AllocationFlags::Mapped) && a.hostVisible;
     if (a.persistent)
         a.mapped = MemoryAllocator::GetMappedData(allocation);
-    m_Index[allocation] = live.size() - 1;
+    return a;
+}
+
+LiveAllocation& ShadowModel::Index(LiveAllocation& a)
+{
+    m_Index[a.allocation] = live.size() - 1;
     m_LiveBytes += a.size;
     return a;
+}
+
+LiveAllocation& ShadowModel::AddBuffer(size_t instance, VmaAllocation allocation, VkBuffer buffer,
+                                       VkDeviceSize size, const AllocationCreateInfo& createInfo)
+{
+    LiveAllocation& a = Fresh(instance, allocation, createInfo);
+    a.kind = Kind::Buffer;
+    a.buffer = buffer;
+    a.requested = size;
+    a.size = VmaSizeOf(allocation);
+    return Index(a);
 }
 
 LiveAllocation& ShadowModel::AddImage(size_t instance, VmaAllocation allocation, VkImage image,
                                       const VkImageCreateInfo& info, VkDeviceSize allocatedSize,
                                       const AllocationCreateInfo& createInfo)
 {
-    LiveAllocation& a = Fresh(allocation);
-    a.instance = instance;
+    LiveAllocation& a = Fresh(instance, allocation, createInfo);
     a.kind = Kind::Image;
     a.image = image;
     a.imageInfo = info;
     a.requested = MemoryAllocator::ImageDataSize(info);
     a.size = allocatedSize;
-    a.usage = createInfo.usage;
-    a.flags = createInfo.flags;
-    a.hostVisible = (VmaMemoryFlagsOf(allocation) & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
-    a.mappable = a.hostVisible && (!IsAuto(a.usage) || HasHostAccess(a.flags));
-    a.persistent = HasFlag(a.flags, AllocationFlags::Mapped) && a.hostVisible;
-    if (a.persistent)
-        a.mapped = MemoryAllocator::GetMappedData(allocation);
-    m_Index[allocation] = live.size() - 1;
-    m_LiveBytes += a.size;
-    return a;
+    return Index(a);
 }
 
 void ShadowModel::Remove(size_t index, bool deferred)

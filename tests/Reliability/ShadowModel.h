@@ -187,7 +187,10 @@ private:
     size_t m_ReadbackCursor = 0;
     std::vector<uint8_t> m_Scratch;
 
-    LiveAllocation& Fresh(VmaAllocation allocation);
+    /// A new live entry with the fields every kind shares (drops the handle from the freed list).
+    LiveAllocation& Fresh(size_t instance, VmaAllocation allocation, const AllocationCreateInfo& createInfo);
+    /// Indexes a filled entry and counts its bytes.
+    LiveAllocation& Index(LiveAllocation& a);
 };
 
 } // namespace SceneryEditorX::Reliability
