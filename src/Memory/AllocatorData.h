@@ -33,8 +33,9 @@ const char* KindName(ResourceKind kind);
 /// that records can point at it without reference counting.
 struct TagCounters
 {
-    explicit TagCounters(std::string t) : tag(std::move(t)) {}
+    explicit TagCounters(std::string t);
     std::string tag;
+    std::string vmaName; // the tag as VMA gets it for unnamed allocations (control characters replaced)
     std::atomic<uint64_t> usedBytes{0};
     std::atomic<uint64_t> allocationCount{0};
     std::atomic<uint64_t> bufferCount{0};
@@ -59,6 +60,72 @@ inline void RaisePeak(std::atomic<uint64_t>& peak, uint64_t value)
     {
     }
 }
+
+/// Key of the SpeedOptimized buffer-reuse cache: everything that decides a buffer's create info,
+/// its memory type and pool, and what the caller may do with the memory. Two requests with equal
+/// keys can be served by the same VkBuffer and allocation.
+struct ReuseKey
+{
+    VkBufferUsageFlags bufferUsage = 0; // after addTransferUsage
+    VkBufferCreateFlags createFlags = 0;
+    VkDeviceSize classSize = 0; // the buffer's real size: the request rounded up to its reuse class
+    VkDeviceSize alignment = 1;
+    VmaMemoryUsage memoryUsage = VMA_MEMORY_USAGE_UNKNOWN;
+    VmaAllocationCreateFlags allocationFlags = 0; // MAPPED and the host-access bits
+    VkMemoryPropertyFlags requiredFlags = 0;
+    VkMemoryPropertyFlags preferredFlags = 0;
+    bool operator==(const ReuseKey&) const = default;
+};
+
+struct ReuseKeyHash
+{
+    size_t operator()(const ReuseKey& k) const noexcept;
+};
+
+/// Reuse class of a buffer size: the size rounded up to a quarter of its power-of-two octave (at
+/// least 256 bytes), so a reused buffer is at most 25 % larger than the request. 0 when the size
+/// is above LARGE_BUFFER_SIZE (not cached).
+VkDeviceSize ReuseClassSize(VkDeviceSize size);
+
+/// A freed SpeedOptimized buffer, kept with its memory for a later request of the same key.
+struct CachedBuffer
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VmaAllocation allocation = nullptr;
+    VkDeviceSize size = 0; // allocation size
+    uint32_t memoryTypeIndex = 0;
+    bool persistentlyMapped = false;
+    int poolClass = -1;
+    VmaPool pool = nullptr;
+};
+
+/// The SpeedOptimized buffer-reuse cache (VMA creates a new VkBuffer per request; see
+/// docs/ARCHITECTURE.md). Sharded by key so that threads asking for different classes rarely meet.
+/// Bounded by AllocatorSettings::bufferReuseCacheBytes.
+class ReuseCache
+{
+public:
+    /// Takes a cached buffer of `key` (the most recently freed one). False when there is none.
+    bool Take(const ReuseKey& key, CachedBuffer& out);
+    /// Keeps `buffer` unless that would exceed `capBytes`; false (nothing kept) otherwise.
+    bool Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes);
+    /// Empties the cache and returns what it held (to be destroyed).
+    std::vector<CachedBuffer> TakeAll();
+    uint64_t Bytes() const { return m_Bytes.load(std::memory_order_relaxed); }
+    uint64_t Count() const { return m_Count.load(std::memory_order_relaxed); }
+
+private:
+    static constexpr size_t kShards = 16;
+    struct alignas(64) Shard
+    {
+        std::mutex mutex;
+        std::unordered_map<ReuseKey, std::vector<CachedBuffer>, ReuseKeyHash> lists;
+    };
+    Shard& ShardFor(const ReuseKey& key) { return m_Shards[ReuseKeyHash{}(key) % kShards]; }
+    std::array<Shard, kShards> m_Shards;
+    std::atomic<uint64_t> m_Bytes{0};
+    std::atomic<uint64_t> m_Count{0};
+};
 
 /// Everything the system knows about one live allocation.
 struct AllocationRecord
@@ -86,6 +153,8 @@ struct AllocationRecord
     bool marked = false;             // marked for the open defragmentation session
     uint32_t mapCount = 0;
     VkImageLayout layout = VK_IMAGE_LAYOUT_UNDEFINED;
+    bool reusable = false; // a SpeedOptimized buffer that goes to the reuse cache when freed
+    ReuseKey reuseKey;
     std::string name;
     std::source_location where;
 };
@@ -122,9 +191,9 @@ public:
         auto it = s.map.find(allocation);
         if (it == s.map.end() || !accept(it->second))
             return false;
-        AllocationRecord record = std::move(it->second);
-        s.map.erase(it);
-        release(record);
+        Map::node_type node = s.map.extract(it);
+        release(node.mapped());
+        s.Recycle(std::move(node));
         return true;
     }
     /// Calls `fn(find)` with every shard locked; `find(allocation)` returns the record or null.
@@ -159,10 +228,20 @@ public:
     size_t Size() const;
 
 private:
+    using Map = std::unordered_map<VmaAllocation, AllocationRecord>;
+    // Map nodes of removed records, kept for the next insert: an allocate+free pair then costs no
+    // heap allocation for its registry entry.
+    static constexpr size_t kSpareNodes = 32;
     struct alignas(64) Shard
     {
         mutable std::mutex mutex;
-        std::unordered_map<VmaAllocation, AllocationRecord> map;
+        Map map;
+        std::vector<Map::node_type> spare;
+        void Recycle(Map::node_type node)
+        {
+            if (spare.size() < kSpareNodes)
+                spare.push_back(std::move(node));
+        }
     };
     Shard& ShardFor(VmaAllocation allocation) const
     {
@@ -211,6 +290,9 @@ struct RetiredResource
     VkBuffer buffer = VK_NULL_HANDLE;
     VkImage image = VK_NULL_HANDLE;
     VmaAllocation allocation = nullptr;
+    bool reusable = false; // goes to the reuse cache once released
+    ReuseKey reuseKey;
+    CachedBuffer cached;
 };
 
 /// A staging buffer of the upload/readback path.
@@ -241,8 +323,14 @@ struct VulkanAllocatorData
     // Uploads and readbacks hold it shared from the handle lookup to the end of the copy; a
     // defragmentation pass holds it exclusively, so a transfer never targets a handle being retired.
     std::shared_mutex transferMutex;
+    // Bytes and count of the allocations in the registry, and their peaks.
+    std::atomic<uint64_t> liveBytes{0};
+    std::atomic<uint64_t> liveCount{0};
     std::atomic<uint64_t> peakBytes{0};
     std::atomic<uint64_t> peakCount{0};
+
+    // SpeedOptimized buffer reuse.
+    ReuseCache reuseCache;
 
     // Size-class pools: [memory type][class]. Created on first use under poolMutex; read lock-free.
     std::array<std::array<std::atomic<VmaPool>, 3>, VK_MAX_MEMORY_TYPES> pools{};
@@ -283,6 +371,18 @@ struct VulkanAllocatorData
 
 /// The live data, or null (before Init / after Shutdown). One atomic load.
 VulkanAllocatorData* Data();
+
+/// Budget generation: changes whenever VMA's view of the budget or usage can have changed (a
+/// VkDeviceMemory block allocated or freed, a frame's budget refresh, an Init). Allocation and free
+/// re-check an instance's warning threshold only when it moved (Budget.cpp).
+uint64_t BudgetGeneration();
+void BumpBudgetGeneration();
+
+/// Puts a released SpeedOptimized buffer into the reuse cache, or destroys it when the cache is
+/// full, disabled, or a defragmentation session is open (ReuseCache.cpp).
+void CacheOrDestroy(VulkanAllocatorData& d, const ReuseKey& key, const CachedBuffer& buffer);
+/// Destroys every cached buffer; returns how many.
+size_t ReleaseReuseCache(VulkanAllocatorData& d);
 
 /// Releases the resource behind a record (after it left the registry).
 void DestroyResourceNow(VulkanAllocatorData& d, ResourceKind kind, VkBuffer buffer, VkImage image,

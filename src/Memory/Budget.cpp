@@ -12,29 +12,33 @@ namespace detail
 {
 namespace
 {
+// Process-wide (not per Init), so that an instance's last-seen value never matches a new session's.
+std::atomic<uint64_t> s_BudgetGeneration{1};
+} // namespace
+
+uint64_t BudgetGeneration()
+{
+    return s_BudgetGeneration.load(std::memory_order_acquire);
+}
+
+void BumpBudgetGeneration()
+{
+    s_BudgetGeneration.fetch_add(1, std::memory_order_acq_rel);
+}
+
+namespace
+{
 uint32_t ReadBudgets(VulkanAllocatorData& d, std::array<VmaBudget, VK_MAX_MEMORY_HEAPS>& budgets)
 {
     vmaGetHeapBudgets(d.allocator, budgets.data());
     return d.memoryProperties.memoryHeapCount;
 }
 
-// One read of VMA's per-heap figures: the device-local budget and, when asked, the peaks.
-MemoryBudget DeviceLocalBudget(VulkanAllocatorData& d, float threshold, bool updatePeaks = false)
+// One read of VMA's per-heap figures: the device-local budget.
+MemoryBudget DeviceLocalBudget(VulkanAllocatorData& d, float threshold)
 {
     std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
     const uint32_t heapCount = ReadBudgets(d, budgets);
-    if (updatePeaks)
-    {
-        uint64_t bytes = 0;
-        uint64_t count = 0;
-        for (uint32_t h = 0; h < heapCount; ++h)
-        {
-            bytes += budgets[h].statistics.allocationBytes;
-            count += budgets[h].statistics.allocationCount;
-        }
-        RaisePeak(d.peakBytes, bytes);
-        RaisePeak(d.peakCount, count);
-    }
     bool anyDeviceLocal = false;
     for (uint32_t h = 0; h < heapCount; ++h)
         anyDeviceLocal |= (d.memoryProperties.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
@@ -72,7 +76,8 @@ std::string BudgetSummary(VulkanAllocatorData& d, int heapIndex)
 
 void UpdatePeaks(VulkanAllocatorData& d)
 {
-    DeviceLocalBudget(d, 1.0f, true);
+    RaisePeak(d.peakBytes, d.liveBytes.load(std::memory_order_relaxed));
+    RaisePeak(d.peakCount, d.liveCount.load(std::memory_order_relaxed));
 }
 } // namespace detail
 
@@ -84,7 +89,7 @@ MemoryBudget MemoryAllocator::GetMemoryBudget()
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] GetMemoryBudget called before Init or after Shutdown", m_Tag);
         return {};
     }
-    return CheckBudgetThreshold(false);
+    return CheckBudgetThreshold();
 }
 
 std::vector<HeapBudget> MemoryAllocator::GetHeapBudgets()
@@ -113,24 +118,41 @@ std::vector<HeapBudget> MemoryAllocator::GetHeapBudgets()
     return out;
 }
 
-MemoryBudget MemoryAllocator::CheckBudgetThreshold(bool updatePeaks)
+void MemoryAllocator::CheckBudgetAfterChange()
+{
+    // VMA's usage figure moves only when a VkDeviceMemory block is allocated or freed, and its budget
+    // only when it is fetched again (each frame); both move the generation. Between those, an
+    // allocate or free cannot cross a threshold, and reading the budget again would be wasted.
+    const uint64_t generation = BudgetGeneration();
+    if (m_AboveThreshold.load(std::memory_order_relaxed) != -1 &&
+        m_BudgetGenerationSeen.load(std::memory_order_relaxed) == generation)
+        return;
+    m_BudgetGenerationSeen.store(generation, std::memory_order_relaxed);
+    CheckBudgetThreshold();
+}
+
+MemoryBudget MemoryAllocator::CheckBudgetThreshold()
 {
     VulkanAllocatorData* d = Data();
     if (!d)
         return {};
-    const MemoryBudget budget =
-        DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed), updatePeaks);
+    const MemoryBudget budget = DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed));
     const int now = budget.isAboveWarningThreshold ? 1 : 0;
     const int before = m_AboveThreshold.exchange(now, std::memory_order_acq_rel);
     // The first evaluation (-1) only reports a state that is already above the threshold.
     if (before == now || (before == -1 && now == 0))
         return budget;
     if (now)
+    {
         SEDX_CORE_WARN_TAG(
             kAllocTag,
             "[{}] memory usage warning: {:.1f}% of budget used ({} of {} bytes, threshold {:.0f}%){}", m_Tag,
             budget.usagePercentage * 100.0f, budget.usedBytes, budget.totalBytes,
             m_WarningThreshold.load() * 100.0f, budget.isOverBudget ? ", over budget" : "");
+        // Memory is short: give back what the SpeedOptimized reuse cache holds.
+        if (const size_t released = detail::ReleaseReuseCache(*d))
+            SEDX_CORE_INFO_TAG(kAllocTag, "[{}] released {} cached SpeedOptimized buffers", m_Tag, released);
+    }
     else
         SEDX_CORE_INFO_TAG(kAllocTag, "[{}] memory usage back below the warning threshold: {:.1f}% of budget",
                            m_Tag, budget.usagePercentage * 100.0f);

@@ -524,6 +524,9 @@ bool MemoryAllocator::BeginDefragmentation(const DefragmentationOptions& options
     d->defragPoolIndex = 0;
     d->defragMarked.clear();
     d->defragOpen.store(true);
+    // Cached SpeedOptimized buffers are outside the registry too. With the session open, freed
+    // buffers are destroyed instead of cached (CacheOrDestroy), so the cache stays empty until End.
+    detail::ReleaseReuseCache(*d);
     return true;
 }
 

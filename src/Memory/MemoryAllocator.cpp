@@ -157,9 +157,20 @@ struct AllocatorAccess
         VkBufferCreateInfo info = bufferInfo;
         if (d.settings.addTransferUsage)
             info.usage |= VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-        const VmaAllocationCreateInfo aci =
-            ToVma(createInfo, self.m_Strategy.load(std::memory_order_relaxed));
+        const MemoryAllocator::AllocationStrategy strategy = self.m_Strategy.load(std::memory_order_relaxed);
+        const VmaAllocationCreateInfo aci = ToVma(createInfo, strategy);
         const VkDeviceSize alignment = self.m_BufferAlignment.load(std::memory_order_relaxed);
+
+        // SpeedOptimized: hand out a cached buffer of the same key, or make one of the class size so
+        // that it can be handed out again once freed.
+        std::optional<ReuseKey> reuseKey = ReuseKeyOf(d, strategy, info, aci, alignment);
+        if (reuseKey)
+        {
+            CachedBuffer cached;
+            if (d.reuseCache.Take(*reuseKey, cached))
+                return AdoptCached(self, d, info, createInfo, aci, *reuseKey, cached, outBuffer, where);
+            info.size = reuseKey->classSize;
+        }
 
         VkBuffer buffer = VK_NULL_HANDLE;
         VmaAllocation allocation = nullptr;
@@ -229,13 +240,86 @@ struct AllocatorAccess
         record.poolClass = sizeClass;
         record.pool = usedPool;
         record.name = createInfo.name;
+        // A buffer outside the size-class pools (a pool failed and the default pools served it) has
+        // another placement than its key promises: it is freed, not cached.
+        record.reusable = reuseKey && usedPool != nullptr;
+        if (record.reusable)
+            record.reuseKey = *reuseKey;
         if (d.settings.recordCallSites)
             record.where = where;
         Register(self, d, allocation, std::move(record), buffer, VK_OBJECT_TYPE_BUFFER);
         stripe.unlock();
-        self.CheckBudgetThreshold(true);
+        self.CheckBudgetAfterChange();
         outBuffer = buffer;
         return allocation;
+    }
+
+    // The reuse key of a buffer request, or none when the request is not cached: not SpeedOptimized,
+    // the cache is off, a pNext chain, concurrent sharing, dedicated memory (or a priority, which
+    // needs it), or a size above LARGE_BUFFER_SIZE.
+    static std::optional<ReuseKey> ReuseKeyOf(VulkanAllocatorData& d,
+                                              MemoryAllocator::AllocationStrategy strategy,
+                                              const VkBufferCreateInfo& info,
+                                              const VmaAllocationCreateInfo& aci, VkDeviceSize alignment)
+    {
+        if (strategy != MemoryAllocator::AllocationStrategy::SpeedOptimized ||
+            d.settings.bufferReuseCacheBytes == 0 || info.pNext != nullptr ||
+            info.sharingMode != VK_SHARING_MODE_EXCLUSIVE ||
+            (aci.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT))
+            return std::nullopt;
+        const VkDeviceSize classSize = ReuseClassSize(info.size);
+        if (classSize == 0 || SizeClassOf((classSize + alignment - 1) & ~(alignment - 1)) < 0)
+            return std::nullopt;
+        ReuseKey key;
+        key.bufferUsage = info.usage;
+        key.createFlags = info.flags;
+        key.classSize = classSize;
+        key.alignment = alignment;
+        key.memoryUsage = aci.usage;
+        key.allocationFlags = aci.flags & (VMA_ALLOCATION_CREATE_MAPPED_BIT | kHostAccessMask);
+        key.requiredFlags = aci.requiredFlags;
+        key.preferredFlags = aci.preferredFlags;
+        return key;
+    }
+
+    // Registers a buffer taken from the reuse cache as a new allocation of `self`.
+    static VmaAllocation AdoptCached(MemoryAllocator& self, VulkanAllocatorData& d, VkBufferCreateInfo info,
+                                     const AllocationCreateInfo& createInfo,
+                                     const VmaAllocationCreateInfo& aci, const ReuseKey& key,
+                                     const CachedBuffer& cached, VkBuffer& outBuffer,
+                                     std::source_location where)
+    {
+        const VkDeviceSize requested = info.size;
+        info.size = key.classSize;
+        AllocationRecord record;
+        record.kind = ResourceKind::Buffer;
+        record.counters = self.m_Counters;
+        record.buffer = cached.buffer;
+        RecordCreateInfo(record, info);
+        record.size = cached.size;
+        record.requestedSize = requested;
+        record.usage = createInfo.usage;
+        record.memoryTypeIndex = cached.memoryTypeIndex;
+        const VkMemoryPropertyFlags props =
+            d.memoryProperties.memoryTypes[cached.memoryTypeIndex].propertyFlags;
+        record.hostVisible = (props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
+        record.mappable =
+            record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
+        record.persistentlyMapped = cached.persistentlyMapped;
+        record.poolClass = cached.poolClass;
+        record.pool = cached.pool;
+        record.name = createInfo.name;
+        record.reusable = true;
+        record.reuseKey = key;
+        if (d.settings.recordCallSites)
+            record.where = where;
+        {
+            std::lock_guard stripe(d.walkGuard.ForThisThread());
+            Register(self, d, cached.allocation, std::move(record), cached.buffer, VK_OBJECT_TYPE_BUFFER);
+        }
+        self.CheckBudgetAfterChange();
+        outBuffer = cached.buffer;
+        return cached.allocation;
     }
 
     static VmaAllocation CreateImage(MemoryAllocator& self, VulkanAllocatorData& d,
@@ -294,7 +378,7 @@ struct AllocatorAccess
             *allocatedSize = allocInfo.size;
         Register(self, d, allocation, std::move(record), image, VK_OBJECT_TYPE_IMAGE);
         stripe.unlock();
-        self.CheckBudgetThreshold(true);
+        self.CheckBudgetAfterChange();
         outImage = image;
         return allocation;
     }
@@ -305,15 +389,28 @@ struct AllocatorAccess
     {
         if (d.settings.allocationNames)
         {
-            const std::string fullName = AllocationName(self.m_Tag, record.name);
-            vmaSetAllocationName(d.allocator, allocation, fullName.c_str());
-            if (!record.name.empty())
+            if (record.name.empty())
+            {
+                // The tag alone, as sanitized once per tag. A reused buffer often has it already.
+                const std::string& tagName = self.m_Counters->vmaName;
+                VmaAllocationInfo current{};
+                vmaGetAllocationInfo(d.allocator, allocation, &current);
+                if (!current.pName || tagName != current.pName)
+                    vmaSetAllocationName(d.allocator, allocation, tagName.c_str());
+            }
+            else
+            {
+                const std::string fullName = AllocationName(self.m_Tag, record.name);
+                vmaSetAllocationName(d.allocator, allocation, fullName.c_str());
                 d.device->SetObjectName(objectType, reinterpret_cast<uint64_t>(handle), fullName.c_str());
+            }
         }
         const uint64_t size = record.size;
         const ResourceKind kind = record.kind;
         d.registry.Insert(allocation, std::move(record));
         self.m_Counters->OnAllocate(size, kind);
+        RaisePeak(d.peakBytes, d.liveBytes.fetch_add(size, std::memory_order_relaxed) + size);
+        RaisePeak(d.peakCount, d.liveCount.fetch_add(1, std::memory_order_relaxed) + 1);
         d.fragmentationDirty.store(true, std::memory_order_relaxed);
     }
 
@@ -330,12 +427,25 @@ struct AllocatorAccess
                 vmaUnmapMemory(d.allocator, allocation);
         }
         record.counters->OnFree(record.size, record.kind);
+        d.liveBytes.fetch_sub(record.size, std::memory_order_relaxed);
+        d.liveCount.fetch_sub(1, std::memory_order_relaxed);
+        CachedBuffer cached;
+        if (record.reusable)
+            cached = CachedBuffer{
+                record.buffer,    allocation, record.size, record.memoryTypeIndex, record.persistentlyMapped,
+                record.poolClass, record.pool};
         const uint32_t frames = d.settings.framesInFlight;
         if (deferred && frames > 0)
         {
+            // Still in use by the frames in flight: released (or cached) once they retire.
             std::lock_guard lock(d.retireMutex);
             d.retired.push_back(RetiredResource{d.frameIndex.load(std::memory_order_relaxed) + frames,
-                                                record.kind, record.buffer, record.image, allocation});
+                                                record.kind, record.buffer, record.image, allocation,
+                                                record.reusable, record.reuseKey, cached});
+        }
+        else if (record.reusable)
+        {
+            CacheOrDestroy(d, record.reuseKey, cached);
         }
         else
         {
@@ -382,7 +492,7 @@ struct AllocatorAccess
                                     NotLiveReason(*d, allocation));
             return false;
         }
-        self.CheckBudgetThreshold(false);
+        self.CheckBudgetAfterChange();
         return true;
     }
 };
@@ -486,7 +596,7 @@ bool MemoryAllocator::Free(VmaAllocation allocation)
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] Free: {}", m_Tag, NotLiveReason(*d, allocation));
         return false;
     }
-    CheckBudgetThreshold(false);
+    CheckBudgetAfterChange();
     return true;
 }
 
@@ -559,7 +669,7 @@ MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, Buf
                     made.allocation, [](const AllocationRecord&) { return true; },
                     [&](AllocationRecord& r)
                     { AllocatorAccess::ReleaseLocked(*this, *d, made.allocation, r, false); });
-            CheckBudgetThreshold(false);
+            CheckBudgetAfterChange();
             SEDX_CORE_ERROR_TAG(
                 kAllocTag, "[{}] AllocateBufferBatch: buffer {} of {} ({} bytes) failed: {}; rolled back",
                 m_Tag, i, sizes.size(), sizes[i], error);

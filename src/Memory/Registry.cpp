@@ -10,6 +10,8 @@ const char* KindName(ResourceKind kind)
     return kind == ResourceKind::Buffer ? "buffer" : "image";
 }
 
+TagCounters::TagCounters(std::string t) : tag(std::move(t)), vmaName(AllocationName(tag, {})) {}
+
 void TagCounters::OnAllocate(uint64_t bytes, ResourceKind kind)
 {
     const uint64_t used = usedBytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
@@ -80,6 +82,15 @@ void Registry::Insert(VmaAllocation allocation, AllocationRecord record)
 {
     Shard& s = ShardFor(allocation);
     std::lock_guard lock(s.mutex);
+    if (!s.spare.empty() && s.map.find(allocation) == s.map.end())
+    {
+        Map::node_type node = std::move(s.spare.back());
+        s.spare.pop_back();
+        node.key() = allocation;
+        node.mapped() = std::move(record);
+        s.map.insert(std::move(node));
+        return;
+    }
     s.map.insert_or_assign(allocation, std::move(record));
 }
 

@@ -48,6 +48,14 @@ float ComputeFragmentationNow(VulkanAllocatorData& d)
     d.fragmentationFrame.store(d.frameIndex.load(std::memory_order_relaxed), std::memory_order_relaxed);
     return ratio;
 }
+// Buffers in the reuse cache are VMA allocations, but nobody's: report them apart from the used figures.
+void ExcludeReuseCache(VulkanAllocatorData& d, AllocationStats& stats)
+{
+    stats.reuseCacheBytes = d.reuseCache.Bytes();
+    stats.reuseCacheCount = d.reuseCache.Count();
+    stats.usedBytes -= std::min(stats.usedBytes, stats.reuseCacheBytes);
+    stats.allocationCount -= std::min(stats.allocationCount, stats.reuseCacheCount);
+}
 } // namespace detail
 
 AllocationStats MemoryAllocator::GetStats() const
@@ -69,6 +77,7 @@ AllocationStats MemoryAllocator::GetStats() const
         stats.allocationCount += budgets[h].statistics.allocationCount;
         stats.blockCount += budgets[h].statistics.blockCount;
     }
+    ExcludeReuseCache(*d, stats);
     stats.fragmentationRatio = d->fragmentation.load(std::memory_order_relaxed);
     stats.fragmentationAgeFrames =
         d->frameIndex.load(std::memory_order_relaxed) - d->fragmentationFrame.load(std::memory_order_relaxed);
@@ -89,6 +98,7 @@ AllocationStats MemoryAllocator::CalculateStats() const
     stats.usedBytes = total.total.statistics.allocationBytes;
     stats.allocationCount = total.total.statistics.allocationCount;
     stats.blockCount = total.total.statistics.blockCount;
+    ExcludeReuseCache(*d, stats);
     stats.fragmentationRatio = ComputeFragmentationNow(*d);
     stats.fragmentationAgeFrames = 0;
     return stats;

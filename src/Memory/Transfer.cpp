@@ -216,7 +216,11 @@ bool Lookup(VulkanAllocatorData& d, VmaAllocation allocation, TransferTarget& ou
                                              out.kind = r.kind;
                                              out.buffer = r.buffer;
                                              out.image = r.image;
-                                             out.bufferSize = r.bufferInfo.size;
+                                             // The size asked for: a SpeedOptimized buffer can be
+                                             // larger (its reuse class), but the caller owns only this.
+                                             out.bufferSize = r.kind == ResourceKind::Buffer
+                                                                  ? r.requestedSize
+                                                                  : r.bufferInfo.size;
                                              out.bufferUsage = r.bufferInfo.usage;
                                              out.imageInfo = r.imageInfo;
                                              out.layout = r.layout;

@@ -154,6 +154,17 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
         ci.flags |= VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE4_BIT;
     const VmaVulkanFunctions functions = VmaFunctionTable(settings.enableFaultInjection);
     ci.pVulkanFunctions = &functions;
+    // Every VkDeviceMemory allocation and free moves the budget generation (see CheckBudgetAfterChange).
+    VmaDeviceMemoryCallbacks memoryCallbacks{};
+    memoryCallbacks.pfnAllocate = [](VmaAllocator, uint32_t, VkDeviceMemory, VkDeviceSize, void*)
+    {
+        BumpBudgetGeneration();
+    };
+    memoryCallbacks.pfnFree = [](VmaAllocator, uint32_t, VkDeviceMemory, VkDeviceSize, void*)
+    {
+        BumpBudgetGeneration();
+    };
+    ci.pDeviceMemoryCallbacks = &memoryCallbacks;
     std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS> limits{};
     bool anyLimit = false;
     for (uint32_t h = 0; h < VK_MAX_MEMORY_HEAPS; ++h)
@@ -204,6 +215,7 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
                        VK_API_VERSION_MINOR(effectiveVersion), caps.memoryBudget ? "on" : "off",
                        caps.memoryPriority ? "on" : "off", data->memoryProperties.memoryHeapCount,
                        data->memoryProperties.memoryTypeCount);
+    BumpBudgetGeneration();
     s_Data.store(data.release(), std::memory_order_release);
     return true;
 }
@@ -228,6 +240,7 @@ bool MemoryAllocator::Shutdown()
             DestroyResourceNow(*d, r.kind, r.buffer, r.image, r.allocation);
         d->retired.clear();
     }
+    detail::ReleaseReuseCache(*d);
 
     auto leaks = d->registry.DrainAll();
     uint64_t leakedBytes = 0;
@@ -316,6 +329,7 @@ bool MemoryAllocator::SetCurrentFrameIndex(uint64_t frameIndex)
         }
     } while (!d->frameIndex.compare_exchange_weak(previous, frameIndex, std::memory_order_acq_rel));
     vmaSetCurrentFrameIndex(d->allocator, static_cast<uint32_t>(frameIndex));
+    BumpBudgetGeneration(); // VMA fetched the budget again
 
     {
         // Retired allocations may still be proposed by VMA inside a defragmentation pass: free them
@@ -331,7 +345,12 @@ bool MemoryAllocator::SetCurrentFrameIndex(uint64_t frameIndex)
             }
         }
         for (const RetiredResource& r : ready)
-            DestroyResourceNow(*d, r.kind, r.buffer, r.image, r.allocation);
+        {
+            if (r.reusable) // the frame that last used it has retired: it may be handed out again
+                CacheOrDestroy(*d, r.reuseKey, r.cached);
+            else
+                DestroyResourceNow(*d, r.kind, r.buffer, r.image, r.allocation);
+        }
     }
 
     const uint32_t interval = d->settings.fragmentationRefreshFrames;

@@ -13,6 +13,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,6 +58,9 @@ protected:
             EXPECT_EQ(s.imageCount, 0u) << s.tag;
             EXPECT_EQ(s.totalAllocations, s.totalFrees) << s.tag;
         }
+        // SpeedOptimized instances leave their freed buffers in the reuse cache: only it may hold any.
+        EXPECT_EQ(VmaTotals().allocationCount, Alloc().GetStats().reuseCacheCount);
+        MemoryAllocator::ReleaseReuseCache();
         const VmaStatistics vma = VmaTotals();
         EXPECT_EQ(vma.allocationCount, 0u);
         EXPECT_EQ(vma.allocationBytes, 0u);
@@ -519,6 +523,89 @@ TEST_F(ConcurrencyTest, ConcurrentAllocationsOfOneTagAreCountedExactly)
     EXPECT_EQ(shared.GetStats().tag.allocationCount, 0u);
     ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(MemoryAllocator::GetSettings().framesInFlight));
     EXPECT_EQ(VmaTotals().allocationCount, 0u);
+}
+
+TEST_F(ConcurrencyTest, TheReuseCacheHandsEachBufferToOneOwnerAtATime)
+{
+    // Eight threads churn SpeedOptimized buffers of four classes through one instance, half of the
+    // destroys deferred; a ninth advances frames (releasing retired buffers into the cache) and
+    // empties the cache now and then. A buffer handed to two owners at once shows up as a handle
+    // that is already live in the shared set.
+    MemoryAllocator shared(Tag() + ".speed");
+    shared.SetAllocationStrategy(MemoryAllocator::AllocationStrategy::SpeedOptimized);
+    std::mutex liveMutex;
+    std::set<VmaAllocation> live;
+    std::atomic<int> doubleHandOuts{0};
+    std::atomic<int> failures{0};
+    std::atomic<bool> done{false};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWorkers; ++w)
+        threads.emplace_back(
+            [&, w]
+            {
+                std::vector<std::pair<VkBuffer, VmaAllocation>> held;
+                for (int i = 0; i < kIterations / 4; ++i)
+                {
+                    VkBuffer buffer = VK_NULL_HANDLE;
+                    const VkDeviceSize size = static_cast<VkDeviceSize>(1 + (i * 7 + w) % 4) * 16 * KiB;
+                    VmaAllocation a =
+                        shared.AllocateBuffer(BufferInfo(size), VMA_MEMORY_USAGE_GPU_ONLY, buffer);
+                    if (!a)
+                    {
+                        ++failures;
+                        continue;
+                    }
+                    {
+                        std::lock_guard lock(liveMutex);
+                        if (!live.insert(a).second)
+                            ++doubleHandOuts;
+                    }
+                    held.emplace_back(buffer, a);
+                    if (held.size() > 4)
+                    {
+                        const auto [oldBuffer, oldAllocation] = held.front();
+                        held.erase(held.begin());
+                        {
+                            std::lock_guard lock(liveMutex);
+                            live.erase(oldAllocation);
+                        }
+                        const bool ok = i % 2 ? shared.DestroyBufferDeferred(oldBuffer, oldAllocation)
+                                              : shared.DestroyBuffer(oldBuffer, oldAllocation);
+                        if (!ok)
+                            ++failures;
+                    }
+                }
+                for (const auto& [buffer, allocation] : held)
+                {
+                    {
+                        std::lock_guard lock(liveMutex);
+                        live.erase(allocation);
+                    }
+                    if (!shared.DestroyBuffer(buffer, allocation))
+                        ++failures;
+                }
+            });
+    std::thread frames(
+        [&]
+        {
+            for (uint64_t f = MemoryAllocator::GetCurrentFrameIndex() + 1; !done.load(); ++f)
+            {
+                MemoryAllocator::SetCurrentFrameIndex(f);
+                if (f % 8 == 0)
+                    MemoryAllocator::ReleaseReuseCache();
+                std::this_thread::yield();
+            }
+        });
+    for (std::thread& t : threads)
+        t.join();
+    done = true;
+    frames.join();
+    EXPECT_EQ(doubleHandOuts.load(), 0);
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(shared.GetStats().tag.allocationCount, 0u);
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(MemoryAllocator::GetCurrentFrameIndex() +
+                                                      MemoryAllocator::GetSettings().framesInFlight));
+    ExpectEverythingReleased({});
 }
 
 } // namespace

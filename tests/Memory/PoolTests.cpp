@@ -346,6 +346,11 @@ TEST_F(PoolTest, EveryAllocationStrategyAllocatesAndFreesAndRoundTrips)
         for (const Buffer& b : buffers)
             Destroy(b);
         EXPECT_TRUE(Alloc().DestroyImage(image, imageAllocation));
+        // SpeedOptimized keeps the three buffers up to LARGE_BUFFER_SIZE for reuse.
+        const uint64_t cached = Alloc().GetStats().reuseCacheCount;
+        EXPECT_EQ(cached, strategy == Strategy::SpeedOptimized ? 3u : 0u);
+        EXPECT_EQ(VmaTotals().allocationCount, cached);
+        EXPECT_EQ(MemoryAllocator::ReleaseReuseCache(), cached);
         EXPECT_EQ(VmaTotals().allocationCount, 0u);
     }
 }

@@ -135,6 +135,16 @@ int ShadowModel::Find(VmaAllocation allocation) const
 LiveAllocation& ShadowModel::Fresh(size_t instance, VmaAllocation allocation,
                                    const AllocationCreateInfo& createInfo)
 {
+    // A new allocation is never one that is live, or one destroyed deferred whose frame has not
+    // retired (the reuse cache hands out buffers only after their frame retires).
+    if (m_HandOutViolation.empty())
+    {
+        if (Find(allocation) >= 0)
+            m_HandOutViolation = "a new allocation has the handle of a live one";
+        for (const Retired& r : m_Retired)
+            if (r.allocation == allocation)
+                m_HandOutViolation = "a new allocation has the handle of one whose frame has not retired";
+    }
     // VMA reuses the objects behind freed handles: a new allocation may carry a freed pointer.
     freed.erase(std::remove_if(freed.begin(), freed.end(),
                                [&](const FreedHandle& f) { return f.allocation == allocation; }),
@@ -189,7 +199,7 @@ void ShadowModel::Remove(size_t index, bool deferred)
     m_LiveBytes -= a.size;
     if (deferred && m_FramesInFlight > 0)
     {
-        m_Retired.push_back(Retired{m_Frame + m_FramesInFlight, a.size});
+        m_Retired.push_back(Retired{m_Frame + m_FramesInFlight, a.size, a.allocation});
         m_RetiredBytes += a.size;
     }
     freed.push_back(FreedHandle{a.allocation, a.kind,
@@ -401,6 +411,8 @@ void ShadowModel::Clear()
 // ------------------------------------------------------------------------------------------------
 ::testing::AssertionResult ShadowModel::CheckCounters() const
 {
+    if (!m_HandOutViolation.empty())
+        return ::testing::AssertionFailure() << m_HandOutViolation;
     struct Expected
     {
         uint64_t bytes = 0, count = 0, buffers = 0, images = 0;
@@ -493,14 +505,19 @@ void ShadowModel::Clear()
                << "staging buffers in VMA's dump: " << dump.count << " (" << dump.bytes
                << " bytes); the model of the staging cache: " << model.count << " (" << model.bytes
                << " bytes)";
+    // The reuse cache's own figures: the model does not track which freed buffers it kept.
+    const AllocationStats stats = instances.front().allocator->GetStats();
     const VmaStatistics totals = VmaTotals();
-    const uint64_t count = live.size() + m_Retired.size() + dump.count;
-    const uint64_t bytes = m_LiveBytes + m_RetiredBytes + dump.bytes;
+    const uint64_t count = live.size() + m_Retired.size() + dump.count + stats.reuseCacheCount;
+    const uint64_t bytes = m_LiveBytes + m_RetiredBytes + dump.bytes + stats.reuseCacheBytes;
     if (totals.allocationCount != count || totals.allocationBytes != bytes)
         return ::testing::AssertionFailure()
                << "vmaCalculateStatistics: " << totals.allocationCount << " allocations, "
-               << totals.allocationBytes << " bytes; model (live + retired + staging): " << count << ", "
-               << bytes;
+               << totals.allocationBytes
+               << " bytes; model (live + retired + staging + reuse cache): " << count << ", " << bytes;
+    if (stats.reuseCacheBytes > MemoryAllocator::GetSettings().bufferReuseCacheBytes)
+        return ::testing::AssertionFailure()
+               << "the reuse cache holds " << stats.reuseCacheBytes << " bytes, above its cap";
     return ::testing::AssertionSuccess();
 }
 

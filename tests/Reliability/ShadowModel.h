@@ -174,7 +174,11 @@ private:
     {
         uint64_t releaseFrame = 0;
         VkDeviceSize size = 0;
+        VmaAllocation allocation = nullptr;
     };
+    // A handle handed out while it was still live or still waiting for its frame to retire (the
+    // SpeedOptimized reuse cache must do neither); reported by CheckCounters.
+    std::string m_HandOutViolation;
     std::unordered_map<VmaAllocation, size_t> m_Index;
     std::deque<Retired> m_Retired;
     uint64_t m_RetiredBytes = 0;

@@ -228,11 +228,17 @@ public:
     /// Device-local budget (see MemoryBudget). Crossing this instance's threshold logs one warning.
     MemoryBudget GetMemoryBudget();
     static std::vector<HeapBudget> GetHeapBudgets();
+    /// Destroys every buffer that the SpeedOptimized reuse cache holds and frees its memory.
+    /// Returns how many were released.
+    static size_t ReleaseReuseCache();
 
 private:
     friend struct AllocatorAccess;
-    /// Reads the budget once (raising the peaks when asked) and signals threshold crossings.
-    MemoryBudget CheckBudgetThreshold(bool updatePeaks);
+    /// Reads the budget once and signals threshold crossings.
+    MemoryBudget CheckBudgetThreshold();
+    /// After an allocate or free: CheckBudgetThreshold, but only when the budget generation moved
+    /// since this instance last looked (the usage can only have changed then).
+    void CheckBudgetAfterChange();
 
     std::string m_Tag;
     detail::TagCounters* m_Counters = nullptr; // owned by the process-wide tag table
@@ -240,6 +246,7 @@ private:
     std::atomic<VkDeviceSize> m_BufferAlignment{1};
     std::atomic<float> m_WarningThreshold{0.9f};
     std::atomic<int> m_AboveThreshold{-1}; // -1 unknown, 0 below, 1 above
+    std::atomic<uint64_t> m_BudgetGenerationSeen{0};
     mutable std::mutex m_CallbackMutex;
     BudgetCallback m_BudgetCallback;
 };

@@ -110,6 +110,10 @@ struct AllocatorSettings
     bool addTransferUsage = true;
     /// Bytes of staging buffers kept for reuse by uploads and readbacks.
     VkDeviceSize stagingCacheBytes = 64ull * 1024 * 1024;
+    /// Bytes of freed SpeedOptimized buffers kept, with their memory, for reuse by later requests of
+    /// the same usage, flags and size class (0: no reuse). The memory stays committed and counts in
+    /// the budget; MemoryAllocator::ReleaseReuseCache frees it, and so does crossing a warning threshold.
+    VkDeviceSize bufferReuseCacheBytes = 64ull * 1024 * 1024;
     /// Frames between refreshes of the cached fragmentation figure in GetStats (0: only CalculateStats).
     uint32_t fragmentationRefreshFrames = 60;
     /// Defragmentation copies every moved resource on the GPU (vkCmdCopyBuffer/vkCmdCopyImage) even
@@ -158,6 +162,10 @@ struct AllocationStats
     uint64_t fragmentationAgeFrames = 0; ///< frames since the fragmentation figure was computed
     uint64_t peakUsedBytes = 0;          ///< highest usedBytes seen since Init or ResetStats
     uint64_t peakAllocationCount = 0;
+    /// Freed SpeedOptimized buffers kept for reuse: their bytes and count. They are not in
+    /// usedBytes or allocationCount, but their memory is in totalBytes.
+    uint64_t reuseCacheBytes = 0;
+    uint64_t reuseCacheCount = 0;
     TagStats tag; ///< the calling instance's tag
 };
 

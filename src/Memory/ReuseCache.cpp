@@ -1,0 +1,129 @@
+// The SpeedOptimized buffer-reuse cache. VMA creates and destroys a VkBuffer for every request
+// (VMA issue #453), so an allocator built on it cannot go below the driver's own create/bind/destroy
+// cost. SpeedOptimized instead keeps a freed buffer with its memory and hands both to a later request
+// of the same key: usage, create flags, memory usage and flags, alignment and size class.
+#include "AllocatorData.h"
+
+#include <SceneryEditorX/Core/Log.h>
+
+#include <bit>
+
+namespace SceneryEditorX::detail
+{
+
+size_t ReuseKeyHash::operator()(const ReuseKey& k) const noexcept
+{
+    // A 64-bit mix of the fields (splitmix64 finalizer after each one).
+    auto mix = [](uint64_t h, uint64_t v)
+    {
+        h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+        h ^= h >> 30;
+        h *= 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 27;
+        return h;
+    };
+    uint64_t h = mix(0, k.classSize);
+    h = mix(h, (uint64_t(k.bufferUsage) << 32) | k.createFlags);
+    h = mix(h, (uint64_t(k.memoryUsage) << 32) | k.allocationFlags);
+    h = mix(h, (uint64_t(k.requiredFlags) << 32) | k.preferredFlags);
+    h = mix(h, k.alignment);
+    return static_cast<size_t>(h);
+}
+
+VkDeviceSize ReuseClassSize(VkDeviceSize size)
+{
+    constexpr VkDeviceSize kMinStep = 256;
+    if (size == 0 || size > LARGE_BUFFER_SIZE)
+        return 0;
+    // size in (2^(k-1), 2^k]: steps of 2^(k-3), four classes per octave.
+    const VkDeviceSize octave = std::bit_ceil(size);
+    const VkDeviceSize step = std::max(kMinStep, octave / 8);
+    return (size + step - 1) / step * step;
+}
+
+bool ReuseCache::Take(const ReuseKey& key, CachedBuffer& out)
+{
+    Shard& s = ShardFor(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.lists.find(key);
+    if (it == s.lists.end() || it->second.empty())
+        return false;
+    out = it->second.back();
+    it->second.pop_back();
+    m_Bytes.fetch_sub(out.size, std::memory_order_relaxed);
+    m_Count.fetch_sub(1, std::memory_order_relaxed);
+    return true;
+}
+
+bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes)
+{
+    // Reserve the bytes first, so that threads putting at once never overshoot the cap together.
+    const uint64_t after = m_Bytes.fetch_add(buffer.size, std::memory_order_relaxed) + buffer.size;
+    if (after > capBytes)
+    {
+        m_Bytes.fetch_sub(buffer.size, std::memory_order_relaxed);
+        return false;
+    }
+    Shard& s = ShardFor(key);
+    std::lock_guard lock(s.mutex);
+    s.lists[key].push_back(buffer);
+    m_Count.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+std::vector<CachedBuffer> ReuseCache::TakeAll()
+{
+    std::vector<CachedBuffer> out;
+    for (Shard& s : m_Shards)
+    {
+        std::lock_guard lock(s.mutex);
+        for (auto& [key, list] : s.lists)
+            for (const CachedBuffer& b : list)
+            {
+                out.push_back(b);
+                m_Bytes.fetch_sub(b.size, std::memory_order_relaxed);
+                m_Count.fetch_sub(1, std::memory_order_relaxed);
+            }
+        s.lists.clear();
+    }
+    return out;
+}
+
+void CacheOrDestroy(VulkanAllocatorData& d, const ReuseKey& key, const CachedBuffer& buffer)
+{
+    // During a defragmentation session the buffer is freed instead: VMA would propose moving the
+    // cached allocation, and the pass would have to skip it (it is in no registry), pinning its block.
+    if (d.defragOpen.load(std::memory_order_relaxed) ||
+        !d.reuseCache.Put(key, buffer, d.settings.bufferReuseCacheBytes))
+        DestroyResourceNow(d, ResourceKind::Buffer, buffer.buffer, VK_NULL_HANDLE, buffer.allocation);
+}
+
+size_t ReleaseReuseCache(VulkanAllocatorData& d)
+{
+    // Between defragmentation passes only: a pass may hold a move of an allocation that slipped into
+    // the cache just as the session opened (the pass skips it, but it must not be freed under it).
+    std::lock_guard passLock(d.defragPassMutex);
+    const std::vector<CachedBuffer> all = d.reuseCache.TakeAll();
+    for (const CachedBuffer& b : all)
+        DestroyResourceNow(d, ResourceKind::Buffer, b.buffer, VK_NULL_HANDLE, b.allocation);
+    return all.size();
+}
+
+} // namespace SceneryEditorX::detail
+
+namespace SceneryEditorX
+{
+size_t MemoryAllocator::ReleaseReuseCache()
+{
+    detail::VulkanAllocatorData* d = detail::Data();
+    if (!d)
+    {
+        SEDX_CORE_ERROR_TAG(detail::kAllocTag, "ReleaseReuseCache called before Init or after Shutdown");
+        return 0;
+    }
+    const size_t released = detail::ReleaseReuseCache(*d);
+    if (released)
+        SEDX_CORE_TRACE_TAG(detail::kAllocTag, "released {} cached SpeedOptimized buffers", released);
+    return released;
+}
+} // namespace SceneryEditorX

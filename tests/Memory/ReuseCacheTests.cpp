@@ -1,0 +1,285 @@
+// The SpeedOptimized buffer-reuse cache: what is handed out again and when, what never is, its cap,
+// its statistics, and every place that empties it (ReleaseReuseCache, a defragmentation session, a
+// warning-threshold crossing, Shutdown).
+#include "MemoryTestSupport.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace SceneryEditorX
+{
+namespace
+{
+using namespace ::SceneryEditorX::Test;
+using Strategy = MemoryAllocator::AllocationStrategy;
+
+struct Buffer
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VmaAllocation allocation = nullptr;
+};
+
+class ReuseCacheTest : public AllocatorTest
+{
+protected:
+    void SetUp() override
+    {
+        AllocatorTest::SetUp();
+        Alloc().SetAllocationStrategy(Strategy::SpeedOptimized);
+    }
+    Buffer Make(VkDeviceSize size,
+                const AllocationCreateInfo& createInfo = CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY),
+                VkBufferUsageFlags usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT)
+    {
+        Buffer b;
+        b.allocation = Alloc().AllocateBuffer(BufferInfo(size, usage), createInfo, b.buffer);
+        EXPECT_NE(b.allocation, nullptr) << size << " bytes";
+        return b;
+    }
+    void Destroy(const Buffer& b) { EXPECT_TRUE(Alloc().DestroyBuffer(b.buffer, b.allocation)); }
+    uint64_t Cached() const { return m_Allocator->GetStats().reuseCacheCount; }
+    VkDeviceSize BufferSizeOf(VkBuffer buffer)
+    {
+        VkMemoryRequirements req{};
+        vkGetBufferMemoryRequirements(Device()->GetDevice(), buffer, &req);
+        return req.size;
+    }
+};
+
+TEST_F(ReuseCacheTest, AFreedBufferIsHandedToTheNextRequestOfItsClass)
+{
+    const Buffer first = Make(60 * KiB);
+    Destroy(first);
+    EXPECT_EQ(Cached(), 1u);
+    EXPECT_FALSE(MemoryAllocator::ContainsAllocation(first.allocation)) << "cached is not live";
+
+    // 62 KiB rounds to the same 64 KiB class as 60 KiB.
+    const Buffer second = Make(62 * KiB);
+    EXPECT_EQ(second.buffer, first.buffer);
+    EXPECT_EQ(second.allocation, first.allocation);
+    EXPECT_EQ(Cached(), 0u);
+    EXPECT_TRUE(MemoryAllocator::ContainsAllocation(second.allocation));
+    EXPECT_EQ(MemoryAllocator::GetBuffer(second.allocation), second.buffer);
+    EXPECT_EQ(Alloc().GetStats().tag.allocationCount, 1u);
+    EXPECT_EQ(Alloc().GetStats().tag.totalAllocations, 2u);
+    Destroy(second);
+}
+
+TEST_F(ReuseCacheTest, TheBufferIsItsClassSizeSoItCanBeLargerThanRequested)
+{
+    const Buffer speed = Make(60 * KiB);
+    EXPECT_GE(BufferSizeOf(speed.buffer), 64 * KiB) << "made at its class size, 64 KiB";
+    EXPECT_GE(InfoOf(speed.allocation).size, 64 * KiB);
+    Alloc().SetAllocationStrategy(Strategy::Default);
+    const Buffer exact = Make(60 * KiB);
+    EXPECT_LT(BufferSizeOf(exact.buffer), 64 * KiB) << "other strategies get the size asked for";
+    Destroy(exact);
+    Destroy(speed);
+    EXPECT_EQ(Cached(), 1u) << "a SpeedOptimized buffer is cached whoever frees it";
+}
+
+TEST_F(ReuseCacheTest, ClassesAreAQuarterOctave)
+{
+    struct Case
+    {
+        VkDeviceSize first, second;
+        bool same;
+    };
+    const Case cases[] = {
+        {1, 256, true},                 // the smallest class is 256 bytes
+        {257, 512, true},               // 256-byte steps below 2 KiB
+        {40 * KiB + 1, 48 * KiB, true}, // 8 KiB steps in (32, 64] KiB
+        {48 * KiB, 48 * KiB + 1, false},
+        {200 * KiB, 224 * KiB, true}, // 32 KiB steps in (128, 256] KiB
+        {224 * KiB, 224 * KiB + 1, false},
+    };
+    for (const Case& c : cases)
+    {
+        SCOPED_TRACE(::testing::Message() << c.first << " then " << c.second);
+        const Buffer a = Make(c.first);
+        Destroy(a);
+        const Buffer b = Make(c.second);
+        EXPECT_EQ(b.allocation == a.allocation, c.same);
+        Destroy(b);
+        EXPECT_EQ(MemoryAllocator::ReleaseReuseCache(), c.same ? 1u : 2u);
+    }
+}
+
+TEST_F(ReuseCacheTest, ADifferentKeyNeverGetsTheCachedBuffer)
+{
+    const Buffer cached = Make(60 * KiB);
+    Destroy(cached);
+    std::vector<Buffer> others;
+    others.push_back(Make(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY), VK_BUFFER_USAGE_INDEX_BUFFER_BIT));
+    others.push_back(Make(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_CPU_TO_GPU)));
+    others.push_back(Make(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Mapped)));
+    others.push_back(Make(30 * KiB));
+    ASSERT_TRUE(Alloc().SetBufferAlignment(4096));
+    others.push_back(Make(60 * KiB));
+    ASSERT_TRUE(Alloc().SetBufferAlignment(1));
+    others.push_back(Make(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Dedicated)));
+    for (const Buffer& b : others)
+        EXPECT_NE(b.allocation, cached.allocation);
+    EXPECT_EQ(Cached(), 1u);
+    const Buffer same = Make(60 * KiB);
+    EXPECT_EQ(same.allocation, cached.allocation);
+    Destroy(same);
+    for (const Buffer& b : others)
+        Destroy(b);
+    EXPECT_EQ(Cached(), 6u) << "all but the dedicated one are cacheable";
+}
+
+TEST_F(ReuseCacheTest, OtherStrategiesNeverCache)
+{
+    for (Strategy s : {Strategy::Default, Strategy::MemoryOptimized})
+    {
+        Alloc().SetAllocationStrategy(s);
+        const Buffer b = Make(60 * KiB);
+        Destroy(b);
+        EXPECT_EQ(Cached(), 0u);
+    }
+}
+
+TEST_F(ReuseCacheTest, ADeferredDestroyIsHandedOutOnlyAfterItsFrameRetires)
+{
+    const uint32_t frames = MemoryAllocator::GetSettings().framesInFlight;
+    ASSERT_GE(frames, 1u);
+    const uint64_t destroyFrame = MemoryAllocator::GetCurrentFrameIndex() + 1;
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(destroyFrame));
+    const Buffer inFlight = Make(60 * KiB);
+    ASSERT_TRUE(Alloc().DestroyBufferDeferred(inFlight.buffer, inFlight.allocation));
+    EXPECT_EQ(Cached(), 0u) << "still in use by the frames in flight";
+
+    // Every frame before the retirement: a request of the same class gets another buffer. These are
+    // kept alive, so that the cache can only ever hold the retired one.
+    std::vector<Buffer> meanwhile;
+    for (uint64_t f = destroyFrame; f < destroyFrame + frames; ++f)
+    {
+        ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(f));
+        meanwhile.push_back(Make(60 * KiB));
+        EXPECT_NE(meanwhile.back().buffer, inFlight.buffer) << "frame " << f;
+        EXPECT_NE(meanwhile.back().allocation, inFlight.allocation) << "frame " << f;
+    }
+
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(destroyFrame + frames));
+    EXPECT_EQ(Cached(), 1u) << "its frame has retired";
+    const Buffer again = Make(60 * KiB);
+    EXPECT_EQ(again.buffer, inFlight.buffer);
+    EXPECT_EQ(again.allocation, inFlight.allocation);
+    Destroy(again);
+    for (const Buffer& b : meanwhile)
+        Destroy(b);
+}
+
+TEST_F(ReuseCacheTest, StatisticsShowTheCacheApartFromUsedBytes)
+{
+    const AllocationStats before = Alloc().GetStats();
+    const Buffer b = Make(60 * KiB);
+    const VkDeviceSize size = InfoOf(b.allocation).size;
+    Destroy(b);
+    const AllocationStats cached = Alloc().GetStats();
+    EXPECT_EQ(cached.reuseCacheBytes, size);
+    EXPECT_EQ(cached.reuseCacheCount, 1u);
+    EXPECT_EQ(cached.usedBytes, before.usedBytes);
+    EXPECT_EQ(cached.allocationCount, before.allocationCount);
+    EXPECT_EQ(cached.tag.usedBytes, 0u);
+    EXPECT_GE(cached.totalBytes, size) << "its block stays committed";
+    EXPECT_EQ(VmaTotals().allocationCount, before.allocationCount + 1) << "still a VMA allocation";
+    const AllocationStats exact = Alloc().CalculateStats();
+    EXPECT_EQ(exact.usedBytes, cached.usedBytes);
+    EXPECT_EQ(exact.reuseCacheCount, 1u);
+
+    EXPECT_EQ(MemoryAllocator::ReleaseReuseCache(), 1u);
+    EXPECT_EQ(Alloc().GetStats().reuseCacheBytes, 0u);
+    EXPECT_EQ(VmaTotals().allocationCount, before.allocationCount);
+    EXPECT_EQ(MemoryAllocator::ReleaseReuseCache(), 0u);
+}
+
+TEST_F(ReuseCacheTest, ADefragmentationSessionEmptiesTheCacheAndBypassesIt)
+{
+    const Buffer a = Make(60 * KiB);
+    const Buffer b = Make(60 * KiB);
+    Destroy(a);
+    EXPECT_EQ(Cached(), 1u);
+    ASSERT_TRUE(Alloc().BeginDefragmentation());
+    EXPECT_EQ(Cached(), 0u);
+    Destroy(b);
+    EXPECT_EQ(Cached(), 0u) << "freed, not cached, while the session is open";
+    Alloc().EndDefragmentation();
+    const Buffer c = Make(60 * KiB);
+    Destroy(c);
+    EXPECT_EQ(Cached(), 1u);
+}
+
+TEST_F(ReuseCacheTest, CrossingAWarningThresholdReleasesTheCache)
+{
+    const Buffer b = Make(60 * KiB);
+    Destroy(b);
+    ASSERT_EQ(Cached(), 1u);
+    MemoryAllocator watcher(Tag() + ".watcher");
+    ASSERT_TRUE(watcher.SetMemoryUsageWarningThreshold(1e-9f));
+    LogCapture capture;
+    EXPECT_TRUE(watcher.GetMemoryBudget().isAboveWarningThreshold);
+    EXPECT_EQ(Cached(), 0u);
+    EXPECT_EQ(capture.Count(LogLevel::Info, "released 1 cached SpeedOptimized buffers"), 1u)
+        << Describe(capture);
+}
+
+class SmallReuseCacheTest : public ReuseCacheTest
+{
+protected:
+    AllocatorSettings Settings() const override
+    {
+        AllocatorSettings s;
+        s.bufferReuseCacheBytes = 128 * KiB;
+        return s;
+    }
+};
+
+TEST_F(SmallReuseCacheTest, TheCacheNeverHoldsMoreThanItsCap)
+{
+    std::vector<Buffer> buffers;
+    for (int i = 0; i < 4; ++i)
+        buffers.push_back(Make(64 * KiB));
+    const uint64_t vmaBefore = VmaTotals().allocationCount;
+    for (const Buffer& b : buffers)
+        Destroy(b);
+    const AllocationStats stats = Alloc().GetStats();
+    EXPECT_LE(stats.reuseCacheBytes, 128 * KiB);
+    EXPECT_EQ(stats.reuseCacheCount, 2u);
+    EXPECT_EQ(VmaTotals().allocationCount, vmaBefore - 2) << "the two over the cap were freed";
+}
+
+class NoReuseCacheTest : public ReuseCacheTest
+{
+protected:
+    AllocatorSettings Settings() const override
+    {
+        AllocatorSettings s;
+        s.bufferReuseCacheBytes = 0;
+        return s;
+    }
+};
+
+TEST_F(NoReuseCacheTest, ACapOfZeroTurnsReuseOff)
+{
+    const Buffer a = Make(60 * KiB);
+    EXPECT_LT(BufferSizeOf(a.buffer), 64 * KiB) << "no class rounding without the cache";
+    const uint64_t vmaBefore = VmaTotals().allocationCount;
+    Destroy(a);
+    EXPECT_EQ(Cached(), 0u);
+    EXPECT_EQ(VmaTotals().allocationCount, vmaBefore - 1);
+}
+
+// A test on its own: Shutdown with a full cache reports no leak (the fixture fails on any) and leaves
+// nothing to VMA.
+TEST_F(ReuseCacheTest, ShutdownReleasesTheCacheWithoutLeakReports)
+{
+    for (int i = 0; i < 8; ++i)
+        Destroy(Make((i + 1) * 16 * KiB));
+    EXPECT_GT(Cached(), 0u);
+}
+
+} // namespace
+} // namespace SceneryEditorX
