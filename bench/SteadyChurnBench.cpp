@@ -46,6 +46,7 @@ void OursPair(benchmark::State& state)
     for (auto& [buffer, allocation] : background)
         if (allocation)
             allocator.DestroyBuffer(buffer, allocation);
+    MemoryAllocator::ReleaseReuseCache(); // not into the scenarios after this one
     state.SetItemsProcessed(state.iterations());
     state.counters["pairs_per_iter"] = 1;
 }
@@ -132,6 +133,7 @@ void OursFrames(benchmark::State& state)
             allocator.DestroyBuffer(buffer, allocation);
     MemoryAllocator::SetCurrentFrameIndex(MemoryAllocator::GetCurrentFrameIndex() +
                                           MemoryAllocator::GetSettings().framesInFlight + 1);
+    MemoryAllocator::ReleaseReuseCache();
     state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kPerFrame));
     state.counters["pairs_per_iter"] = kPerFrame;
 }

@@ -1,6 +1,7 @@
 // (d) 1, 2, 4, 8 and 16 threads, each doing allocate+free pairs (GPU_ONLY, mixed sizes 1 KiB..
 //     256 KiB, each thread its own walk through the list): ours (one MemoryAllocator instance per
-//     thread, one shared tag, the one global allocator), raw VMA (one shared VmaAllocator), and the
+//     thread, one shared tag, the one global allocator; Default, and SpeedOptimized, which serves
+//     the requests from its reuse cache once warm), raw VMA (one shared VmaAllocator), and the
 //     driver floor (each thread binds into its own memory allocated beforehand).
 //
 //     The counter pairs_per_s is the aggregate rate: each thread's pairs divided by that thread's
@@ -31,10 +32,11 @@ void Finish(benchmark::State& state, Clock::time_point start)
         benchmark::Counter(seconds > 0 ? static_cast<double>(state.iterations()) / seconds : 0.0);
 }
 
-void OursThreads(benchmark::State& state)
+void OursThreads(benchmark::State& state, MemoryAllocator::AllocationStrategy strategy)
 {
     // The default session is up before the run (main.cpp); threads must not re-initialize it.
     MemoryAllocator allocator("bench-mt");
+    allocator.SetAllocationStrategy(strategy);
     const auto& sizes = ThreadSizes();
     VkBufferCreateInfo info = BufferInfo(0, kUsage);
     size_t i = static_cast<size_t>(state.thread_index()) * 257;
@@ -117,6 +119,12 @@ void PrepareThreads(const benchmark::State&)
     UseSession(SessionKind::Default);
     SharedRawVma();
 }
+
+void FinishThreads(const benchmark::State&)
+{
+    // Runs once after the threads: SpeedOptimized's cached buffers must not stay in the shared pools.
+    MemoryAllocator::ReleaseReuseCache();
+}
 } // namespace
 
 void RegisterThreadBenchmarks()
@@ -124,18 +132,30 @@ void RegisterThreadBenchmarks()
     for (int round = 0; round < Rounds(3); ++round)
         for (int threads : ThreadCounts())
         {
-            Configure(benchmark::RegisterBenchmark("d/threads/ours", OursThreads), 0.25)
+            Configure(benchmark::RegisterBenchmark("d/threads/ours", OursThreads,
+                                                   MemoryAllocator::AllocationStrategy::Default),
+                      0.25)
                 ->Threads(threads)
                 ->UseRealTime()
-                ->Setup(PrepareThreads);
+                ->Setup(PrepareThreads)
+                ->Teardown(FinishThreads);
+            Configure(benchmark::RegisterBenchmark("d/threads/ours_speed", OursThreads,
+                                                   MemoryAllocator::AllocationStrategy::SpeedOptimized),
+                      0.25)
+                ->Threads(threads)
+                ->UseRealTime()
+                ->Setup(PrepareThreads)
+                ->Teardown(FinishThreads);
             Configure(benchmark::RegisterBenchmark("d/threads/raw_vma", RawVmaThreads), 0.25)
                 ->Threads(threads)
                 ->UseRealTime()
-                ->Setup(PrepareThreads);
+                ->Setup(PrepareThreads)
+                ->Teardown(FinishThreads);
             Configure(benchmark::RegisterBenchmark("d/threads/driver_floor", DriverFloorThreads), 0.25)
                 ->Threads(threads)
                 ->UseRealTime()
-                ->Setup(PrepareThreads);
+                ->Setup(PrepareThreads)
+                ->Teardown(FinishThreads);
         }
 }
 

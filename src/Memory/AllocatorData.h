@@ -74,12 +74,15 @@ struct ReuseKey
     VmaAllocationCreateFlags allocationFlags = 0; // MAPPED and the host-access bits
     VkMemoryPropertyFlags requiredFlags = 0;
     VkMemoryPropertyFlags preferredFlags = 0;
+    size_t hash = 0; // of the fields above, set once by Seal()
+    /// Computes `hash`; call after setting the fields.
+    void Seal();
     bool operator==(const ReuseKey&) const = default;
 };
 
 struct ReuseKeyHash
 {
-    size_t operator()(const ReuseKey& k) const noexcept;
+    size_t operator()(const ReuseKey& k) const noexcept { return k.hash; }
 };
 
 /// Reuse class of a buffer size: the size rounded up to a quarter of its power-of-two octave (at
@@ -97,6 +100,7 @@ struct CachedBuffer
     bool persistentlyMapped = false;
     int poolClass = -1;
     VmaPool pool = nullptr;
+    const TagCounters* namedAsTag = nullptr; // VMA's name is this tag's vmaName (unnamed allocation)
 };
 
 /// The SpeedOptimized buffer-reuse cache (VMA creates a new VkBuffer per request; see
@@ -121,7 +125,7 @@ private:
         std::mutex mutex;
         std::unordered_map<ReuseKey, std::vector<CachedBuffer>, ReuseKeyHash> lists;
     };
-    Shard& ShardFor(const ReuseKey& key) { return m_Shards[ReuseKeyHash{}(key) % kShards]; }
+    Shard& ShardFor(const ReuseKey& key) { return m_Shards[(key.hash >> 7) % kShards]; }
     std::array<Shard, kShards> m_Shards;
     std::atomic<uint64_t> m_Bytes{0};
     std::atomic<uint64_t> m_Count{0};
@@ -166,7 +170,7 @@ public:
     // 32 shards + 16 walk stripes stay under the 64 locks one thread may hold under ThreadSanitizer.
     static constexpr size_t kShardCount = 32;
 
-    void Insert(VmaAllocation allocation, AllocationRecord record);
+    void Insert(VmaAllocation allocation, AllocationRecord&& record);
     bool Contains(VmaAllocation allocation) const;
     /// Calls `fn(record)` under the shard lock; false when not live.
     template <class Fn>

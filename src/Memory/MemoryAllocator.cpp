@@ -279,6 +279,7 @@ struct AllocatorAccess
         key.allocationFlags = aci.flags & (VMA_ALLOCATION_CREATE_MAPPED_BIT | kHostAccessMask);
         key.requiredFlags = aci.requiredFlags;
         key.preferredFlags = aci.preferredFlags;
+        key.Seal();
         return key;
     }
 
@@ -315,7 +316,8 @@ struct AllocatorAccess
             record.where = where;
         {
             std::lock_guard stripe(d.walkGuard.ForThisThread());
-            Register(self, d, cached.allocation, std::move(record), cached.buffer, VK_OBJECT_TYPE_BUFFER);
+            Register(self, d, cached.allocation, std::move(record), cached.buffer, VK_OBJECT_TYPE_BUFFER,
+                     cached.namedAsTag);
         }
         self.CheckBudgetAfterChange();
         outBuffer = cached.buffer;
@@ -385,18 +387,16 @@ struct AllocatorAccess
 
     template <class Handle>
     static void Register(MemoryAllocator& self, VulkanAllocatorData& d, VmaAllocation allocation,
-                         AllocationRecord&& record, Handle handle, VkObjectType objectType)
+                         AllocationRecord&& record, Handle handle, VkObjectType objectType,
+                         const TagCounters* alreadyNamedAs = nullptr)
     {
         if (d.settings.allocationNames)
         {
             if (record.name.empty())
             {
-                // The tag alone, as sanitized once per tag. A reused buffer often has it already.
-                const std::string& tagName = self.m_Counters->vmaName;
-                VmaAllocationInfo current{};
-                vmaGetAllocationInfo(d.allocator, allocation, &current);
-                if (!current.pName || tagName != current.pName)
-                    vmaSetAllocationName(d.allocator, allocation, tagName.c_str());
+                // The tag alone, as sanitized once per tag. A reused buffer may carry it already.
+                if (alreadyNamedAs != self.m_Counters)
+                    vmaSetAllocationName(d.allocator, allocation, self.m_Counters->vmaName.c_str());
             }
             else
             {
@@ -431,9 +431,15 @@ struct AllocatorAccess
         d.liveCount.fetch_sub(1, std::memory_order_relaxed);
         CachedBuffer cached;
         if (record.reusable)
-            cached = CachedBuffer{
-                record.buffer,    allocation, record.size, record.memoryTypeIndex, record.persistentlyMapped,
-                record.poolClass, record.pool};
+            cached =
+                CachedBuffer{record.buffer,
+                             allocation,
+                             record.size,
+                             record.memoryTypeIndex,
+                             record.persistentlyMapped,
+                             record.poolClass,
+                             record.pool,
+                             d.settings.allocationNames && record.name.empty() ? record.counters : nullptr};
         const uint32_t frames = d.settings.framesInFlight;
         if (deferred && frames > 0)
         {

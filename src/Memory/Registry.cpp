@@ -78,7 +78,7 @@ std::vector<TagCounters*> AllTagCounters()
     return out;
 }
 
-void Registry::Insert(VmaAllocation allocation, AllocationRecord record)
+void Registry::Insert(VmaAllocation allocation, AllocationRecord&& record)
 {
     Shard& s = ShardFor(allocation);
     std::lock_guard lock(s.mutex);

@@ -11,9 +11,9 @@
 namespace SceneryEditorX::detail
 {
 
-size_t ReuseKeyHash::operator()(const ReuseKey& k) const noexcept
+void ReuseKey::Seal()
 {
-    // A 64-bit mix of the fields (splitmix64 finalizer after each one).
+    // A 64-bit mix of the fields (splitmix64's finalizer after each one).
     auto mix = [](uint64_t h, uint64_t v)
     {
         h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
@@ -22,12 +22,12 @@ size_t ReuseKeyHash::operator()(const ReuseKey& k) const noexcept
         h ^= h >> 27;
         return h;
     };
-    uint64_t h = mix(0, k.classSize);
-    h = mix(h, (uint64_t(k.bufferUsage) << 32) | k.createFlags);
-    h = mix(h, (uint64_t(k.memoryUsage) << 32) | k.allocationFlags);
-    h = mix(h, (uint64_t(k.requiredFlags) << 32) | k.preferredFlags);
-    h = mix(h, k.alignment);
-    return static_cast<size_t>(h);
+    uint64_t h = mix(0, classSize);
+    h = mix(h, (uint64_t(bufferUsage) << 32) | createFlags);
+    h = mix(h, (uint64_t(memoryUsage) << 32) | allocationFlags);
+    h = mix(h, (uint64_t(requiredFlags) << 32) | preferredFlags);
+    h = mix(h, alignment);
+    hash = static_cast<size_t>(h);
 }
 
 VkDeviceSize ReuseClassSize(VkDeviceSize size)

@@ -311,8 +311,24 @@ TEST_F(BatchUnderHeapLimitTest, BatchWhoseLastBufferExceedsTheHeapLeavesNothingB
 
 TEST_F(BatchUnderHeapLimitTest, BatchThatRunsOutOfMemoryLeavesNothingBehind)
 {
+    // Every heap is limited to 64 MiB. With one heap (lavapipe), 60 MiB does not fit next to the
+    // pre-warmed blocks. A discrete layout also has a host heap, where VMA places GPU_ONLY memory
+    // once the device-local heap is full (GPU_ONLY only prefers DEVICE_LOCAL): a 10 MiB CPU_ONLY
+    // ballast there leaves it too little room as well.
+    const VkPhysicalDeviceMemoryProperties& memory = Device()->GetMemoryProperties();
+    VkBuffer ballast = VK_NULL_HANDLE;
+    VmaAllocation ballastAllocation = nullptr;
     if (!IsSingleUnifiedHeap())
-        GTEST_SKIP() << "needs one heap: elsewhere VMA may place the last buffer in another heap";
+    {
+        if (memory.memoryHeapCount != 2)
+            GTEST_SKIP() << "needs one heap, or two (device-local and host); this device has "
+                         << memory.memoryHeapCount;
+        ballastAllocation = Alloc().AllocateBuffer(BufferInfo(10 * MiB), VMA_MEMORY_USAGE_CPU_ONLY, ballast);
+        ASSERT_NE(ballastAllocation, nullptr);
+        const uint32_t heap = memory.memoryTypes[InfoOf(ballastAllocation).memoryType].heapIndex;
+        ASSERT_EQ(memory.memoryHeaps[heap].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT, 0u)
+            << "the ballast must sit in the host heap";
+    }
     PreWarm({1 * MiB, 2 * MiB});
     const CounterSnapshot before = Snapshot(Alloc());
     LogCapture capture;
@@ -323,6 +339,10 @@ TEST_F(BatchUnderHeapLimitTest, BatchThatRunsOutOfMemoryLeavesNothingBehind)
     EXPECT_TRUE(OneAllocatorError(capture, "VK_ERROR_OUT_OF_DEVICE_MEMORY"));
     EXPECT_EQ(capture.Count(LogLevel::Error, "rolled back", kAllocatorTag), 1u);
     EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
+    if (ballastAllocation)
+    {
+        EXPECT_TRUE(Alloc().DestroyBuffer(ballast, ballastAllocation));
+    }
 }
 
 // ------------------------------------------------------------------ RAII handles
