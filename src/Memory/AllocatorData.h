@@ -29,23 +29,44 @@ enum class ResourceKind : uint8_t
 };
 const char* KindName(ResourceKind kind);
 
+/// This thread's stripe (0..kCounterStripes-1) for counters that many threads update: each thread
+/// writes its own cache line, and readers sum the stripes.
+constexpr size_t kCounterStripes = 16;
+size_t ThisThreadStripe();
+
+/// A 64-bit atomic alone on its cache line, so that threads updating it do not also invalidate
+/// their neighbours' data.
+struct alignas(64) PaddedAtomic
+{
+    std::atomic<uint64_t> value{0};
+};
+
 /// Counters of one tag. Shared by every instance with that tag; lives for the whole process so
-/// that records can point at it without reference counting.
+/// that records can point at it without reference counting. The bytes (which the peak follows) are
+/// one atomic; the counts are striped per thread, because a tag's threads all update them on every
+/// allocation and free.
 struct TagCounters
 {
     explicit TagCounters(std::string t);
     std::string tag;
     std::string vmaName; // the tag as VMA gets it for unnamed allocations (control characters replaced)
-    std::atomic<uint64_t> usedBytes{0};
-    std::atomic<uint64_t> allocationCount{0};
-    std::atomic<uint64_t> bufferCount{0};
-    std::atomic<uint64_t> imageCount{0};
-    std::atomic<uint64_t> peakUsedBytes{0};
-    std::atomic<uint64_t> totalAllocations{0};
-    std::atomic<uint64_t> totalFrees{0};
+    PaddedAtomic usedBytes;
+    PaddedAtomic peakUsedBytes;
+    struct alignas(64) Counts
+    {
+        // Signed: a buffer allocated on one thread and freed on another moves two stripes.
+        std::atomic<int64_t> allocations{0};
+        std::atomic<int64_t> buffers{0};
+        std::atomic<int64_t> images{0};
+        std::atomic<int64_t> totalAllocations{0};
+        std::atomic<int64_t> totalFrees{0};
+    };
+    std::array<Counts, kCounterStripes> counts;
 
     void OnAllocate(uint64_t bytes, ResourceKind kind);
     void OnFree(uint64_t bytes, ResourceKind kind);
+    /// Peak to the live bytes, cumulative counts to zero (Init, ResetStats).
+    void ResetCumulative();
     TagStats Snapshot() const;
 };
 
@@ -116,7 +137,7 @@ public:
     /// Empties the cache and returns what it held (to be destroyed).
     std::vector<CachedBuffer> TakeAll();
     uint64_t Bytes() const { return m_Bytes.load(std::memory_order_relaxed); }
-    uint64_t Count() const { return m_Count.load(std::memory_order_relaxed); }
+    uint64_t Count() const;
 
 private:
     static constexpr size_t kShards = 16;
@@ -124,11 +145,11 @@ private:
     {
         std::mutex mutex;
         std::unordered_map<ReuseKey, std::vector<CachedBuffer>, ReuseKeyHash> lists;
+        std::atomic<uint64_t> count{0}; // written under the mutex, read without it
     };
     Shard& ShardFor(const ReuseKey& key) { return m_Shards[(key.hash >> 7) % kShards]; }
     std::array<Shard, kShards> m_Shards;
-    std::atomic<uint64_t> m_Bytes{0};
-    std::atomic<uint64_t> m_Count{0};
+    alignas(64) std::atomic<uint64_t> m_Bytes{0}; // the cap is global: one counter
 };
 
 /// Everything the system knows about one live allocation.
@@ -327,11 +348,16 @@ struct VulkanAllocatorData
     // Uploads and readbacks hold it shared from the handle lookup to the end of the copy; a
     // defragmentation pass holds it exclusively, so a transfer never targets a handle being retired.
     std::shared_mutex transferMutex;
-    // Bytes and count of the allocations in the registry, and their peaks.
-    std::atomic<uint64_t> liveBytes{0};
-    std::atomic<uint64_t> liveCount{0};
-    std::atomic<uint64_t> peakBytes{0};
-    std::atomic<uint64_t> peakCount{0};
+    // Bytes and count of the allocations in the registry, and their peaks, each on its own cache
+    // line: every allocate and free updates the live figures, while the peaks are mostly only read.
+    PaddedAtomic liveBytesLine;
+    PaddedAtomic liveCountLine;
+    PaddedAtomic peakBytesLine;
+    PaddedAtomic peakCountLine;
+    std::atomic<uint64_t>& liveBytes = liveBytesLine.value;
+    std::atomic<uint64_t>& liveCount = liveCountLine.value;
+    std::atomic<uint64_t>& peakBytes = peakBytesLine.value;
+    std::atomic<uint64_t>& peakCount = peakCountLine.value;
 
     // SpeedOptimized buffer reuse.
     ReuseCache reuseCache;
@@ -370,8 +396,16 @@ struct VulkanAllocatorData
     // Cached fragmentation figure.
     std::atomic<float> fragmentation{0.0f};
     std::atomic<uint64_t> fragmentationFrame{0};
-    std::atomic<bool> fragmentationDirty{true};
+    alignas(64) std::atomic<bool> fragmentationDirty{true}; // see MarkFragmentationDirty
 };
+
+/// Marks the cached fragmentation figure stale. Reads first: every allocate and free calls it, and a
+/// store to a line that is already true would still take the line from the other threads.
+inline void MarkFragmentationDirty(VulkanAllocatorData& d)
+{
+    if (!d.fragmentationDirty.load(std::memory_order_relaxed))
+        d.fragmentationDirty.store(true, std::memory_order_relaxed);
+}
 
 /// The live data, or null (before Init / after Shutdown). One atomic load.
 VulkanAllocatorData* Data();

@@ -422,7 +422,7 @@ bool RunPass(VulkanAllocatorData& d)
                         n.newMappedData = info.pMappedData;
                     }
             });
-        d.fragmentationDirty.store(true, std::memory_order_relaxed);
+        MarkFragmentationDirty(d);
     }
 
     if (!notices.empty())

@@ -411,7 +411,7 @@ struct AllocatorAccess
         self.m_Counters->OnAllocate(size, kind);
         RaisePeak(d.peakBytes, d.liveBytes.fetch_add(size, std::memory_order_relaxed) + size);
         RaisePeak(d.peakCount, d.liveCount.fetch_add(1, std::memory_order_relaxed) + 1);
-        d.fragmentationDirty.store(true, std::memory_order_relaxed);
+        MarkFragmentationDirty(d);
     }
 
     // Releases a record taken out of the registry, now or through the retire queue. Runs under the

@@ -1,5 +1,6 @@
 #include "AllocatorData.h"
 
+#include <algorithm>
 #include <map>
 
 namespace SceneryEditorX::detail
@@ -12,34 +13,65 @@ const char* KindName(ResourceKind kind)
 
 TagCounters::TagCounters(std::string t) : tag(std::move(t)), vmaName(AllocationName(tag, {})) {}
 
+size_t ThisThreadStripe()
+{
+    static std::atomic<size_t> next{0};
+    thread_local const size_t stripe = next.fetch_add(1, std::memory_order_relaxed) % kCounterStripes;
+    return stripe;
+}
+
 void TagCounters::OnAllocate(uint64_t bytes, ResourceKind kind)
 {
-    const uint64_t used = usedBytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-    allocationCount.fetch_add(1, std::memory_order_relaxed);
-    (kind == ResourceKind::Buffer ? bufferCount : imageCount).fetch_add(1, std::memory_order_relaxed);
-    totalAllocations.fetch_add(1, std::memory_order_relaxed);
-    RaisePeak(peakUsedBytes, used);
+    const uint64_t used = usedBytes.value.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    Counts& c = counts[ThisThreadStripe()];
+    c.allocations.fetch_add(1, std::memory_order_relaxed);
+    (kind == ResourceKind::Buffer ? c.buffers : c.images).fetch_add(1, std::memory_order_relaxed);
+    c.totalAllocations.fetch_add(1, std::memory_order_relaxed);
+    RaisePeak(peakUsedBytes.value, used);
 }
 
 void TagCounters::OnFree(uint64_t bytes, ResourceKind kind)
 {
-    usedBytes.fetch_sub(bytes, std::memory_order_relaxed);
-    allocationCount.fetch_sub(1, std::memory_order_relaxed);
-    (kind == ResourceKind::Buffer ? bufferCount : imageCount).fetch_sub(1, std::memory_order_relaxed);
-    totalFrees.fetch_add(1, std::memory_order_relaxed);
+    usedBytes.value.fetch_sub(bytes, std::memory_order_relaxed);
+    Counts& c = counts[ThisThreadStripe()];
+    c.allocations.fetch_sub(1, std::memory_order_relaxed);
+    (kind == ResourceKind::Buffer ? c.buffers : c.images).fetch_sub(1, std::memory_order_relaxed);
+    c.totalFrees.fetch_add(1, std::memory_order_relaxed);
+}
+
+void TagCounters::ResetCumulative()
+{
+    peakUsedBytes.value.store(usedBytes.value.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    for (Counts& c : counts)
+    {
+        c.totalAllocations.store(0, std::memory_order_relaxed);
+        c.totalFrees.store(0, std::memory_order_relaxed);
+    }
 }
 
 TagStats TagCounters::Snapshot() const
 {
+    int64_t allocations = 0, buffers = 0, images = 0, total = 0, frees = 0;
+    for (const Counts& c : counts)
+    {
+        allocations += c.allocations.load(std::memory_order_relaxed);
+        buffers += c.buffers.load(std::memory_order_relaxed);
+        images += c.images.load(std::memory_order_relaxed);
+        total += c.totalAllocations.load(std::memory_order_relaxed);
+        frees += c.totalFrees.load(std::memory_order_relaxed);
+    }
+    // Stripes are read one after another: while other threads allocate and free, a sum can be a
+    // moment behind, never negative.
+    auto clamp = [](int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 0)); };
     TagStats s;
     s.tag = tag;
-    s.usedBytes = usedBytes.load(std::memory_order_relaxed);
-    s.allocationCount = allocationCount.load(std::memory_order_relaxed);
-    s.bufferCount = bufferCount.load(std::memory_order_relaxed);
-    s.imageCount = imageCount.load(std::memory_order_relaxed);
-    s.peakUsedBytes = peakUsedBytes.load(std::memory_order_relaxed);
-    s.totalAllocations = totalAllocations.load(std::memory_order_relaxed);
-    s.totalFrees = totalFrees.load(std::memory_order_relaxed);
+    s.usedBytes = usedBytes.value.load(std::memory_order_relaxed);
+    s.allocationCount = clamp(allocations);
+    s.bufferCount = clamp(buffers);
+    s.imageCount = clamp(images);
+    s.peakUsedBytes = peakUsedBytes.value.load(std::memory_order_relaxed);
+    s.totalAllocations = clamp(total);
+    s.totalFrees = clamp(frees);
     return s;
 }
 

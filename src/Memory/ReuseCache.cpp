@@ -50,9 +50,17 @@ bool ReuseCache::Take(const ReuseKey& key, CachedBuffer& out)
         return false;
     out = it->second.back();
     it->second.pop_back();
+    s.count.store(s.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     m_Bytes.fetch_sub(out.size, std::memory_order_relaxed);
-    m_Count.fetch_sub(1, std::memory_order_relaxed);
     return true;
+}
+
+uint64_t ReuseCache::Count() const
+{
+    uint64_t n = 0;
+    for (const Shard& s : m_Shards)
+        n += s.count.load(std::memory_order_relaxed);
+    return n;
 }
 
 bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes)
@@ -67,7 +75,7 @@ bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSi
     Shard& s = ShardFor(key);
     std::lock_guard lock(s.mutex);
     s.lists[key].push_back(buffer);
-    m_Count.fetch_add(1, std::memory_order_relaxed);
+    s.count.store(s.count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return true;
 }
 
@@ -82,9 +90,9 @@ std::vector<CachedBuffer> ReuseCache::TakeAll()
             {
                 out.push_back(b);
                 m_Bytes.fetch_sub(b.size, std::memory_order_relaxed);
-                m_Count.fetch_sub(1, std::memory_order_relaxed);
             }
         s.lists.clear();
+        s.count.store(0, std::memory_order_relaxed);
     }
     return out;
 }

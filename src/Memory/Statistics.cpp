@@ -127,9 +127,7 @@ void MemoryAllocator::ResetStats()
 {
     for (TagCounters* c : AllTagCounters())
     {
-        c->peakUsedBytes.store(c->usedBytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
-        c->totalAllocations.store(0, std::memory_order_relaxed);
-        c->totalFrees.store(0, std::memory_order_relaxed);
+        c->ResetCumulative();
     }
     if (VulkanAllocatorData* d = Data())
     {

@@ -40,7 +40,7 @@ void DestroyResourceNow(VulkanAllocatorData& d, ResourceKind kind, VkBuffer buff
         vmaDestroyBuffer(d.allocator, buffer, allocation);
     else
         vmaDestroyImage(d.allocator, image, allocation);
-    d.fragmentationDirty.store(true, std::memory_order_relaxed);
+    MarkFragmentationDirty(d);
 }
 
 VkDeviceSize PoolBlockSize(const VulkanAllocatorData& d, uint32_t memoryTypeIndex, int sizeClass)
@@ -182,9 +182,7 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     // Per-tag cumulative counters and peaks count from this Init (live counts are zero after Shutdown).
     for (TagCounters* c : AllTagCounters())
     {
-        c->peakUsedBytes.store(c->usedBytes.load());
-        c->totalAllocations.store(0);
-        c->totalFrees.store(0);
+        c->ResetCumulative();
     }
 
     auto data = std::make_unique<VulkanAllocatorData>();
