@@ -456,7 +456,11 @@ private:
                 row.floor = plain;
                 row.note = "floor column: plain vkCmdCopyBuffer, same regions, one submit; ours/plain " +
                            Fmt("%.2f", row.ours / plain) + ", " + Num(Counter(p + variant, "MiB_per_round")) +
-                           " MiB in " + Num(Counter(p + variant, "passes_per_round")) + " passes";
+                           " MiB in " + Num(Counter(p + variant, "passes_per_round")) +
+                           " passes; time: copies " +
+                           Fmt("%.0f%%", 100.0 * Counter(p + variant, "copy_share")) + ", VMA " +
+                           Fmt("%.0f%%", 100.0 * Counter(p + variant, "vma_share")) + ", passes " +
+                           Fmt("%.0f%%", 100.0 * Counter(p + variant, "pass_share"));
                 Add(row);
             }
         }

@@ -204,12 +204,32 @@ void RecordGpuCopies(VkCommandBuffer cmd, const std::vector<PlannedMove>& moves,
                          &barrier, 0, nullptr, 0, nullptr);
 }
 
+/// Adds the time from its construction to its destruction to `total`.
+class ScopedDuration
+{
+public:
+    explicit ScopedDuration(std::chrono::nanoseconds& total)
+        : m_Total(total), m_Start(std::chrono::steady_clock::now())
+    {
+    }
+    ~ScopedDuration() { m_Total += std::chrono::steady_clock::now() - m_Start; }
+    ScopedDuration(const ScopedDuration&) = delete;
+    ScopedDuration& operator=(const ScopedDuration&) = delete;
+
+private:
+    std::chrono::nanoseconds& m_Total;
+    std::chrono::steady_clock::time_point m_Start;
+};
+
 void EndContext(VulkanAllocatorData& d)
 {
     if (!d.defragContext)
         return;
     VmaDefragmentationStats stats{};
-    vmaEndDefragmentation(d.allocator, d.defragContext, &stats);
+    {
+        ScopedDuration inVma(d.defragStats.vmaDuration);
+        vmaEndDefragmentation(d.allocator, d.defragContext, &stats);
+    }
     d.defragContext = nullptr;
     d.defragStats.bytesFreed += stats.bytesFreed;
     d.defragStats.blocksFreed += stats.deviceMemoryBlocksFreed;
@@ -239,7 +259,12 @@ bool RunPass(VulkanAllocatorData& d)
             info.pool = d.defragPools[d.defragPoolIndex];
             info.maxBytesPerPass = d.defragOptions.maxBytesPerPass;
             info.maxAllocationsPerPass = d.defragOptions.maxAllocationsPerPass;
-            if (VkResult r = vmaBeginDefragmentation(d.allocator, &info, &d.defragContext); r != VK_SUCCESS)
+            VkResult begun = VK_SUCCESS;
+            {
+                ScopedDuration inVma(d.defragStats.vmaDuration);
+                begun = vmaBeginDefragmentation(d.allocator, &info, &d.defragContext);
+            }
+            if (VkResult r = begun; r != VK_SUCCESS)
             {
                 SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool",
                                     VkResultName(r));
@@ -253,7 +278,11 @@ bool RunPass(VulkanAllocatorData& d)
             [&](auto&& find)
             {
                 VmaDefragmentationPassMoveInfo pass{};
-                VkResult r = vmaBeginDefragmentationPass(d.allocator, d.defragContext, &pass);
+                VkResult r = VK_SUCCESS;
+                {
+                    ScopedDuration inVma(d.defragStats.vmaDuration);
+                    r = vmaBeginDefragmentationPass(d.allocator, d.defragContext, &pass);
+                }
                 if (r == VK_SUCCESS)
                 {
                     // Nothing (more) to move in this pool.
@@ -316,8 +345,12 @@ bool RunPass(VulkanAllocatorData& d)
                         ++d.defragStats.movesFailed;
                         continue;
                     }
-                    if (m.byMemcpy && CopyByMemcpy(d, m) != VK_SUCCESS)
-                        m.byMemcpy = false; // fall back to the GPU copy
+                    if (m.byMemcpy)
+                    {
+                        ScopedDuration copying(d.defragStats.copyDuration);
+                        if (CopyByMemcpy(d, m) != VK_SUCCESS)
+                            m.byMemcpy = false; // fall back to the GPU copy
+                    }
                     moves.push_back(m);
                     records.push_back(rec);
                     moveIndex.push_back(i);
@@ -327,8 +360,11 @@ bool RunPass(VulkanAllocatorData& d)
                     std::any_of(moves.begin(), moves.end(), [](const PlannedMove& m) { return !m.byMemcpy; });
                 VkResult copyResult = VK_SUCCESS;
                 if (anyGpu)
+                {
+                    ScopedDuration copying(d.defragStats.copyDuration);
                     copyResult = d.device->RunOneTimeCommands([&](VkCommandBuffer cmd)
                                                               { RecordGpuCopies(cmd, moves, records); });
+                }
                 if (copyResult != VK_SUCCESS)
                 {
                     // The copies may not have happened: every resource of this pass stays where it was.
@@ -398,7 +434,10 @@ bool RunPass(VulkanAllocatorData& d)
                     notices.push_back(std::move(notice));
                 }
 
-                r = vmaEndDefragmentationPass(d.allocator, d.defragContext, &pass);
+                {
+                    ScopedDuration inVma(d.defragStats.vmaDuration);
+                    r = vmaEndDefragmentationPass(d.allocator, d.defragContext, &pass);
+                }
                 if (r == VK_SUCCESS)
                 {
                     EndContext(d);
@@ -665,12 +704,16 @@ DefragmentationStats MemoryAllocator::EndDefragmentation()
     d->defragStats.duration += std::chrono::steady_clock::now() - start;
     d->defragOpen.store(false);
     const DefragmentationStats& s = d->defragStats;
-    SEDX_CORE_INFO_TAG(kAllocTag,
-                       "[{}] defragmentation: {} allocations moved ({} buffers, {} images, {} bytes), {} "
-                       "blocks freed ({} bytes), {} refused, {} failed, {} passes, {:.2f} ms",
-                       m_Tag, s.allocationsMoved, s.buffersMoved, s.imagesMoved, s.bytesMoved, s.blocksFreed,
-                       s.bytesFreed, s.allocationsRefused, s.movesFailed, s.passes,
-                       std::chrono::duration<double, std::milli>(s.duration).count());
+    SEDX_CORE_INFO_TAG(
+        kAllocTag,
+        "[{}] defragmentation: {} allocations moved ({} buffers, {} images, {} bytes), {} "
+        "blocks freed ({} bytes), {} refused, {} failed, {} passes, {:.2f} ms (copies {:.2f} ms, "
+        "VMA {:.2f} ms)",
+        m_Tag, s.allocationsMoved, s.buffersMoved, s.imagesMoved, s.bytesMoved, s.blocksFreed, s.bytesFreed,
+        s.allocationsRefused, s.movesFailed, s.passes,
+        std::chrono::duration<double, std::milli>(s.duration).count(),
+        std::chrono::duration<double, std::milli>(s.copyDuration).count(),
+        std::chrono::duration<double, std::milli>(s.vmaDuration).count());
     return d->defragStats;
 }
 

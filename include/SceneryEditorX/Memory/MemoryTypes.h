@@ -220,7 +220,13 @@ struct DefragmentationStats
     uint32_t movesFailed =
         0; ///< moves abandoned because a Vulkan call failed (the resource stayed where it was)
     uint32_t passes = 0;
-    std::chrono::nanoseconds duration{0};
+    std::chrono::nanoseconds duration{0}; ///< wall time of the passes (DefragmentStep/EndDefragmentation)
+    /// Parts of `duration`: the copies (recording, submitting and waiting for the GPU copies, and the
+    /// memcpy moves), and the calls into VMA (beginning and ending its contexts and passes, which
+    /// includes freeing emptied blocks). The rest is ours: recreating and binding resources,
+    /// retiring old handles, relocation notices.
+    std::chrono::nanoseconds copyDuration{0};
+    std::chrono::nanoseconds vmaDuration{0};
 };
 
 /// Sent after a defragmentation pass moved a resource. The VmaAllocation stays the same; the Vulkan
