@@ -327,21 +327,28 @@ private:
     void BuildThreads()
     {
         double ours1 = kNaN, ours8 = kNaN, raw8 = kNaN, default1 = kNaN, default8 = kNaN;
-        for (const char* variant : {"ours_speed", "ours"})
+        for (const char* variant : {"ours_speed", "ours", "ours_speed_own_tag"})
             for (int t : {1, 2, 4, 8, 16})
             {
-                const bool speed = std::string(variant) == "ours_speed";
-                Row row{"(d) " + std::string(speed ? "SpeedOptimized " : "Default ") + std::to_string(t) +
-                            " thread" + (t > 1 ? "s" : ""),
+                const std::string v(variant);
+                const bool speed = v == "ours_speed";
+                const char* label = speed         ? "SpeedOptimized "
+                                    : v == "ours" ? "Default "
+                                                  : "Speed, tag/thread ";
+                Row row{"(d) " + std::string(label) + std::to_string(t) + " thread" + (t > 1 ? "s" : ""),
                         "M pairs/s"};
                 row.ours = Counter(std::string("d/threads/") + variant, "pairs_per_s", t) / 1e6;
                 row.raw = Counter("d/threads/raw_vma", "pairs_per_s", t) / 1e6;
                 row.floor = Counter("d/threads/driver_floor", "pairs_per_s", t) / 1e6;
-                (speed ? ours1 : default1) = t == 1 ? row.ours : (speed ? ours1 : default1);
-                if (t == 8)
+                if (speed || v == "ours")
                 {
-                    (speed ? ours8 : default8) = row.ours;
-                    raw8 = row.raw;
+                    if (t == 1)
+                        (speed ? ours1 : default1) = row.ours;
+                    if (t == 8)
+                    {
+                        (speed ? ours8 : default8) = row.ours;
+                        raw8 = row.raw;
+                    }
                 }
                 row.note = "aggregate, higher is better";
                 Add(row);

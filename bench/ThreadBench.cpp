@@ -1,7 +1,8 @@
 // (d) 1, 2, 4, 8 and 16 threads, each doing allocate+free pairs (GPU_ONLY, mixed sizes 1 KiB..
 //     256 KiB, each thread its own walk through the list): ours (one MemoryAllocator instance per
 //     thread, one shared tag, the one global allocator; Default, and SpeedOptimized, which serves
-//     the requests from its reuse cache once warm), raw VMA (one shared VmaAllocator), and the
+//     the requests from its reuse cache once warm; and SpeedOptimized with a tag per thread, to
+//     show what the shared tag's counters cost), raw VMA (one shared VmaAllocator), and the
 //     driver floor (each thread binds into its own memory allocated beforehand).
 //
 //     The counter pairs_per_s is the aggregate rate: each thread's pairs divided by that thread's
@@ -9,6 +10,7 @@
 #include "BenchCommon.h"
 
 #include <chrono>
+#include <string>
 
 namespace SceneryEditorX::Bench
 {
@@ -32,10 +34,10 @@ void Finish(benchmark::State& state, Clock::time_point start)
         benchmark::Counter(seconds > 0 ? static_cast<double>(state.iterations()) / seconds : 0.0);
 }
 
-void OursThreads(benchmark::State& state, MemoryAllocator::AllocationStrategy strategy)
+void OursThreads(benchmark::State& state, MemoryAllocator::AllocationStrategy strategy, bool tagPerThread)
 {
     // The default session is up before the run (main.cpp); threads must not re-initialize it.
-    MemoryAllocator allocator("bench-mt");
+    MemoryAllocator allocator(tagPerThread ? "bench-mt-" + std::to_string(state.thread_index()) : "bench-mt");
     allocator.SetAllocationStrategy(strategy);
     const auto& sizes = ThreadSizes();
     VkBufferCreateInfo info = BufferInfo(0, kUsage);
@@ -133,14 +135,23 @@ void RegisterThreadBenchmarks()
         for (int threads : ThreadCounts())
         {
             Configure(benchmark::RegisterBenchmark("d/threads/ours", OursThreads,
-                                                   MemoryAllocator::AllocationStrategy::Default),
+                                                   MemoryAllocator::AllocationStrategy::Default, false),
                       0.25)
                 ->Threads(threads)
                 ->UseRealTime()
                 ->Setup(PrepareThreads)
                 ->Teardown(FinishThreads);
             Configure(benchmark::RegisterBenchmark("d/threads/ours_speed", OursThreads,
-                                                   MemoryAllocator::AllocationStrategy::SpeedOptimized),
+                                                   MemoryAllocator::AllocationStrategy::SpeedOptimized,
+                                                   false),
+                      0.25)
+                ->Threads(threads)
+                ->UseRealTime()
+                ->Setup(PrepareThreads)
+                ->Teardown(FinishThreads);
+            // The same with a tag per thread: how much of the curve is the one tag's shared counters.
+            Configure(benchmark::RegisterBenchmark("d/threads/ours_speed_own_tag", OursThreads,
+                                                   MemoryAllocator::AllocationStrategy::SpeedOptimized, true),
                       0.25)
                 ->Threads(threads)
                 ->UseRealTime()
