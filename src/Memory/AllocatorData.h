@@ -122,6 +122,7 @@ struct CachedBuffer
     int poolClass = -1;
     VmaPool pool = nullptr;
     const TagCounters* namedAsTag = nullptr; // VMA's name is this tag's vmaName (unnamed allocation)
+    bool hasObjectName = false;              // the VkBuffer carries its last owner's debug-utils name
 };
 
 /// The SpeedOptimized buffer-reuse cache (VMA creates a new VkBuffer per request; see
@@ -132,8 +133,10 @@ class ReuseCache
 public:
     /// Takes a cached buffer of `key` (the most recently freed one). False when there is none.
     bool Take(const ReuseKey& key, CachedBuffer& out);
-    /// Keeps `buffer` unless that would exceed `capBytes`; false (nothing kept) otherwise.
-    bool Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes);
+    /// Keeps `buffer` unless that would exceed `capBytes` or `closed` is set (read under the shard's
+    /// lock, so that a TakeAll after setting it leaves nothing behind); false (nothing kept) otherwise.
+    bool Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes,
+             const std::atomic<bool>& closed);
     /// Empties the cache and returns what it held (to be destroyed).
     std::vector<CachedBuffer> TakeAll();
     uint64_t Bytes() const { return m_Bytes.load(std::memory_order_relaxed); }
@@ -178,7 +181,8 @@ struct AllocationRecord
     bool marked = false;             // marked for the open defragmentation session
     uint32_t mapCount = 0;
     VkImageLayout layout = VK_IMAGE_LAYOUT_UNDEFINED;
-    bool reusable = false; // a SpeedOptimized buffer that goes to the reuse cache when freed
+    bool reusable = false;    // a SpeedOptimized buffer that goes to the reuse cache when freed
+    bool objectNamed = false; // its buffer/image got a debug-utils object name
     ReuseKey reuseKey;
     std::string name;
     std::source_location where;
@@ -415,6 +419,12 @@ VulkanAllocatorData* Data();
 /// re-check an instance's warning threshold only when it moved (Budget.cpp).
 uint64_t BudgetGeneration();
 void BumpBudgetGeneration();
+/// VMA calls its free callback before vkFreeMemory and before it lowers its usage figure, so a
+/// thread that reads the budget in between would store the new generation with the old usage. The
+/// callback therefore marks the freeing thread, and this, called after the VMA call that freed,
+/// bumps the generation once more (Budget.cpp).
+void OnVmaBlockFreed();
+void AfterVmaFree();
 
 /// Puts a released SpeedOptimized buffer into the reuse cache, or destroys it when the cache is
 /// full, disabled, or a defragmentation session is open (ReuseCache.cpp).

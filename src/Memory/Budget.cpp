@@ -28,6 +28,26 @@ void BumpBudgetGeneration()
 
 namespace
 {
+thread_local bool t_BlockFreed = false;
+}
+
+void OnVmaBlockFreed()
+{
+    t_BlockFreed = true;
+    BumpBudgetGeneration();
+}
+
+void AfterVmaFree()
+{
+    if (t_BlockFreed)
+    {
+        t_BlockFreed = false;
+        BumpBudgetGeneration();
+    }
+}
+
+namespace
+{
 uint32_t ReadBudgets(VulkanAllocatorData& d, std::array<VmaBudget, VK_MAX_MEMORY_HEAPS>& budgets)
 {
     vmaGetHeapBudgets(d.allocator, budgets.data());

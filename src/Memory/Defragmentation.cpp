@@ -230,6 +230,7 @@ void EndContext(VulkanAllocatorData& d)
         ScopedDuration inVma(d.defragStats.vmaDuration);
         vmaEndDefragmentation(d.allocator, d.defragContext, &stats);
     }
+    AfterVmaFree();
     d.defragContext = nullptr;
     d.defragStats.bytesFreed += stats.bytesFreed;
     d.defragStats.blocksFreed += stats.deviceMemoryBlocksFreed;
@@ -438,6 +439,7 @@ bool RunPass(VulkanAllocatorData& d)
                     ScopedDuration inVma(d.defragStats.vmaDuration);
                     r = vmaEndDefragmentationPass(d.allocator, d.defragContext, &pass);
                 }
+                AfterVmaFree();
                 if (r == VK_SUCCESS)
                 {
                     EndContext(d);

@@ -207,7 +207,9 @@ struct AllocatorAccess
         }
         if (result != VK_SUCCESS)
         {
+            // Outside the pools the buffer is never cached (see reusable below): the size asked for.
             sizeClass = -1;
+            info.size = bufferInfo.size;
             result = vmaCreateBufferWithAlignment(d.allocator, &info, &aci, alignment, &buffer, &allocation,
                                                   &allocInfo);
         }
@@ -317,7 +319,7 @@ struct AllocatorAccess
         {
             std::lock_guard stripe(d.walkGuard.ForThisThread());
             Register(self, d, cached.allocation, std::move(record), cached.buffer, VK_OBJECT_TYPE_BUFFER,
-                     cached.namedAsTag);
+                     &cached);
         }
         self.CheckBudgetAfterChange();
         outBuffer = cached.buffer;
@@ -388,21 +390,26 @@ struct AllocatorAccess
     template <class Handle>
     static void Register(MemoryAllocator& self, VulkanAllocatorData& d, VmaAllocation allocation,
                          AllocationRecord&& record, Handle handle, VkObjectType objectType,
-                         const TagCounters* alreadyNamedAs = nullptr)
+                         const CachedBuffer* reused = nullptr)
     {
         if (d.settings.allocationNames)
         {
             if (record.name.empty())
             {
-                // The tag alone, as sanitized once per tag. A reused buffer may carry it already.
-                if (alreadyNamedAs != self.m_Counters)
+                // The tag alone, as sanitized once per tag. A reused buffer may carry it already;
+                // one that carries its last owner's debug-utils name gets the tag there too.
+                if (!reused || reused->namedAsTag != self.m_Counters)
                     vmaSetAllocationName(d.allocator, allocation, self.m_Counters->vmaName.c_str());
+                if (reused && reused->hasObjectName)
+                    d.device->SetObjectName(objectType, reinterpret_cast<uint64_t>(handle),
+                                            self.m_Counters->vmaName.c_str());
             }
             else
             {
                 const std::string fullName = AllocationName(self.m_Tag, record.name);
                 vmaSetAllocationName(d.allocator, allocation, fullName.c_str());
                 d.device->SetObjectName(objectType, reinterpret_cast<uint64_t>(handle), fullName.c_str());
+                record.objectNamed = true;
             }
         }
         const uint64_t size = record.size;
@@ -439,7 +446,8 @@ struct AllocatorAccess
                              record.persistentlyMapped,
                              record.poolClass,
                              record.pool,
-                             d.settings.allocationNames && record.name.empty() ? record.counters : nullptr};
+                             d.settings.allocationNames && record.name.empty() ? record.counters : nullptr,
+                             record.objectNamed};
         const uint32_t frames = d.settings.framesInFlight;
         if (deferred && frames > 0)
         {
@@ -933,6 +941,7 @@ bool MemoryAllocator::SetAllocationName(VmaAllocation allocation, const std::str
                                        [&](AllocationRecord& r)
                                        {
                                            r.name = name;
+                                           r.objectNamed = true;
                                            const std::string fullName = AllocationName(r.counters->tag, name);
                                            vmaSetAllocationName(d->allocator, allocation, fullName.c_str());
                                            if (r.kind == ResourceKind::Buffer)

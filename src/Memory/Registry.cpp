@@ -61,8 +61,11 @@ TagStats TagCounters::Snapshot() const
         frees += c.totalFrees.load(std::memory_order_relaxed);
     }
     // Stripes are read one after another: while other threads allocate and free, a sum can be a
-    // moment behind, never negative.
-    auto clamp = [](int64_t v) { return static_cast<uint64_t>(std::max<int64_t>(v, 0)); };
+    // moment off, even below zero (a free counted before its allocation's stripe was read): clamped.
+    auto clamp = [](int64_t v)
+    {
+        return static_cast<uint64_t>(std::max<int64_t>(v, 0));
+    };
     TagStats s;
     s.tag = tag;
     s.usedBytes = usedBytes.value.load(std::memory_order_relaxed);

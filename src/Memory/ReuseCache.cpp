@@ -7,6 +7,7 @@
 #include <SceneryEditorX/Core/Log.h>
 
 #include <bit>
+#include <new>
 
 namespace SceneryEditorX::detail
 {
@@ -63,7 +64,8 @@ uint64_t ReuseCache::Count() const
     return n;
 }
 
-bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes)
+bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes,
+                     const std::atomic<bool>& closed)
 {
     // Reserve the bytes first, so that threads putting at once never overshoot the cap together.
     const uint64_t after = m_Bytes.fetch_add(buffer.size, std::memory_order_relaxed) + buffer.size;
@@ -74,7 +76,25 @@ bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSi
     }
     Shard& s = ShardFor(key);
     std::lock_guard lock(s.mutex);
-    s.lists[key].push_back(buffer);
+    bool kept = false;
+    if (!closed.load(std::memory_order_acquire))
+    {
+        // This runs inside DestroyBuffer, which must not throw: without memory for the list entry,
+        // the buffer is destroyed instead.
+        try
+        {
+            s.lists[key].push_back(buffer);
+            kept = true;
+        }
+        catch (const std::bad_alloc&)
+        {
+        }
+    }
+    if (!kept)
+    {
+        m_Bytes.fetch_sub(buffer.size, std::memory_order_relaxed);
+        return false;
+    }
     s.count.store(s.count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return true;
 }
@@ -101,8 +121,9 @@ void CacheOrDestroy(VulkanAllocatorData& d, const ReuseKey& key, const CachedBuf
 {
     // During a defragmentation session the buffer is freed instead: VMA would propose moving the
     // cached allocation, and the pass would have to skip it (it is in no registry), pinning its block.
-    if (d.defragOpen.load(std::memory_order_relaxed) ||
-        !d.reuseCache.Put(key, buffer, d.settings.bufferReuseCacheBytes))
+    // The flag is read again under the shard's lock: BeginDefragmentation sets it before it empties
+    // the shards, so a buffer put during the session cannot stay behind.
+    if (!d.reuseCache.Put(key, buffer, d.settings.bufferReuseCacheBytes, d.defragOpen))
         DestroyResourceNow(d, ResourceKind::Buffer, buffer.buffer, VK_NULL_HANDLE, buffer.allocation);
 }
 

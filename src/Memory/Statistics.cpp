@@ -99,6 +99,9 @@ AllocationStats MemoryAllocator::CalculateStats() const
     stats.allocationCount = total.total.statistics.allocationCount;
     stats.blockCount = total.total.statistics.blockCount;
     ExcludeReuseCache(*d, stats);
+    // The exact figures replace GetStats' cheap ones: the peaks must not be below them.
+    stats.peakUsedBytes = std::max(stats.peakUsedBytes, stats.usedBytes);
+    stats.peakAllocationCount = std::max(stats.peakAllocationCount, stats.allocationCount);
     stats.fragmentationRatio = ComputeFragmentationNow(*d);
     stats.fragmentationAgeFrames = 0;
     return stats;

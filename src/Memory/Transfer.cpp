@@ -62,6 +62,7 @@ void ReleaseStaging(VulkanAllocatorData& d, StagingBuffer staging)
         }
     }
     vmaDestroyBuffer(d.allocator, staging.buffer, staging.allocation);
+    AfterVmaFree();
 }
 
 void DestroyStagingCache(VulkanAllocatorData& d)
@@ -69,6 +70,7 @@ void DestroyStagingCache(VulkanAllocatorData& d)
     std::lock_guard lock(d.stagingMutex);
     for (const StagingBuffer& s : d.stagingFree)
         vmaDestroyBuffer(d.allocator, s.buffer, s.allocation);
+    AfterVmaFree();
     d.stagingFree.clear();
     d.stagingFreeBytes = 0;
 }

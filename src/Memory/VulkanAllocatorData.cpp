@@ -40,6 +40,7 @@ void DestroyResourceNow(VulkanAllocatorData& d, ResourceKind kind, VkBuffer buff
         vmaDestroyBuffer(d.allocator, buffer, allocation);
     else
         vmaDestroyImage(d.allocator, image, allocation);
+    AfterVmaFree();
     MarkFragmentationDirty(d);
 }
 
@@ -162,7 +163,7 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     };
     memoryCallbacks.pfnFree = [](VmaAllocator, uint32_t, VkDeviceMemory, VkDeviceSize, void*)
     {
-        BumpBudgetGeneration();
+        OnVmaBlockFreed(); // and AfterVmaFree() once the VMA call returns
     };
     ci.pDeviceMemoryCallbacks = &memoryCallbacks;
     std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS> limits{};
