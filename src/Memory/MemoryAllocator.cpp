@@ -225,23 +225,9 @@ struct AllocatorAccess
         }
 
         AllocationRecord record;
-        record.kind = ResourceKind::Buffer;
-        record.counters = self.m_Counters;
-        record.buffer = buffer;
-        RecordCreateInfo(record, info);
-        record.size = allocInfo.size;
-        record.requestedSize = bufferInfo.size;
-        record.usage = createInfo.usage;
-        record.memoryTypeIndex = allocInfo.memoryType;
-        const VkMemoryPropertyFlags props =
-            d.memoryProperties.memoryTypes[allocInfo.memoryType].propertyFlags;
-        record.hostVisible = (props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
-        record.mappable =
-            record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
-        record.persistentlyMapped = allocInfo.pMappedData != nullptr;
-        record.poolClass = sizeClass;
-        record.pool = usedPool;
-        record.name = createInfo.name;
+        FillBufferRecord(self, d, record, info, bufferInfo.size, createInfo, aci,
+                         CachedBuffer{buffer, allocation, allocInfo.size, allocInfo.memoryType,
+                                      allocInfo.pMappedData != nullptr, sizeClass, usedPool});
         // A buffer outside the size-class pools (a pool failed and the default pools served it) has
         // another placement than its key promises: it is freed, not cached.
         record.reusable = reuseKey && usedPool != nullptr;
@@ -285,6 +271,32 @@ struct AllocatorAccess
         return key;
     }
 
+    // The fields of a buffer's record that a new and a reused buffer share. `info` is the create
+    // info the buffer was made with; `placed` says where its memory is.
+    static void FillBufferRecord(MemoryAllocator& self, VulkanAllocatorData& d, AllocationRecord& record,
+                                 const VkBufferCreateInfo& info, VkDeviceSize requested,
+                                 const AllocationCreateInfo& createInfo, const VmaAllocationCreateInfo& aci,
+                                 const CachedBuffer& placed)
+    {
+        record.kind = ResourceKind::Buffer;
+        record.counters = self.m_Counters;
+        record.buffer = placed.buffer;
+        RecordCreateInfo(record, info);
+        record.size = placed.size;
+        record.requestedSize = requested;
+        record.usage = createInfo.usage;
+        record.memoryTypeIndex = placed.memoryTypeIndex;
+        const VkMemoryPropertyFlags props =
+            d.memoryProperties.memoryTypes[placed.memoryTypeIndex].propertyFlags;
+        record.hostVisible = (props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
+        record.mappable =
+            record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
+        record.persistentlyMapped = placed.persistentlyMapped;
+        record.poolClass = placed.poolClass;
+        record.pool = placed.pool;
+        record.name = createInfo.name;
+    }
+
     // Registers a buffer taken from the reuse cache as a new allocation of `self`.
     static VmaAllocation AdoptCached(MemoryAllocator& self, VulkanAllocatorData& d, VkBufferCreateInfo info,
                                      const AllocationCreateInfo& createInfo,
@@ -295,23 +307,7 @@ struct AllocatorAccess
         const VkDeviceSize requested = info.size;
         info.size = key.classSize;
         AllocationRecord record;
-        record.kind = ResourceKind::Buffer;
-        record.counters = self.m_Counters;
-        record.buffer = cached.buffer;
-        RecordCreateInfo(record, info);
-        record.size = cached.size;
-        record.requestedSize = requested;
-        record.usage = createInfo.usage;
-        record.memoryTypeIndex = cached.memoryTypeIndex;
-        const VkMemoryPropertyFlags props =
-            d.memoryProperties.memoryTypes[cached.memoryTypeIndex].propertyFlags;
-        record.hostVisible = (props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
-        record.mappable =
-            record.hostVisible && (!IsAutoUsage(createInfo.usage) || (aci.flags & kHostAccessMask));
-        record.persistentlyMapped = cached.persistentlyMapped;
-        record.poolClass = cached.poolClass;
-        record.pool = cached.pool;
-        record.name = createInfo.name;
+        FillBufferRecord(self, d, record, info, requested, createInfo, aci, cached);
         record.reusable = true;
         record.reuseKey = key;
         if (d.settings.recordCallSites)
