@@ -425,6 +425,10 @@ void BumpBudgetGeneration();
 /// bumps the generation once more (Budget.cpp).
 void OnVmaBlockFreed();
 void AfterVmaFree();
+/// Instances whose usage is above their warning threshold now (Budget.cpp). While there are any,
+/// memory is short, and freed SpeedOptimized buffers are destroyed instead of cached.
+void CountAboveThreshold(int before, int now);
+bool AnyInstanceAboveThreshold();
 
 /// Puts a released SpeedOptimized buffer into the reuse cache, or destroys it when the cache is
 /// full, disabled, or a defragmentation session is open (ReuseCache.cpp).

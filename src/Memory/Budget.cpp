@@ -29,6 +29,20 @@ void BumpBudgetGeneration()
 namespace
 {
 thread_local bool t_BlockFreed = false;
+std::atomic<int> s_InstancesAboveThreshold{0};
+} // namespace
+
+void CountAboveThreshold(int before, int now)
+{
+    if (before != 1 && now == 1)
+        s_InstancesAboveThreshold.fetch_add(1, std::memory_order_relaxed);
+    else if (before == 1 && now != 1)
+        s_InstancesAboveThreshold.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool AnyInstanceAboveThreshold()
+{
+    return s_InstancesAboveThreshold.load(std::memory_order_relaxed) > 0;
 }
 
 void OnVmaBlockFreed()
@@ -159,6 +173,7 @@ MemoryBudget MemoryAllocator::CheckBudgetThreshold()
     const MemoryBudget budget = DeviceLocalBudget(*d, m_WarningThreshold.load(std::memory_order_relaxed));
     const int now = budget.isAboveWarningThreshold ? 1 : 0;
     const int before = m_AboveThreshold.exchange(now, std::memory_order_acq_rel);
+    CountAboveThreshold(before, now);
     // The first evaluation (-1) only reports a state that is already above the threshold.
     if (before == now || (before == -1 && now == 0))
         return budget;

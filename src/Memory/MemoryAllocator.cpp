@@ -136,7 +136,11 @@ MemoryAllocator::MemoryAllocator(std::string tag) : m_Tag(std::move(tag))
     m_Counters = AcquireTagCounters(m_Tag);
 }
 
-MemoryAllocator::~MemoryAllocator() = default; // never shuts the global allocator down
+MemoryAllocator::~MemoryAllocator()
+{
+    // Never shuts the global allocator down; only stops counting as an instance above its threshold.
+    CountAboveThreshold(m_AboveThreshold.load(std::memory_order_relaxed), -1);
+}
 
 // ------------------------------------------------------------------------------------------------
 struct AllocatorAccess
@@ -898,7 +902,8 @@ bool MemoryAllocator::SetMemoryUsageWarningThreshold(float fraction)
         return false;
     }
     m_WarningThreshold.store(fraction, std::memory_order_relaxed);
-    m_AboveThreshold.store(-1, std::memory_order_relaxed); // re-evaluate against the new threshold
+    // Re-evaluate against the new threshold.
+    CountAboveThreshold(m_AboveThreshold.exchange(-1, std::memory_order_acq_rel), -1);
     return true;
 }
 

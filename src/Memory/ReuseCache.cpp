@@ -123,7 +123,9 @@ void CacheOrDestroy(VulkanAllocatorData& d, const ReuseKey& key, const CachedBuf
     // cached allocation, and the pass would have to skip it (it is in no registry), pinning its block.
     // The flag is read again under the shard's lock: BeginDefragmentation sets it before it empties
     // the shards, so a buffer put during the session cannot stay behind.
-    if (!d.reuseCache.Put(key, buffer, d.settings.bufferReuseCacheBytes, d.defragOpen))
+    // While an instance is above its warning threshold, memory is short: the buffer is freed.
+    if (AnyInstanceAboveThreshold() ||
+        !d.reuseCache.Put(key, buffer, d.settings.bufferReuseCacheBytes, d.defragOpen))
         DestroyResourceNow(d, ResourceKind::Buffer, buffer.buffer, VK_NULL_HANDLE, buffer.allocation);
 }
 

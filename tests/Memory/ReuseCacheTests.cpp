@@ -224,6 +224,30 @@ TEST_F(ReuseCacheTest, CrossingAWarningThresholdReleasesTheCache)
     EXPECT_EQ(Cached(), 0u);
     EXPECT_EQ(capture.Count(LogLevel::Info, "released 1 cached SpeedOptimized buffers"), 1u)
         << Describe(capture);
+
+    // While the watcher stays above its threshold, freed buffers are not cached again.
+    const Buffer meanwhile = Make(60 * KiB);
+    Destroy(meanwhile);
+    EXPECT_EQ(Cached(), 0u) << "memory is short: freed, not cached";
+    ASSERT_TRUE(watcher.SetMemoryUsageWarningThreshold(1.0f));
+    const Buffer after = Make(60 * KiB);
+    Destroy(after);
+    EXPECT_EQ(Cached(), 1u) << "no instance above its threshold any more";
+}
+
+TEST_F(ReuseCacheTest, AnInstanceDestroyedAboveItsThresholdStopsHoldingTheCacheBack)
+{
+    {
+        MemoryAllocator watcher(Tag() + ".watcher");
+        ASSERT_TRUE(watcher.SetMemoryUsageWarningThreshold(1e-9f));
+        const Buffer keepsUsage = Make(60 * KiB);
+        EXPECT_TRUE(watcher.GetMemoryBudget().isAboveWarningThreshold);
+        Destroy(keepsUsage);
+        EXPECT_EQ(Cached(), 0u);
+    }
+    const Buffer b = Make(60 * KiB);
+    Destroy(b);
+    EXPECT_EQ(Cached(), 1u);
 }
 
 class SmallReuseCacheTest : public ReuseCacheTest

@@ -112,7 +112,8 @@ struct AllocatorSettings
     VkDeviceSize stagingCacheBytes = 64ull * 1024 * 1024;
     /// Bytes of freed SpeedOptimized buffers kept, with their memory, for reuse by later requests of
     /// the same usage, flags and size class (0: no reuse). The memory stays committed and counts in
-    /// the budget; MemoryAllocator::ReleaseReuseCache frees it, and so does crossing a warning threshold.
+    /// the budget; MemoryAllocator::ReleaseReuseCache frees it, and so does crossing a warning threshold
+    /// (while an instance stays above its threshold, nothing is cached).
     VkDeviceSize bufferReuseCacheBytes = 64ull * 1024 * 1024;
     /// Frames between refreshes of the cached fragmentation figure in GetStats (0: only CalculateStats).
     uint32_t fragmentationRefreshFrames = 60;
