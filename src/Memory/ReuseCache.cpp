@@ -119,11 +119,12 @@ std::vector<CachedBuffer> ReuseCache::TakeAll()
 
 void CacheOrDestroy(VulkanAllocatorData& d, const ReuseKey& key, const CachedBuffer& buffer)
 {
-    // During a defragmentation session the buffer is freed instead: VMA would propose moving the
-    // cached allocation, and the pass would have to skip it (it is in no registry), pinning its block.
-    // The flag is read again under the shard's lock: BeginDefragmentation sets it before it empties
-    // the shards, so a buffer put during the session cannot stay behind.
-    // While an instance is above its warning threshold, memory is short: the buffer is freed.
+    // The buffer is freed instead of cached:
+    // - while an instance is above its warning threshold (memory is short);
+    // - during a defragmentation session: VMA would propose moving the cached allocation, and the pass
+    //   would have to skip it (it is in no registry), pinning its block. Put reads the session flag
+    //   under the shard's lock; BeginDefragmentation sets it before it empties the shards, so a buffer
+    //   put during the session cannot stay behind.
     if (AnyInstanceAboveThreshold() ||
         !d.reuseCache.Put(key, buffer, d.settings.bufferReuseCacheBytes, d.defragOpen))
         DestroyResourceNow(d, ResourceKind::Buffer, buffer.buffer, VK_NULL_HANDLE, buffer.allocation);

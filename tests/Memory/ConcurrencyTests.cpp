@@ -538,6 +538,7 @@ TEST_F(ConcurrencyTest, TheReuseCacheHandsEachBufferToOneOwnerAtATime)
     std::atomic<int> doubleHandOuts{0};
     std::atomic<int> failures{0};
     std::atomic<bool> done{false};
+    std::atomic<size_t> released{0}; // cached buffers the releases found: the cache was in use
     std::vector<std::thread> threads;
     for (int w = 0; w < kWorkers; ++w)
         threads.emplace_back(
@@ -592,7 +593,7 @@ TEST_F(ConcurrencyTest, TheReuseCacheHandsEachBufferToOneOwnerAtATime)
             {
                 MemoryAllocator::SetCurrentFrameIndex(f);
                 if (f % 8 == 0)
-                    MemoryAllocator::ReleaseReuseCache();
+                    released += MemoryAllocator::ReleaseReuseCache();
                 std::this_thread::yield();
             }
         });
@@ -605,6 +606,8 @@ TEST_F(ConcurrencyTest, TheReuseCacheHandsEachBufferToOneOwnerAtATime)
     EXPECT_EQ(shared.GetStats().tag.allocationCount, 0u);
     ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(MemoryAllocator::GetCurrentFrameIndex() +
                                                       MemoryAllocator::GetSettings().framesInFlight));
+    released += MemoryAllocator::ReleaseReuseCache();
+    EXPECT_GT(released.load(), 0u) << "no buffer ever went through the reuse cache";
     ExpectEverythingReleased({});
 }
 
