@@ -29,10 +29,19 @@ enum class ResourceKind : uint8_t
 };
 const char* KindName(ResourceKind kind);
 
-/// This thread's stripe (0..kCounterStripes-1) for counters that many threads update: each thread
-/// writes its own cache line, and readers sum the stripes.
+/// This thread's stripe (0..kCounterStripes-1) for data that many threads update: each thread
+/// writes its own cache lines, and readers sum the stripes. A thread takes the stripe that the
+/// fewest running threads hold and gives it back when it exits, so that up to kCounterStripes
+/// threads running at once never share one.
 constexpr size_t kCounterStripes = 16;
-size_t ThisThreadStripe();
+size_t AcquireThreadStripe(); // the first call on a thread: leases a stripe until the thread exits
+inline size_t ThisThreadStripe()
+{
+    thread_local size_t stripe = kCounterStripes; // trivial: no guard or destructor on the hot path
+    if (stripe == kCounterStripes) [[unlikely]]
+        stripe = AcquireThreadStripe();
+    return stripe;
+}
 
 /// A 64-bit atomic alone on its cache line, so that threads updating it do not also invalidate
 /// their neighbours' data.
@@ -41,17 +50,52 @@ struct alignas(64) PaddedAtomic
     std::atomic<uint64_t> value{0};
 };
 
+/// A total that many threads change at once (live bytes, live count). Each thread adds to its own
+/// stripe; a stripe moves its part into the shared total only once the part passes +-batch. A
+/// thread that allocates and frees around a steady level then writes only its own cache line, where
+/// one shared atomic would move between cores on every call (docs/PERFORMANCE.md, "Threads").
+class StripedGauge
+{
+public:
+    explicit StripedGauge(int64_t batch) : m_Batch(batch) {}
+    /// Adds `delta` and returns this thread's view of the total: the shared part plus its own
+    /// stripe's. That is the total itself when no other stripe holds a part; each other stripe holds
+    /// less than `batch` either way, which bounds how far the view can be off.
+    int64_t Add(int64_t delta);
+    /// The shared part plus every stripe's (a moment off while other threads change it).
+    int64_t Sum() const;
+
+private:
+    struct alignas(64) Stripe
+    {
+        std::atomic<int64_t> part{0};
+    };
+    alignas(64) std::atomic<int64_t> m_Shared{0};
+    std::array<Stripe, kCounterStripes> m_Stripes;
+    const int64_t m_Batch;
+};
+
+/// A gauge's value as an unsigned figure (a sum taken while threads change it can dip below zero).
+inline uint64_t NonNegative(int64_t v)
+{
+    return v > 0 ? static_cast<uint64_t>(v) : 0;
+}
+
+/// How far a stripe of the live bytes or a tag's bytes may drift before it reaches the shared total,
+/// and the same for the live count. A peak can be missed by less than this per other running thread.
+inline constexpr int64_t kGaugeBatchBytes = 1 << 20;
+inline constexpr int64_t kGaugeBatchCount = 64;
+
 /// Counters of one tag. Shared by every instance with that tag; lives for the whole process so
-/// that records can point at it without reference counting. The bytes (which the peak follows) are
-/// one atomic; the counts are striped per thread, because a tag's threads all update them on every
-/// allocation and free.
+/// that records can point at it without reference counting. Everything is striped per thread,
+/// because a tag's threads all update it on every allocation and free.
 struct TagCounters
 {
     explicit TagCounters(std::string t);
     std::string tag;
     std::string vmaName; // the tag as VMA gets it for unnamed allocations (control characters replaced)
-    PaddedAtomic usedBytes;
-    PaddedAtomic peakUsedBytes;
+    StripedGauge usedBytes{kGaugeBatchBytes};
+    PaddedAtomic peakUsedBytes; // raised from each allocating thread's view of usedBytes
     struct alignas(64) Counts
     {
         // Signed: a buffer allocated on one thread and freed on another moves two stripes.
@@ -126,33 +170,41 @@ struct CachedBuffer
 };
 
 /// The SpeedOptimized buffer-reuse cache (VMA creates a new VkBuffer per request; see
-/// docs/ARCHITECTURE.md). Sharded by key so that threads asking for different classes rarely meet.
-/// Bounded by AllocatorSettings::bufferReuseCacheBytes.
+/// docs/ARCHITECTURE.md). Sharded by thread stripe. Bounded by AllocatorSettings::bufferReuseCacheBytes.
 class ReuseCache
 {
 public:
-    /// Takes a cached buffer of `key` (the most recently freed one). False when there is none.
-    bool Take(const ReuseKey& key, CachedBuffer& out);
-    /// Keeps `buffer` unless that would exceed `capBytes` or `closed` is set (read under the shard's
-    /// lock, so that a TakeAll after setting it leaves nothing behind); false (nothing kept) otherwise.
+    /// Takes a cached buffer of `key`: the one this thread freed last, else one another thread freed.
+    /// False when there is none. `capBytes` as for Put.
+    bool Take(const ReuseKey& key, CachedBuffer& out, VkDeviceSize capBytes);
+    /// Keeps `buffer` in this thread's shard unless that would exceed `capBytes` or `closed` is set
+    /// (read under the shard's lock, so that a TakeAll after setting it leaves nothing behind);
+    /// false (nothing kept) otherwise.
     bool Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes,
              const std::atomic<bool>& closed);
     /// Empties the cache and returns what it held (to be destroyed).
     std::vector<CachedBuffer> TakeAll();
-    uint64_t Bytes() const { return m_Bytes.load(std::memory_order_relaxed); }
+    uint64_t Bytes() const;
     uint64_t Count() const;
 
 private:
-    static constexpr size_t kShards = 16;
+    // One shard per thread stripe: a thread puts what it frees into its own shard and takes from it
+    // first, so that a buffer, its registry entry and the shard's data stay in one core's cache.
+    static constexpr size_t kShards = kCounterStripes;
     struct alignas(64) Shard
     {
         std::mutex mutex;
         std::unordered_map<ReuseKey, std::vector<CachedBuffer>, ReuseKeyHash> lists;
-        std::atomic<uint64_t> count{0}; // written under the mutex, read without it
+        uint64_t credit = 0;             // bytes of the cap reserved by this shard (under the mutex)
+        std::atomic<uint64_t> count{0};  // written under the mutex, read without it
+        std::atomic<uint64_t> bytes{0};  // likewise; never above credit
     };
-    Shard& ShardFor(const ReuseKey& key) { return m_Shards[(key.hash >> 7) % kShards]; }
+    bool TakeFrom(Shard& s, const ReuseKey& key, CachedBuffer& out, VkDeviceSize capBytes);
+    // The cap is shared: each shard reserves part of it (its credit) in chunks of cap/64, so that
+    // the shared counter is touched only when a shard's credit runs out or piles up.
+    uint64_t Reserve(Shard& s, uint64_t need, VkDeviceSize capBytes);
     std::array<Shard, kShards> m_Shards;
-    alignas(64) std::atomic<uint64_t> m_Bytes{0}; // the cap is global: one counter
+    alignas(64) std::atomic<uint64_t> m_Reserved{0}; // sum of the shards' credit, never above the cap
 };
 
 /// Everything the system knows about one live allocation.
@@ -288,12 +340,8 @@ class StripedMutex
 {
 public:
     static constexpr size_t kStripes = 16;
-    std::mutex& ForThisThread()
-    {
-        static std::atomic<size_t> next{0};
-        thread_local const size_t index = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
-        return m_Stripes[index].mutex;
-    }
+    static_assert(kStripes == kCounterStripes);
+    std::mutex& ForThisThread() { return m_Stripes[ThisThreadStripe()].mutex; }
     /// Locks every stripe (in order) until the returned guards are destroyed.
     std::array<std::unique_lock<std::mutex>, kStripes> LockAll()
     {
@@ -352,14 +400,12 @@ struct VulkanAllocatorData
     // Uploads and readbacks hold it shared from the handle lookup to the end of the copy; a
     // defragmentation pass holds it exclusively, so a transfer never targets a handle being retired.
     std::shared_mutex transferMutex;
-    // Bytes and count of the allocations in the registry, and their peaks, each on its own cache
-    // line: every allocate and free updates the live figures, while the peaks are mostly only read.
-    PaddedAtomic liveBytesLine;
-    PaddedAtomic liveCountLine;
+    // Bytes and count of the allocations in the registry (striped per thread), and their peaks,
+    // each on its own cache line: the peaks are mostly only read.
+    StripedGauge liveBytes{kGaugeBatchBytes};
+    StripedGauge liveCount{kGaugeBatchCount};
     PaddedAtomic peakBytesLine;
     PaddedAtomic peakCountLine;
-    std::atomic<uint64_t>& liveBytes = liveBytesLine.value;
-    std::atomic<uint64_t>& liveCount = liveCountLine.value;
     std::atomic<uint64_t>& peakBytes = peakBytesLine.value;
     std::atomic<uint64_t>& peakCount = peakCountLine.value;
 

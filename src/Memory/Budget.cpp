@@ -110,8 +110,8 @@ std::string BudgetSummary(VulkanAllocatorData& d, int heapIndex)
 
 void UpdatePeaks(VulkanAllocatorData& d)
 {
-    RaisePeak(d.peakBytes, d.liveBytes.load(std::memory_order_relaxed));
-    RaisePeak(d.peakCount, d.liveCount.load(std::memory_order_relaxed));
+    RaisePeak(d.peakBytes, NonNegative(d.liveBytes.Sum()));
+    RaisePeak(d.peakCount, NonNegative(d.liveCount.Sum()));
 }
 } // namespace detail
 

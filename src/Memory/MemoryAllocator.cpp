@@ -171,7 +171,7 @@ struct AllocatorAccess
         if (reuseKey)
         {
             CachedBuffer cached;
-            if (d.reuseCache.Take(*reuseKey, cached))
+            if (d.reuseCache.Take(*reuseKey, cached, d.settings.bufferReuseCacheBytes))
                 return AdoptCached(self, d, info, createInfo, aci, *reuseKey, cached, outBuffer, where);
             info.size = reuseKey->classSize;
         }
@@ -416,8 +416,8 @@ struct AllocatorAccess
         const ResourceKind kind = record.kind;
         d.registry.Insert(allocation, std::move(record));
         self.m_Counters->OnAllocate(size, kind);
-        RaisePeak(d.peakBytes, d.liveBytes.fetch_add(size, std::memory_order_relaxed) + size);
-        RaisePeak(d.peakCount, d.liveCount.fetch_add(1, std::memory_order_relaxed) + 1);
+        RaisePeak(d.peakBytes, NonNegative(d.liveBytes.Add(static_cast<int64_t>(size))));
+        RaisePeak(d.peakCount, NonNegative(d.liveCount.Add(1)));
         MarkFragmentationDirty(d);
     }
 
@@ -434,8 +434,8 @@ struct AllocatorAccess
                 vmaUnmapMemory(d.allocator, allocation);
         }
         record.counters->OnFree(record.size, record.kind);
-        d.liveBytes.fetch_sub(record.size, std::memory_order_relaxed);
-        d.liveCount.fetch_sub(1, std::memory_order_relaxed);
+        d.liveBytes.Add(-static_cast<int64_t>(record.size));
+        d.liveCount.Add(-1);
         CachedBuffer cached;
         if (record.reusable)
             cached =

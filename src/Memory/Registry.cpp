@@ -13,26 +13,78 @@ const char* KindName(ResourceKind kind)
 
 TagCounters::TagCounters(std::string t) : tag(std::move(t)), vmaName(AllocationName(tag, {})) {}
 
-size_t ThisThreadStripe()
+namespace
 {
-    static std::atomic<size_t> next{0};
-    thread_local const size_t stripe = next.fetch_add(1, std::memory_order_relaxed) % kCounterStripes;
-    return stripe;
+// How many running threads hold each stripe. A thread takes the least-held stripe on its first call
+// and gives it back when it exits.
+std::mutex& StripeMutex()
+{
+    static std::mutex m;
+    return m;
+}
+std::array<uint32_t, kCounterStripes>& StripeHolders()
+{
+    static std::array<uint32_t, kCounterStripes> holders{};
+    return holders;
+}
+struct StripeLease
+{
+    size_t index = 0;
+    StripeLease()
+    {
+        std::lock_guard lock(StripeMutex());
+        auto& holders = StripeHolders();
+        index = static_cast<size_t>(std::min_element(holders.begin(), holders.end()) - holders.begin());
+        ++holders[index];
+    }
+    ~StripeLease()
+    {
+        std::lock_guard lock(StripeMutex());
+        --StripeHolders()[index];
+    }
+    StripeLease(const StripeLease&) = delete;
+    StripeLease& operator=(const StripeLease&) = delete;
+};
+} // namespace
+
+size_t AcquireThreadStripe()
+{
+    thread_local const StripeLease lease;
+    return lease.index;
+}
+
+int64_t StripedGauge::Add(int64_t delta)
+{
+    std::atomic<int64_t>& part = m_Stripes[ThisThreadStripe()].part;
+    const int64_t mine = part.fetch_add(delta, std::memory_order_relaxed) + delta;
+    if (mine < m_Batch && mine > -m_Batch)
+        return m_Shared.load(std::memory_order_relaxed) + mine;
+    // Move the part (whatever it holds now: a stripe can have two threads) into the shared total.
+    const int64_t moved = part.exchange(0, std::memory_order_relaxed);
+    return m_Shared.fetch_add(moved, std::memory_order_relaxed) + moved;
+}
+
+int64_t StripedGauge::Sum() const
+{
+    int64_t sum = m_Shared.load(std::memory_order_relaxed);
+    for (const Stripe& s : m_Stripes)
+        sum += s.part.load(std::memory_order_relaxed);
+    return sum;
 }
 
 void TagCounters::OnAllocate(uint64_t bytes, ResourceKind kind)
 {
-    const uint64_t used = usedBytes.value.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    const int64_t used = usedBytes.Add(static_cast<int64_t>(bytes));
     Counts& c = counts[ThisThreadStripe()];
     c.allocations.fetch_add(1, std::memory_order_relaxed);
     (kind == ResourceKind::Buffer ? c.buffers : c.images).fetch_add(1, std::memory_order_relaxed);
     c.totalAllocations.fetch_add(1, std::memory_order_relaxed);
-    RaisePeak(peakUsedBytes.value, used);
+    RaisePeak(peakUsedBytes.value, NonNegative(used));
 }
 
 void TagCounters::OnFree(uint64_t bytes, ResourceKind kind)
 {
-    usedBytes.value.fetch_sub(bytes, std::memory_order_relaxed);
+    usedBytes.Add(-static_cast<int64_t>(bytes));
     Counts& c = counts[ThisThreadStripe()];
     c.allocations.fetch_sub(1, std::memory_order_relaxed);
     (kind == ResourceKind::Buffer ? c.buffers : c.images).fetch_sub(1, std::memory_order_relaxed);
@@ -41,7 +93,7 @@ void TagCounters::OnFree(uint64_t bytes, ResourceKind kind)
 
 void TagCounters::ResetCumulative()
 {
-    peakUsedBytes.value.store(usedBytes.value.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    peakUsedBytes.value.store(NonNegative(usedBytes.Sum()), std::memory_order_relaxed);
     for (Counts& c : counts)
     {
         c.totalAllocations.store(0, std::memory_order_relaxed);
@@ -68,11 +120,11 @@ TagStats TagCounters::Snapshot() const
     };
     TagStats s;
     s.tag = tag;
-    s.usedBytes = usedBytes.value.load(std::memory_order_relaxed);
+    s.usedBytes = NonNegative(usedBytes.Sum());
     s.allocationCount = clamp(allocations);
     s.bufferCount = clamp(buffers);
     s.imageCount = clamp(images);
-    s.peakUsedBytes = peakUsedBytes.value.load(std::memory_order_relaxed);
+    s.peakUsedBytes = std::max(peakUsedBytes.value.load(std::memory_order_relaxed), s.usedBytes);
     s.totalAllocations = clamp(total);
     s.totalFrees = clamp(frees);
     return s;

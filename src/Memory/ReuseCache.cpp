@@ -6,6 +6,7 @@
 
 #include <SceneryEditorX/Core/Log.h>
 
+#include <algorithm>
 #include <bit>
 #include <new>
 
@@ -42,18 +43,67 @@ VkDeviceSize ReuseClassSize(VkDeviceSize size)
     return (size + step - 1) / step * step;
 }
 
-bool ReuseCache::Take(const ReuseKey& key, CachedBuffer& out)
+namespace
 {
-    Shard& s = ShardFor(key);
-    std::lock_guard lock(s.mutex);
+// A shard's credit comes in chunks of 1/64 of the cap (1 MiB of the default 64 MiB: more than most
+// buffers the cache serves, so a steady churn reserves once), and a shard keeps at most one chunk
+// it does not use. Up to 16 shards can thus hold a quarter of the cap reserved but empty; a Put
+// that finds the rest taken destroys its buffer, as when the cap is full.
+uint64_t CreditChunk(VkDeviceSize capBytes)
+{
+    return std::max<uint64_t>(capBytes / 64, 1);
+}
+} // namespace
+
+bool ReuseCache::TakeFrom(Shard& s, const ReuseKey& key, CachedBuffer& out, VkDeviceSize capBytes)
+{
     auto it = s.lists.find(key);
     if (it == s.lists.end() || it->second.empty())
         return false;
     out = it->second.back();
     it->second.pop_back();
     s.count.store(s.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    m_Bytes.fetch_sub(out.size, std::memory_order_relaxed);
+    const uint64_t bytes = s.bytes.load(std::memory_order_relaxed) - out.size;
+    s.bytes.store(bytes, std::memory_order_relaxed);
+    // Give back what is reserved beyond one idle chunk, so that other threads can cache it.
+    const uint64_t keep = bytes + CreditChunk(capBytes);
+    if (s.credit > keep)
+    {
+        m_Reserved.fetch_sub(s.credit - keep, std::memory_order_relaxed);
+        s.credit = keep;
+    }
     return true;
+}
+
+bool ReuseCache::Take(const ReuseKey& key, CachedBuffer& out, VkDeviceSize capBytes)
+{
+    const size_t mine = ThisThreadStripe();
+    {
+        Shard& s = m_Shards[mine];
+        std::lock_guard lock(s.mutex);
+        if (TakeFrom(s, key, out, capBytes))
+            return true;
+    }
+    // Buffers freed on other threads (one thread streams in, another frees): look at the shards
+    // that hold anything.
+    for (size_t k = 1; k < kShards; ++k)
+    {
+        Shard& s = m_Shards[(mine + k) % kShards];
+        if (s.count.load(std::memory_order_relaxed) == 0)
+            continue;
+        std::lock_guard lock(s.mutex);
+        if (TakeFrom(s, key, out, capBytes))
+            return true;
+    }
+    return false;
+}
+
+uint64_t ReuseCache::Bytes() const
+{
+    uint64_t n = 0;
+    for (const Shard& s : m_Shards)
+        n += s.bytes.load(std::memory_order_relaxed);
+    return n;
 }
 
 uint64_t ReuseCache::Count() const
@@ -64,37 +114,43 @@ uint64_t ReuseCache::Count() const
     return n;
 }
 
+uint64_t ReuseCache::Reserve(Shard& s, uint64_t need, VkDeviceSize capBytes)
+{
+    // A chunk if the cap allows it, else exactly what this buffer needs.
+    for (const uint64_t grant : {std::max(need, CreditChunk(capBytes)), need})
+    {
+        const uint64_t after = m_Reserved.fetch_add(grant, std::memory_order_relaxed) + grant;
+        if (after <= capBytes)
+        {
+            s.credit += grant;
+            return grant;
+        }
+        m_Reserved.fetch_sub(grant, std::memory_order_relaxed);
+    }
+    return 0;
+}
+
 bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes,
                      const std::atomic<bool>& closed)
 {
-    // Reserve the bytes first, so that threads putting at once never overshoot the cap together.
-    const uint64_t after = m_Bytes.fetch_add(buffer.size, std::memory_order_relaxed) + buffer.size;
-    if (after > capBytes)
-    {
-        m_Bytes.fetch_sub(buffer.size, std::memory_order_relaxed);
-        return false;
-    }
-    Shard& s = ShardFor(key);
+    Shard& s = m_Shards[ThisThreadStripe()];
     std::lock_guard lock(s.mutex);
-    bool kept = false;
-    if (!closed.load(std::memory_order_acquire))
+    if (closed.load(std::memory_order_acquire))
+        return false;
+    const uint64_t bytes = s.bytes.load(std::memory_order_relaxed) + buffer.size;
+    if (bytes > s.credit && Reserve(s, bytes - s.credit, capBytes) == 0)
+        return false;
+    // This runs inside DestroyBuffer, which must not throw: without memory for the list entry, the
+    // buffer is destroyed instead (the credit stays with the shard for the next Put).
+    try
     {
-        // This runs inside DestroyBuffer, which must not throw: without memory for the list entry,
-        // the buffer is destroyed instead.
-        try
-        {
-            s.lists[key].push_back(buffer);
-            kept = true;
-        }
-        catch (const std::bad_alloc&)
-        {
-        }
+        s.lists[key].push_back(buffer);
     }
-    if (!kept)
+    catch (const std::bad_alloc&)
     {
-        m_Bytes.fetch_sub(buffer.size, std::memory_order_relaxed);
         return false;
     }
+    s.bytes.store(bytes, std::memory_order_relaxed);
     s.count.store(s.count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return true;
 }
@@ -106,13 +162,12 @@ std::vector<CachedBuffer> ReuseCache::TakeAll()
     {
         std::lock_guard lock(s.mutex);
         for (auto& [key, list] : s.lists)
-            for (const CachedBuffer& b : list)
-            {
-                out.push_back(b);
-                m_Bytes.fetch_sub(b.size, std::memory_order_relaxed);
-            }
+            out.insert(out.end(), list.begin(), list.end());
         s.lists.clear();
         s.count.store(0, std::memory_order_relaxed);
+        s.bytes.store(0, std::memory_order_relaxed);
+        m_Reserved.fetch_sub(s.credit, std::memory_order_relaxed);
+        s.credit = 0;
     }
     return out;
 }

@@ -519,8 +519,15 @@ TEST_F(ConcurrencyTest, ConcurrentAllocationsOfOneTagAreCountedExactly)
             });
     for (std::thread& t : threads)
         t.join();
-    EXPECT_EQ(shared.GetStats().tag.usedBytes, 0u);
-    EXPECT_EQ(shared.GetStats().tag.allocationCount, 0u);
+    const AllocationStats after = shared.GetStats();
+    EXPECT_EQ(after.tag.usedBytes, 0u);
+    EXPECT_EQ(after.tag.allocationCount, 0u);
+    // Each thread raises the peak from its own view of the striped bytes, which lacks what the other
+    // threads' stripes hold: less than 1 MiB each (docs/ARCHITECTURE.md, "Registry and counters").
+    const uint64_t missBound = static_cast<uint64_t>(kWorkers - 1) * MiB;
+    EXPECT_GE(after.tag.peakUsedBytes + missBound, expected);
+    EXPECT_LE(after.tag.peakUsedBytes, expected);
+    EXPECT_GE(after.peakUsedBytes + missBound, expected);
     ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(MemoryAllocator::GetSettings().framesInFlight));
     EXPECT_EQ(VmaTotals().allocationCount, 0u);
 }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <vector>
 
 namespace SceneryEditorX
@@ -250,6 +251,24 @@ TEST_F(ReuseCacheTest, AnInstanceDestroyedAboveItsThresholdStopsHoldingTheCacheB
     EXPECT_EQ(Cached(), 1u);
 }
 
+TEST_F(ReuseCacheTest, ABufferFreedOnAnotherThreadIsHandedOutHere)
+{
+    // A thread frees into its own shard; a request on another thread finds it there.
+    Buffer freedThere;
+    std::thread([&] { freedThere = Make(60 * KiB); Destroy(freedThere); }).join();
+    EXPECT_EQ(Cached(), 1u);
+    const Buffer here = Make(62 * KiB);
+    EXPECT_EQ(here.buffer, freedThere.buffer);
+    EXPECT_EQ(Cached(), 0u);
+
+    // And the other way round, while the other thread is still running.
+    Destroy(here);
+    Buffer takenThere;
+    std::thread([&] { takenThere = Make(60 * KiB); }).join();
+    EXPECT_EQ(takenThere.buffer, here.buffer);
+    Destroy(takenThere);
+}
+
 class SmallReuseCacheTest : public ReuseCacheTest
 {
 protected:
@@ -273,6 +292,37 @@ TEST_F(SmallReuseCacheTest, TheCacheNeverHoldsMoreThanItsCap)
     EXPECT_LE(stats.reuseCacheBytes, 128 * KiB);
     EXPECT_EQ(stats.reuseCacheCount, 2u);
     EXPECT_EQ(VmaTotals().allocationCount, vmaBefore - 2) << "the two over the cap were freed";
+}
+
+TEST_F(SmallReuseCacheTest, TheCapHoldsForThreadsFreeingAtOnce)
+{
+    // Four threads free two 64 KiB buffers each into their own shards, all against one 128 KiB cap.
+    constexpr int kThreads = 4;
+    std::vector<Buffer> buffers;
+    for (int i = 0; i < 2 * kThreads; ++i)
+        buffers.push_back(Make(64 * KiB));
+    const uint64_t vmaBefore = VmaTotals().allocationCount;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back(
+            [&, t]
+            {
+                Destroy(buffers[static_cast<size_t>(2 * t)]);
+                Destroy(buffers[static_cast<size_t>(2 * t + 1)]);
+            });
+    for (std::thread& t : threads)
+        t.join();
+    const AllocationStats stats = Alloc().GetStats();
+    EXPECT_LE(stats.reuseCacheBytes, 128 * KiB);
+    EXPECT_EQ(stats.reuseCacheCount, 2u) << "two 64 KiB buffers fill the cap";
+    EXPECT_EQ(VmaTotals().allocationCount, vmaBefore - 2 * kThreads + 2);
+    EXPECT_EQ(MemoryAllocator::ReleaseReuseCache(), 2u);
+    // Released, the whole cap is free again, whichever shards held it.
+    const Buffer a = Make(64 * KiB);
+    const Buffer b = Make(64 * KiB);
+    Destroy(a);
+    Destroy(b);
+    EXPECT_EQ(Cached(), 2u);
 }
 
 class NoReuseCacheTest : public ReuseCacheTest
