@@ -5,7 +5,10 @@
 
 #include <SceneryEditorX/Memory/MemoryAllocator.h>
 
+#include "SpinMutex.h"
+
 #include <array>
+#include <bit>
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -240,12 +243,13 @@ struct AllocationRecord
     std::source_location where;
 };
 
-/// Live allocations, sharded by handle so that threads rarely share a lock.
+/// Live allocations, sharded by handle. With 1024 shards, the handful of allocations that a thread
+/// keeps reusing mostly sit in shards of their own, so that their lock and map stay in that
+/// thread's core instead of moving between cores on every call (docs/PERFORMANCE.md, "Threads").
 class Registry
 {
 public:
-    // 32 shards + 16 walk stripes stay under the 64 locks one thread may hold under ThreadSanitizer.
-    static constexpr size_t kShardCount = 32;
+    static constexpr size_t kShardCount = 1024;
 
     void Insert(VmaAllocation allocation, AllocationRecord&& record);
     bool Contains(VmaAllocation allocation) const;
@@ -282,9 +286,22 @@ public:
     template <class Fn>
     void WithAllLocked(Fn&& fn)
     {
-        std::array<std::unique_lock<std::mutex>, kShardCount> locks;
-        for (size_t i = 0; i < kShardCount; ++i)
-            locks[i] = std::unique_lock(m_Shards[i].mutex);
+        struct AllLocked
+        {
+            std::array<Shard, kShardCount>& shards;
+            explicit AllLocked(std::array<Shard, kShardCount>& s) : shards(s)
+            {
+                for (Shard& shard : shards)
+                    shard.mutex.lock();
+            }
+            ~AllLocked()
+            {
+                for (Shard& shard : shards)
+                    shard.mutex.unlock();
+            }
+            AllLocked(const AllLocked&) = delete;
+            AllLocked& operator=(const AllLocked&) = delete;
+        } locked(m_Shards);
         auto find = [this](VmaAllocation allocation) -> AllocationRecord*
         {
             Shard& s = ShardFor(allocation);
@@ -312,10 +329,10 @@ private:
     using Map = std::unordered_map<VmaAllocation, AllocationRecord>;
     // Map nodes of removed records, kept for the next insert: an allocate+free pair then costs no
     // heap allocation for its registry entry.
-    static constexpr size_t kSpareNodes = 32;
+    static constexpr size_t kSpareNodes = 2;
     struct alignas(64) Shard
     {
-        mutable std::mutex mutex;
+        mutable SpinMutex mutex;
         Map map;
         std::vector<Map::node_type> spare;
         void Recycle(Map::node_type node)
@@ -326,9 +343,10 @@ private:
     };
     Shard& ShardFor(VmaAllocation allocation) const
     {
-        auto bits = reinterpret_cast<uintptr_t>(allocation);
-        bits ^= bits >> 17;
-        return m_Shards[(bits >> 4) % kShardCount];
+        // Fibonacci hashing of the address: neighbouring allocation objects land far apart.
+        static_assert((kShardCount & (kShardCount - 1)) == 0);
+        const uint64_t bits = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(allocation)) >> 3;
+        return m_Shards[(bits * 0x9E3779B97F4A7C15ull) >> (64 - std::countr_zero(kShardCount))];
     }
     mutable std::array<Shard, kShardCount> m_Shards;
 };
