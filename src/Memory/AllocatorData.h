@@ -64,7 +64,16 @@ public:
     /// Adds `delta` and returns this thread's view of the total: the shared part plus its own
     /// stripe's. That is the total itself when no other stripe holds a part; each other stripe holds
     /// less than `batch` either way, which bounds how far the view can be off.
-    int64_t Add(int64_t delta);
+    int64_t Add(int64_t delta)
+    {
+        std::atomic<int64_t>& part = m_Stripes[ThisThreadStripe()].part;
+        const int64_t mine = part.fetch_add(delta, std::memory_order_relaxed) + delta;
+        if (mine < m_Batch && mine > -m_Batch) [[likely]]
+            return m_Shared.load(std::memory_order_relaxed) + mine;
+        // Move the part (whatever it holds now: a stripe can have two threads) into the shared total.
+        const int64_t moved = part.exchange(0, std::memory_order_relaxed);
+        return m_Shared.fetch_add(moved, std::memory_order_relaxed) + moved;
+    }
     /// The shared part plus every stripe's (a moment off while other threads change it).
     int64_t Sum() const;
 
@@ -99,16 +108,18 @@ struct TagCounters
     std::string vmaName; // the tag as VMA gets it for unnamed allocations (control characters replaced)
     StripedGauge usedBytes{kGaugeBatchBytes};
     PaddedAtomic peakUsedBytes; // raised from each allocating thread's view of usedBytes
+    // Allocations and frees per kind (buffer, image) since the process began, per stripe: one
+    // atomic add per call. Live counts are their differences (a buffer allocated on one thread and
+    // freed on another moves two stripes; the sums agree), and the cumulative figures count from
+    // the baseline that ResetCumulative takes.
     struct alignas(64) Counts
     {
-        // Signed: a buffer allocated on one thread and freed on another moves two stripes.
-        std::atomic<int64_t> allocations{0};
-        std::atomic<int64_t> buffers{0};
-        std::atomic<int64_t> images{0};
-        std::atomic<int64_t> totalAllocations{0};
-        std::atomic<int64_t> totalFrees{0};
+        std::array<std::atomic<int64_t>, 2> made{};
+        std::array<std::atomic<int64_t>, 2> freed{};
     };
     std::array<Counts, kCounterStripes> counts;
+    std::atomic<int64_t> baseMade{0};
+    std::atomic<int64_t> baseFreed{0};
 
     void OnAllocate(uint64_t bytes, ResourceKind kind);
     void OnFree(uint64_t bytes, ResourceKind kind);
@@ -196,7 +207,7 @@ private:
     static constexpr size_t kShards = kCounterStripes;
     struct alignas(64) Shard
     {
-        std::mutex mutex;
+        SpinMutex mutex;
         std::unordered_map<ReuseKey, std::vector<CachedBuffer>, ReuseKeyHash> lists;
         uint64_t credit = 0;             // bytes of the cap reserved by this shard (under the mutex)
         std::atomic<uint64_t> count{0};  // written under the mutex, read without it
@@ -359,11 +370,11 @@ class StripedMutex
 public:
     static constexpr size_t kStripes = 16;
     static_assert(kStripes == kCounterStripes);
-    std::mutex& ForThisThread() { return m_Stripes[ThisThreadStripe()].mutex; }
+    SpinMutex& ForThisThread() { return m_Stripes[ThisThreadStripe()].mutex; }
     /// Locks every stripe (in order) until the returned guards are destroyed.
-    std::array<std::unique_lock<std::mutex>, kStripes> LockAll()
+    std::array<std::unique_lock<SpinMutex>, kStripes> LockAll()
     {
-        std::array<std::unique_lock<std::mutex>, kStripes> locks;
+        std::array<std::unique_lock<SpinMutex>, kStripes> locks;
         for (size_t i = 0; i < kStripes; ++i)
             locks[i] = std::unique_lock(m_Stripes[i].mutex);
         return locks;
@@ -372,7 +383,7 @@ public:
 private:
     struct alignas(64) Stripe
     {
-        std::mutex mutex;
+        SpinMutex mutex;
     };
     std::array<Stripe, kStripes> m_Stripes;
 };

@@ -53,17 +53,6 @@ size_t AcquireThreadStripe()
     return lease.index;
 }
 
-int64_t StripedGauge::Add(int64_t delta)
-{
-    std::atomic<int64_t>& part = m_Stripes[ThisThreadStripe()].part;
-    const int64_t mine = part.fetch_add(delta, std::memory_order_relaxed) + delta;
-    if (mine < m_Batch && mine > -m_Batch)
-        return m_Shared.load(std::memory_order_relaxed) + mine;
-    // Move the part (whatever it holds now: a stripe can have two threads) into the shared total.
-    const int64_t moved = part.exchange(0, std::memory_order_relaxed);
-    return m_Shared.fetch_add(moved, std::memory_order_relaxed) + moved;
-}
-
 int64_t StripedGauge::Sum() const
 {
     int64_t sum = m_Shared.load(std::memory_order_relaxed);
@@ -75,58 +64,62 @@ int64_t StripedGauge::Sum() const
 void TagCounters::OnAllocate(uint64_t bytes, ResourceKind kind)
 {
     const int64_t used = usedBytes.Add(static_cast<int64_t>(bytes));
-    Counts& c = counts[ThisThreadStripe()];
-    c.allocations.fetch_add(1, std::memory_order_relaxed);
-    (kind == ResourceKind::Buffer ? c.buffers : c.images).fetch_add(1, std::memory_order_relaxed);
-    c.totalAllocations.fetch_add(1, std::memory_order_relaxed);
+    counts[ThisThreadStripe()].made[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
     RaisePeak(peakUsedBytes.value, NonNegative(used));
 }
 
 void TagCounters::OnFree(uint64_t bytes, ResourceKind kind)
 {
     usedBytes.Add(-static_cast<int64_t>(bytes));
-    Counts& c = counts[ThisThreadStripe()];
-    c.allocations.fetch_sub(1, std::memory_order_relaxed);
-    (kind == ResourceKind::Buffer ? c.buffers : c.images).fetch_sub(1, std::memory_order_relaxed);
-    c.totalFrees.fetch_add(1, std::memory_order_relaxed);
+    counts[ThisThreadStripe()].freed[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
 }
+
+namespace
+{
+struct CountSums
+{
+    std::array<int64_t, 2> made{};
+    std::array<int64_t, 2> freed{};
+};
+CountSums SumCounts(const std::array<TagCounters::Counts, kCounterStripes>& counts)
+{
+    CountSums sums;
+    for (const TagCounters::Counts& c : counts)
+        for (size_t k = 0; k < 2; ++k)
+        {
+            sums.made[k] += c.made[k].load(std::memory_order_relaxed);
+            sums.freed[k] += c.freed[k].load(std::memory_order_relaxed);
+        }
+    return sums;
+}
+} // namespace
 
 void TagCounters::ResetCumulative()
 {
     peakUsedBytes.value.store(NonNegative(usedBytes.Sum()), std::memory_order_relaxed);
-    for (Counts& c : counts)
-    {
-        c.totalAllocations.store(0, std::memory_order_relaxed);
-        c.totalFrees.store(0, std::memory_order_relaxed);
-    }
+    const CountSums sums = SumCounts(counts);
+    baseMade.store(sums.made[0] + sums.made[1], std::memory_order_relaxed);
+    baseFreed.store(sums.freed[0] + sums.freed[1], std::memory_order_relaxed);
 }
 
 TagStats TagCounters::Snapshot() const
 {
-    int64_t allocations = 0, buffers = 0, images = 0, total = 0, frees = 0;
-    for (const Counts& c : counts)
-    {
-        allocations += c.allocations.load(std::memory_order_relaxed);
-        buffers += c.buffers.load(std::memory_order_relaxed);
-        images += c.images.load(std::memory_order_relaxed);
-        total += c.totalAllocations.load(std::memory_order_relaxed);
-        frees += c.totalFrees.load(std::memory_order_relaxed);
-    }
+    const CountSums sums = SumCounts(counts);
+    const int64_t buffers = sums.made[0] - sums.freed[0];
+    const int64_t images = sums.made[1] - sums.freed[1];
+    const int64_t total = sums.made[0] + sums.made[1] - baseMade.load(std::memory_order_relaxed);
+    const int64_t frees = sums.freed[0] + sums.freed[1] - baseFreed.load(std::memory_order_relaxed);
     // Stripes are read one after another: while other threads allocate and free, a sum can be a
     // moment off, even below zero (a free counted before its allocation's stripe was read): clamped.
-    auto clamp = [](int64_t v)
-    {
-        return static_cast<uint64_t>(std::max<int64_t>(v, 0));
-    };
     TagStats s;
     s.tag = tag;
     s.usedBytes = NonNegative(usedBytes.Sum());
-    s.allocationCount = clamp(allocations);
-    s.bufferCount = clamp(buffers);
-    s.imageCount = clamp(images);
+    s.allocationCount = NonNegative(buffers + images);
+    s.bufferCount = NonNegative(buffers);
+    s.imageCount = NonNegative(images);
     s.peakUsedBytes = std::max(peakUsedBytes.value.load(std::memory_order_relaxed), s.usedBytes);
-    s.totalAllocations = clamp(total);
-    s.totalFrees = clamp(frees);
+    s.totalAllocations = NonNegative(total);
+    s.totalFrees = NonNegative(frees);
     return s;
 }
 
