@@ -153,9 +153,13 @@ struct ReuseKey
     VmaAllocationCreateFlags allocationFlags = 0; // MAPPED and the host-access bits
     VkMemoryPropertyFlags requiredFlags = 0;
     VkMemoryPropertyFlags preferredFlags = 0;
-    size_t hash = 0; // of the fields above, set once by Seal()
-    /// Computes `hash`; call after setting the fields.
-    void Seal();
+    uint64_t baseHash = 0; // of the fields above except classSize, set by SealBase()
+    size_t hash = 0;       // of all the fields, set by SetClass()
+    /// Computes `baseHash`; call after setting the fields other than classSize. The buffers of one
+    /// request (a batch) share it.
+    void SealBase();
+    /// Sets classSize and `hash`.
+    void SetClass(VkDeviceSize size);
     bool operator==(const ReuseKey&) const = default;
 };
 

@@ -5,6 +5,7 @@
 
 #include <SceneryEditorX/Core/Log.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -145,6 +146,37 @@ MemoryAllocator::~MemoryAllocator()
 // ------------------------------------------------------------------------------------------------
 struct AllocatorAccess
 {
+    // What the buffers of one request share, worked out once: the checked and completed create
+    // info, VMA's create info, the alignment, and the reuse key's fields (SpeedOptimized).
+    struct BufferPlan
+    {
+        VkBufferCreateInfo info{};
+        VmaAllocationCreateInfo aci{};
+        VkDeviceSize alignment = 1;
+        bool cacheable = false; // the request may use the reuse cache (sizes permitting)
+        ReuseKey key;           // its fields and baseHash, when cacheable
+    };
+
+    // Checks a request (with the largest size it will be used for) and fills `plan`. False with
+    // `error` set when it is invalid.
+    static bool PlanBuffer(MemoryAllocator& self, VulkanAllocatorData& d, const VkBufferCreateInfo& bufferInfo,
+                           const AllocationCreateInfo& createInfo, BufferPlan& plan, std::string& error)
+    {
+        error = ValidateBufferCreateInfo(d, bufferInfo);
+        if (error.empty())
+            error = ValidateAllocationCreateInfo(createInfo);
+        if (!error.empty())
+            return false;
+        plan.info = bufferInfo;
+        if (d.settings.addTransferUsage)
+            plan.info.usage |= VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+        const MemoryAllocator::AllocationStrategy strategy = self.m_Strategy.load(std::memory_order_relaxed);
+        plan.aci = ToVma(createInfo, strategy);
+        plan.alignment = self.m_BufferAlignment.load(std::memory_order_relaxed);
+        plan.cacheable = ReuseKeyFields(d, strategy, plan.info, plan.aci, plan.alignment, plan.key);
+        return true;
+    }
+
     // The one allocation path of buffers. Returns null and fills `error` on failure.
     static VmaAllocation CreateBuffer(MemoryAllocator& self, VulkanAllocatorData& d,
                                       const VkBufferCreateInfo& bufferInfo,
@@ -152,22 +184,35 @@ struct AllocatorAccess
                                       std::source_location where, std::string& error)
     {
         outBuffer = VK_NULL_HANDLE;
-        error = ValidateBufferCreateInfo(d, bufferInfo);
-        if (error.empty())
-            error = ValidateAllocationCreateInfo(createInfo);
-        if (!error.empty())
+        BufferPlan plan;
+        if (!PlanBuffer(self, d, bufferInfo, createInfo, plan, error))
             return nullptr;
+        return CreatePlanned(self, d, plan, bufferInfo.size, createInfo, outBuffer, where, error);
+    }
 
-        VkBufferCreateInfo info = bufferInfo;
-        if (d.settings.addTransferUsage)
-            info.usage |= VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-        const MemoryAllocator::AllocationStrategy strategy = self.m_Strategy.load(std::memory_order_relaxed);
-        const VmaAllocationCreateInfo aci = ToVma(createInfo, strategy);
-        const VkDeviceSize alignment = self.m_BufferAlignment.load(std::memory_order_relaxed);
+    // One buffer of a checked plan; `size` within the size the plan was checked with.
+    static VmaAllocation CreatePlanned(MemoryAllocator& self, VulkanAllocatorData& d, const BufferPlan& plan,
+                                       VkDeviceSize size, const AllocationCreateInfo& createInfo,
+                                       VkBuffer& outBuffer, std::source_location where, std::string& error)
+    {
+        outBuffer = VK_NULL_HANDLE;
+        VkBufferCreateInfo info = plan.info;
+        info.size = size;
+        const VmaAllocationCreateInfo& aci = plan.aci;
+        const VkDeviceSize alignment = plan.alignment;
 
         // SpeedOptimized: hand out a cached buffer of the same key, or make one of the class size so
         // that it can be handed out again once freed.
-        std::optional<ReuseKey> reuseKey = ReuseKeyOf(d, strategy, info, aci, alignment);
+        std::optional<ReuseKey> reuseKey;
+        if (plan.cacheable)
+        {
+            const VkDeviceSize classSize = ReuseClassSize(size);
+            if (classSize != 0 && SizeClassOf((classSize + alignment - 1) & ~(alignment - 1)) >= 0)
+            {
+                reuseKey = plan.key;
+                reuseKey->SetClass(classSize);
+            }
+        }
         if (reuseKey)
         {
             CachedBuffer cached;
@@ -213,7 +258,7 @@ struct AllocatorAccess
         {
             // Outside the pools the buffer is never cached (see reusable below): the size asked for.
             sizeClass = -1;
-            info.size = bufferInfo.size;
+            info.size = size;
             result = vmaCreateBufferWithAlignment(d.allocator, &info, &aci, alignment, &buffer, &allocation,
                                                   &allocInfo);
         }
@@ -223,13 +268,13 @@ struct AllocatorAccess
             uint32_t type = 0;
             if (FindBufferMemoryType(d, info, aci, type) == VK_SUCCESS)
                 heap = static_cast<int>(d.memoryProperties.memoryTypes[type].heapIndex);
-            error = fmt::format("{} (size {}, usage {}, {})", VkResultName(result), bufferInfo.size,
+            error = fmt::format("{} (size {}, usage {}, {})", VkResultName(result), size,
                                 MemoryUsageName(createInfo.usage), BudgetSummary(d, heap));
             return nullptr;
         }
 
         AllocationRecord record;
-        FillBufferRecord(self, d, record, info, bufferInfo.size, createInfo, aci,
+        FillBufferRecord(self, d, record, info, size, createInfo, aci,
                          CachedBuffer{buffer, allocation, allocInfo.size, allocInfo.memoryType,
                                       allocInfo.pMappedData != nullptr, sizeClass, usedPool});
         // A buffer outside the size-class pools (a pool failed and the default pools served it) has
@@ -246,33 +291,28 @@ struct AllocatorAccess
         return allocation;
     }
 
-    // The reuse key of a buffer request, or none when the request is not cached: not SpeedOptimized,
-    // the cache is off, a pNext chain, concurrent sharing, dedicated memory (or a priority, which
-    // needs it), or a size above LARGE_BUFFER_SIZE.
-    static std::optional<ReuseKey> ReuseKeyOf(VulkanAllocatorData& d,
-                                              MemoryAllocator::AllocationStrategy strategy,
-                                              const VkBufferCreateInfo& info,
-                                              const VmaAllocationCreateInfo& aci, VkDeviceSize alignment)
+    // Fills the reuse key's fields other than the class (which depends on each size) and returns
+    // true, or returns false when the request is never cached: not SpeedOptimized, the cache is off,
+    // a pNext chain, concurrent sharing, or dedicated memory (or a priority, which needs it). Sizes
+    // above LARGE_BUFFER_SIZE are not cached either (CreatePlanned).
+    static bool ReuseKeyFields(VulkanAllocatorData& d, MemoryAllocator::AllocationStrategy strategy,
+                               const VkBufferCreateInfo& info, const VmaAllocationCreateInfo& aci,
+                               VkDeviceSize alignment, ReuseKey& key)
     {
         if (strategy != MemoryAllocator::AllocationStrategy::SpeedOptimized ||
             d.settings.bufferReuseCacheBytes == 0 || info.pNext != nullptr ||
             info.sharingMode != VK_SHARING_MODE_EXCLUSIVE ||
             (aci.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT))
-            return std::nullopt;
-        const VkDeviceSize classSize = ReuseClassSize(info.size);
-        if (classSize == 0 || SizeClassOf((classSize + alignment - 1) & ~(alignment - 1)) < 0)
-            return std::nullopt;
-        ReuseKey key;
+            return false;
         key.bufferUsage = info.usage;
         key.createFlags = info.flags;
-        key.classSize = classSize;
         key.alignment = alignment;
         key.memoryUsage = aci.usage;
         key.allocationFlags = aci.flags & (VMA_ALLOCATION_CREATE_MAPPED_BIT | kHostAccessMask);
         key.requiredFlags = aci.requiredFlags;
         key.preferredFlags = aci.preferredFlags;
-        key.Seal();
-        return key;
+        key.SealBase();
+        return true;
     }
 
     // The fields of a buffer's record that a new and a reused buffer share. `info` is the create
@@ -656,25 +696,48 @@ MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, Buf
         return batch;
     }
     for (size_t i = 0; i < sizes.size(); ++i)
+    {
         if (sizes[i] == 0)
         {
             SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch: size {} of {} is 0; nothing allocated",
                                 m_Tag, i, sizes.size());
             return batch;
         }
+        // The other size checks of ValidateBufferCreateInfo, per buffer, so that the error names it.
+        const char* limit = sizes[i] > d->maxMemoryAllocationSize ? "maxMemoryAllocationSize"
+                            : sizes[i] > d->largestHeapSize       ? "the largest heap"
+                                                                  : nullptr;
+        if (limit)
+        {
+            SEDX_CORE_ERROR_TAG(kAllocTag,
+                                "[{}] AllocateBufferBatch: buffer {} of {} ({} bytes) is larger than {}; "
+                                "nothing allocated",
+                                m_Tag, i, sizes.size(), sizes[i], limit);
+            return batch;
+        }
+    }
     AllocationCreateInfo createInfo;
     createInfo.usage = memoryUsage;
     VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     info.usage = ToVkBufferUsage(usage);
     info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    // The buffers differ only in size: check the request once, with the largest size (the limits
+    // are upper bounds, and no size is 0), and translate it once.
+    info.size = *std::max_element(sizes.begin(), sizes.end());
+    AllocatorAccess::BufferPlan plan;
+    std::string planError;
+    if (!AllocatorAccess::PlanBuffer(*this, *d, info, createInfo, plan, planError))
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch: {}; nothing allocated", m_Tag, planError);
+        return batch;
+    }
     batch.reserve(sizes.size());
     for (size_t i = 0; i < sizes.size(); ++i)
     {
-        info.size = sizes[i];
         std::string error;
         VkBuffer buffer = VK_NULL_HANDLE;
         VmaAllocation allocation =
-            AllocatorAccess::CreateBuffer(*this, *d, info, createInfo, buffer, where, error);
+            AllocatorAccess::CreatePlanned(*this, *d, plan, sizes[i], createInfo, buffer, where, error);
         if (!allocation)
         {
             // All or nothing: roll back what this batch made.

@@ -13,23 +13,32 @@
 namespace SceneryEditorX::detail
 {
 
-void ReuseKey::Seal()
+namespace
 {
-    // A 64-bit mix of the fields (splitmix64's finalizer after each one).
-    auto mix = [](uint64_t h, uint64_t v)
-    {
-        h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-        h ^= h >> 30;
-        h *= 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 27;
-        return h;
-    };
-    uint64_t h = mix(0, classSize);
-    h = mix(h, (uint64_t(bufferUsage) << 32) | createFlags);
-    h = mix(h, (uint64_t(memoryUsage) << 32) | allocationFlags);
-    h = mix(h, (uint64_t(requiredFlags) << 32) | preferredFlags);
-    h = mix(h, alignment);
-    hash = static_cast<size_t>(h);
+// splitmix64's finalizer over h combined with v.
+uint64_t Mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    return h;
+}
+} // namespace
+
+void ReuseKey::SealBase()
+{
+    uint64_t h = Mix(0, (uint64_t(bufferUsage) << 32) | createFlags);
+    h = Mix(h, (uint64_t(memoryUsage) << 32) | allocationFlags);
+    h = Mix(h, (uint64_t(requiredFlags) << 32) | preferredFlags);
+    h = Mix(h, alignment);
+    baseHash = h;
+}
+
+void ReuseKey::SetClass(VkDeviceSize size)
+{
+    classSize = size;
+    hash = static_cast<size_t>(Mix(baseHash, size));
 }
 
 VkDeviceSize ReuseClassSize(VkDeviceSize size)
