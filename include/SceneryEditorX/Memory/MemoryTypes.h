@@ -113,7 +113,9 @@ struct AllocatorSettings
     /// Bytes of freed SpeedOptimized buffers kept, with their memory, for reuse by later requests of
     /// the same usage, flags and size class (0: no reuse). The memory stays committed and counts in
     /// the budget; MemoryAllocator::ReleaseReuseCache frees it, and so does crossing a warning threshold
-    /// (while an instance stays above its threshold, nothing is cached).
+    /// (while an instance stays above its threshold, nothing is cached). Each thread frees into its
+    /// own part of the cache, which reserves the cap in chunks of 1/64: with many threads freeing,
+    /// caching can stop up to a quarter of the cap early (docs/ARCHITECTURE.md).
     VkDeviceSize bufferReuseCacheBytes = 64ull * 1024 * 1024;
     /// Frames between refreshes of the cached fragmentation figure in GetStats (0: only CalculateStats).
     uint32_t fragmentationRefreshFrames = 60;
@@ -144,6 +146,8 @@ struct TagStats
     uint64_t allocationCount = 0; ///< live allocations
     uint64_t bufferCount = 0;
     uint64_t imageCount = 0;
+    /// Highest usedBytes seen since Init or ResetStats. Exact while one thread allocates; while
+    /// several do at once, a peak can be missed by less than 1 MiB per other thread.
     uint64_t peakUsedBytes = 0;
     uint64_t totalAllocations = 0; ///< allocations made since Init or ResetStats
     uint64_t totalFrees = 0;
@@ -161,7 +165,10 @@ struct AllocationStats
     /// in CalculateStats.
     float fragmentationRatio = 0.0f;
     uint64_t fragmentationAgeFrames = 0; ///< frames since the fragmentation figure was computed
-    uint64_t peakUsedBytes = 0;          ///< highest usedBytes seen since Init or ResetStats
+    /// Highest bytes and count of live allocations seen since Init or ResetStats (never below the
+    /// current usedBytes and allocationCount). Exact while one thread allocates; while several do at
+    /// once, a peak can be missed by less than 1 MiB (64 allocations) per other thread.
+    uint64_t peakUsedBytes = 0;
     uint64_t peakAllocationCount = 0;
     /// Freed SpeedOptimized buffers kept for reuse: their bytes and count. They are not in
     /// usedBytes or allocationCount, but their memory is in totalBytes.
