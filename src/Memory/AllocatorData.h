@@ -94,7 +94,7 @@ inline uint64_t NonNegative(int64_t v)
 }
 
 /// How far a stripe of the live bytes or a tag's bytes may drift before it reaches the shared total,
-/// and the same for the live count. A peak can be missed by less than this per other running thread.
+/// and the same for the live count. A peak can be off by less than this per other running thread.
 inline constexpr int64_t kGaugeBatchBytes = 1 << 20;
 inline constexpr int64_t kGaugeBatchCount = 64;
 
