@@ -60,10 +60,16 @@ struct alignas(64) PaddedAtomic
 class StripedGauge
 {
 public:
-    explicit StripedGauge(int64_t batch) : m_Batch(batch) {}
+    /// Every gauge is listed, so that a thread's stripe is folded into each gauge's shared total when
+    /// the thread exits (a part left behind would skew the views of the threads that remain).
+    explicit StripedGauge(int64_t batch);
+    ~StripedGauge();
+    StripedGauge(const StripedGauge&) = delete;
+    StripedGauge& operator=(const StripedGauge&) = delete;
     /// Adds `delta` and returns this thread's view of the total: the shared part plus its own
-    /// stripe's. That is the total itself when no other stripe holds a part; each other stripe holds
-    /// less than `batch` either way, which bounds how far the view can be off.
+    /// stripe's. That is the total itself when no other stripe holds a part, which is the case when
+    /// one thread at a time uses the gauge; otherwise each other running thread's stripe holds less
+    /// than `batch` either way, which bounds how far the view can be off.
     int64_t Add(int64_t delta)
     {
         std::atomic<int64_t>& part = m_Stripes[ThisThreadStripe()].part;
@@ -76,6 +82,9 @@ public:
     }
     /// The shared part plus every stripe's (a moment off while other threads change it).
     int64_t Sum() const;
+    /// Moves one stripe's part, or every stripe's, into the shared total (the sum is unchanged).
+    void FoldStripe(size_t stripe);
+    void Fold();
 
 private:
     struct alignas(64) Stripe
@@ -94,7 +103,8 @@ inline uint64_t NonNegative(int64_t v)
 }
 
 /// How far a stripe of the live bytes or a tag's bytes may drift before it reaches the shared total,
-/// and the same for the live count. A peak can be off by less than this per other running thread.
+/// and the same for the live count. A peak can be off by less than this per other running thread
+/// that holds a part (exited threads' parts are folded into the shared total).
 inline constexpr int64_t kGaugeBatchBytes = 1 << 20;
 inline constexpr int64_t kGaugeBatchCount = 64;
 
@@ -222,7 +232,7 @@ private:
     // the shared counter is touched only when a shard's credit runs out or piles up.
     uint64_t Reserve(Shard& s, uint64_t need, VkDeviceSize capBytes);
     std::array<Shard, kShards> m_Shards;
-    alignas(64) std::atomic<uint64_t> m_Reserved{0}; // sum of the shards' credit, never above the cap
+    alignas(64) std::atomic<uint64_t> m_Reserved{0}; // the shards' credit; its sum stays within the cap
 };
 
 /// Everything the system knows about one live allocation.

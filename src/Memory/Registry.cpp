@@ -27,6 +27,19 @@ std::array<uint32_t, kCounterStripes>& StripeHolders()
     static std::array<uint32_t, kCounterStripes> holders{};
     return holders;
 }
+// Every StripedGauge, so that a thread's stripe can be folded into each when the thread exits.
+// Allocated once and never freed: threads may exit during static destruction.
+struct GaugeList
+{
+    std::mutex mutex;
+    std::vector<StripedGauge*> gauges;
+};
+GaugeList& Gauges()
+{
+    static GaugeList* list = new GaugeList;
+    return *list;
+}
+
 struct StripeLease
 {
     size_t index = 0;
@@ -39,6 +52,12 @@ struct StripeLease
     }
     ~StripeLease()
     {
+        {
+            GaugeList& list = Gauges();
+            std::lock_guard lock(list.mutex);
+            for (StripedGauge* gauge : list.gauges)
+                gauge->FoldStripe(index);
+        }
         std::lock_guard lock(StripeMutex());
         --StripeHolders()[index];
     }
@@ -51,6 +70,33 @@ size_t AcquireThreadStripe()
 {
     thread_local const StripeLease lease;
     return lease.index;
+}
+
+StripedGauge::StripedGauge(int64_t batch) : m_Batch(batch)
+{
+    GaugeList& list = Gauges();
+    std::lock_guard lock(list.mutex);
+    list.gauges.push_back(this);
+}
+
+StripedGauge::~StripedGauge()
+{
+    GaugeList& list = Gauges();
+    std::lock_guard lock(list.mutex);
+    list.gauges.erase(std::find(list.gauges.begin(), list.gauges.end(), this));
+}
+
+void StripedGauge::FoldStripe(size_t stripe)
+{
+    const int64_t part = m_Stripes[stripe].part.exchange(0, std::memory_order_relaxed);
+    if (part != 0)
+        m_Shared.fetch_add(part, std::memory_order_relaxed);
+}
+
+void StripedGauge::Fold()
+{
+    for (size_t i = 0; i < kCounterStripes; ++i)
+        FoldStripe(i);
 }
 
 int64_t StripedGauge::Sum() const
@@ -96,6 +142,8 @@ CountSums SumCounts(const std::array<TagCounters::Counts, kCounterStripes>& coun
 
 void TagCounters::ResetCumulative()
 {
+    // Parts left in other threads' stripes would skew the views the peak is raised from.
+    usedBytes.Fold();
     peakUsedBytes.value.store(NonNegative(usedBytes.Sum()), std::memory_order_relaxed);
     const CountSums sums = SumCounts(counts);
     baseMade.store(sums.made[0] + sums.made[1], std::memory_order_relaxed);

@@ -55,9 +55,10 @@ VkDeviceSize ReuseClassSize(VkDeviceSize size)
 namespace
 {
 // A shard's credit comes in chunks of 1/64 of the cap (1 MiB of the default 64 MiB: more than most
-// buffers the cache serves, so a steady churn reserves once), and a shard keeps at most one chunk
-// it does not use. Up to 16 shards can thus hold a quarter of the cap reserved but empty; a Put
-// that finds the rest taken destroys its buffer, as when the cap is full.
+// buffers the cache serves, so a steady churn reserves once; a larger buffer reserves on each Put
+// and gives back on each Take), and a shard keeps at most one chunk it does not use. Up to 16
+// shards can thus hold a quarter of the cap reserved but empty; a Put that finds the rest taken
+// destroys its buffer, as when the cap is full.
 uint64_t CreditChunk(VkDeviceSize capBytes)
 {
     return std::max<uint64_t>(capBytes / 64, 1);

@@ -134,6 +134,8 @@ void MemoryAllocator::ResetStats()
     }
     if (VulkanAllocatorData* d = Data())
     {
+        d->liveBytes.Fold();
+        d->liveCount.Fold();
         d->peakBytes.store(0, std::memory_order_relaxed);
         d->peakCount.store(0, std::memory_order_relaxed);
         UpdatePeaks(*d);

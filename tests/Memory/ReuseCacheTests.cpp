@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <latch>
 #include <thread>
 #include <vector>
 
@@ -253,7 +254,11 @@ TEST_F(ReuseCacheTest, AnInstanceDestroyedAboveItsThresholdStopsHoldingTheCacheB
 
 TEST_F(ReuseCacheTest, ABufferFreedOnAnotherThreadIsHandedOutHere)
 {
-    // A thread frees into its own shard; a request on another thread finds it there.
+    // A thread frees into its own shard; a request on another thread finds it there. The main
+    // thread leases its stripe first (an uncached allocation), so the worker gets another one.
+    Alloc().SetAllocationStrategy(Strategy::Default);
+    Destroy(Make(4 * KiB));
+    Alloc().SetAllocationStrategy(Strategy::SpeedOptimized);
     Buffer freedThere;
     std::thread([&] { freedThere = Make(60 * KiB); Destroy(freedThere); }).join();
     EXPECT_EQ(Cached(), 1u);
@@ -261,7 +266,7 @@ TEST_F(ReuseCacheTest, ABufferFreedOnAnotherThreadIsHandedOutHere)
     EXPECT_EQ(here.buffer, freedThere.buffer);
     EXPECT_EQ(Cached(), 0u);
 
-    // And the other way round, while the other thread is still running.
+    // And the other way round: freed here, taken on another thread.
     Destroy(here);
     Buffer takenThere;
     std::thread([&] { takenThere = Make(60 * KiB); }).join();
@@ -297,18 +302,23 @@ TEST_F(SmallReuseCacheTest, TheCacheNeverHoldsMoreThanItsCap)
 TEST_F(SmallReuseCacheTest, TheCapHoldsForThreadsFreeingAtOnce)
 {
     // Four threads free two 64 KiB buffers each into their own shards, all against one 128 KiB cap.
+    // All four are alive together (the latches), so each holds a stripe of its own.
     constexpr int kThreads = 4;
     std::vector<Buffer> buffers;
     for (int i = 0; i < 2 * kThreads; ++i)
         buffers.push_back(Make(64 * KiB));
     const uint64_t vmaBefore = VmaTotals().allocationCount;
+    std::latch started(kThreads);
+    std::latch freed(kThreads);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
         threads.emplace_back(
             [&, t]
             {
+                started.arrive_and_wait();
                 Destroy(buffers[static_cast<size_t>(2 * t)]);
                 Destroy(buffers[static_cast<size_t>(2 * t + 1)]);
+                freed.arrive_and_wait();
             });
     for (std::thread& t : threads)
         t.join();

@@ -9,6 +9,7 @@
 
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace SceneryEditorX
@@ -303,6 +304,23 @@ TEST_F(StatisticsTest, PeaksHoldAfterFreesAndResetStatsResetsThemToTheLiveValues
     EXPECT_EQ(Alloc().GetStats().peakAllocationCount, 2u);
     Destroy(a);
     Destroy(d);
+}
+
+TEST_F(StatisticsTest, PeaksStayExactWhenThreadsTakeTurns)
+{
+    // Counts are striped per thread. A worker frees what the main thread made and exits; its stripe
+    // is folded into the shared totals then, so the main thread's later view (and so the peak) is
+    // exact: left behind, the worker's -768 KiB would make the peak 1.25 MiB when no more than
+    // 768 KiB were ever live.
+    const Resource a = MakeBuffer(768 * KiB);
+    std::thread([&] { Destroy(a); }).join();
+    const Resource b = MakeBuffer(512 * KiB);
+    const Resource c = MakeBuffer(4 * KiB);
+    const AllocationStats stats = Alloc().GetStats();
+    EXPECT_EQ(stats.tag.usedBytes, b.size + c.size);
+    EXPECT_EQ(stats.tag.peakUsedBytes, a.size);
+    Destroy(b);
+    Destroy(c);
 }
 
 // ------------------------------------------------------------------ fragmentation

@@ -146,8 +146,8 @@ struct TagStats
     uint64_t allocationCount = 0; ///< live allocations
     uint64_t bufferCount = 0;
     uint64_t imageCount = 0;
-    /// Highest usedBytes seen since Init or ResetStats. Exact when one thread makes all allocations
-    /// and frees; with several threads, it can be off by less than 1 MiB per other thread.
+    /// Highest usedBytes seen since Init or ResetStats. Exact when one live thread makes all
+    /// allocations and frees; otherwise it can be off by less than 1 MiB per other live thread.
     uint64_t peakUsedBytes = 0;
     uint64_t totalAllocations = 0; ///< allocations made since Init or ResetStats
     uint64_t totalFrees = 0;
@@ -166,8 +166,8 @@ struct AllocationStats
     float fragmentationRatio = 0.0f;
     uint64_t fragmentationAgeFrames = 0; ///< frames since the fragmentation figure was computed
     /// Highest bytes and count of live allocations seen since Init or ResetStats (never below the
-    /// current usedBytes and allocationCount). Exact when one thread makes all allocations and frees;
-    /// with several threads, a peak can be off by less than 1 MiB (64 allocations) per other thread.
+    /// current usedBytes and allocationCount). Exact when one live thread makes all allocations and
+    /// frees; otherwise a peak can be off by less than 1 MiB (64 allocations) per other live thread.
     uint64_t peakUsedBytes = 0;
     uint64_t peakAllocationCount = 0;
     /// Freed SpeedOptimized buffers kept for reuse: their bytes and count. They are not in
