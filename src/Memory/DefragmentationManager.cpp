@@ -14,6 +14,19 @@ DefragmentationManager::DefragmentationManager(Ref<MemoryAllocator> allocator, D
         };
 }
 
+DefragmentationManager::~DefragmentationManager()
+{
+    // A run spread over several updates (per-pass limits) is still open when the manager goes away
+    // mid-run: finish it here (its remaining passes run now), so that no session is left open for
+    // Shutdown to report. A session that Shutdown already ended is not touched.
+    if (m_InProgress && MemoryAllocator::IsInitialized() && MemoryAllocator::IsDefragmenting())
+    {
+        SEDX_CORE_INFO_TAG("VulkanAllocator", "[{}] defragmentation manager destroyed mid-run; finishing the run",
+                           m_Allocator->GetTag());
+        m_Allocator->EndDefragmentation();
+    }
+}
+
 bool DefragmentationManager::ShouldDefragment(std::chrono::steady_clock::time_point now) const
 {
     if (!m_Allocator || !MemoryAllocator::IsInitialized())

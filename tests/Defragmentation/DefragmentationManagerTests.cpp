@@ -133,6 +133,21 @@ TEST_P(DefragmentationManagerPolicy, WithPerPassLimitsARunTakesSeveralUpdates)
     EXPECT_FALSE(MemoryAllocator::IsDefragmenting());
 }
 
+TEST_P(DefragmentationManagerPolicy, DestroyedMidRunItFinishesTheRun)
+{
+    Fragment(1);
+    DefragmentationPolicy policy = Policy();
+    policy.options.maxAllocationsPerPass = 3;
+    RelocationRecorder recorder;
+    {
+        DefragmentationManager manager(m_Allocator, policy);
+        EXPECT_FALSE(manager.Update(std::chrono::steady_clock::now()).has_value()) << "one pass of several";
+        ASSERT_TRUE(MemoryAllocator::IsDefragmenting());
+    }
+    EXPECT_FALSE(MemoryAllocator::IsDefragmenting()) << "the manager's destructor ended the session";
+    EXPECT_GT(recorder.Count(), 3u) << "the remaining passes ran";
+}
+
 TEST_P(DefragmentationManagerPolicy, MarksWhatTheCandidateFunctionMarks)
 {
     Fragment(1);

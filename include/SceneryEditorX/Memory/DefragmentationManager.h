@@ -33,6 +33,9 @@ class DefragmentationManager : public RefCounted
 {
 public:
     explicit DefragmentationManager(Ref<MemoryAllocator> allocator, DefragmentationPolicy policy = {});
+    /// Finishes a run that is still in progress (per-pass limits spread a run over several updates),
+    /// so that destroying the manager never leaves a defragmentation session open.
+    ~DefragmentationManager() override;
 
     /// True when the ratio is above the threshold and the interval has passed.
     bool ShouldDefragment(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
