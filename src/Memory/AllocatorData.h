@@ -8,8 +8,8 @@
 #include "SpinMutex.h"
 
 #include <array>
-#include <bit>
 #include <atomic>
+#include <bit>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -223,9 +223,9 @@ private:
     {
         SpinMutex mutex;
         std::unordered_map<ReuseKey, std::vector<CachedBuffer>, ReuseKeyHash> lists;
-        uint64_t credit = 0;             // bytes of the cap reserved by this shard (under the mutex)
-        std::atomic<uint64_t> count{0};  // written under the mutex, read without it
-        std::atomic<uint64_t> bytes{0};  // likewise; never above credit
+        uint64_t credit = 0;            // bytes of the cap reserved by this shard (under the mutex)
+        std::atomic<uint64_t> count{0}; // written under the mutex, read without it
+        std::atomic<uint64_t> bytes{0}; // likewise; never above credit
     };
     bool TakeFrom(Shard& s, const ReuseKey& key, CachedBuffer& out, VkDeviceSize capBytes);
     // The cap is shared: each shard reserves part of it (its credit) in chunks of cap/64, so that

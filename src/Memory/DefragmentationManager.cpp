@@ -21,7 +21,8 @@ DefragmentationManager::~DefragmentationManager()
     // Shutdown to report. A session that Shutdown already ended is not touched.
     if (m_InProgress && MemoryAllocator::IsInitialized() && MemoryAllocator::IsDefragmenting())
     {
-        SEDX_CORE_INFO_TAG("VulkanAllocator", "[{}] defragmentation manager destroyed mid-run; finishing the run",
+        SEDX_CORE_INFO_TAG("VulkanAllocator",
+                           "[{}] defragmentation manager destroyed mid-run; finishing the run",
                            m_Allocator->GetTag());
         m_Allocator->EndDefragmentation();
     }

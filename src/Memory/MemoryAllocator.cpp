@@ -159,8 +159,9 @@ struct AllocatorAccess
 
     // Checks a request (with the largest size it will be used for) and fills `plan`. False with
     // `error` set when it is invalid.
-    static bool PlanBuffer(MemoryAllocator& self, VulkanAllocatorData& d, const VkBufferCreateInfo& bufferInfo,
-                           const AllocationCreateInfo& createInfo, BufferPlan& plan, std::string& error)
+    static bool PlanBuffer(MemoryAllocator& self, VulkanAllocatorData& d,
+                           const VkBufferCreateInfo& bufferInfo, const AllocationCreateInfo& createInfo,
+                           BufferPlan& plan, std::string& error)
     {
         error = ValidateBufferCreateInfo(d, bufferInfo);
         if (error.empty())

@@ -260,7 +260,13 @@ TEST_F(ReuseCacheTest, ABufferFreedOnAnotherThreadIsHandedOutHere)
     Destroy(Make(4 * KiB));
     Alloc().SetAllocationStrategy(Strategy::SpeedOptimized);
     Buffer freedThere;
-    std::thread([&] { freedThere = Make(60 * KiB); Destroy(freedThere); }).join();
+    std::thread(
+        [&]
+        {
+            freedThere = Make(60 * KiB);
+            Destroy(freedThere);
+        })
+        .join();
     EXPECT_EQ(Cached(), 1u);
     const Buffer here = Make(62 * KiB);
     EXPECT_EQ(here.buffer, freedThere.buffer);
