@@ -704,16 +704,14 @@ MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, Buf
                                 m_Tag, i, sizes.size());
             return batch;
         }
-        // The other size checks of ValidateBufferCreateInfo, per buffer, so that the error names it.
-        const char* limit = sizes[i] > d->maxMemoryAllocationSize ? "maxMemoryAllocationSize"
-                            : sizes[i] > d->largestHeapSize       ? "the largest heap"
-                                                                  : nullptr;
-        if (limit)
+        // The size limits of ValidateBufferCreateInfo, per buffer, so that the error names it.
+        VkDeviceSize limit = 0;
+        if (const char* exceeded = ExceededBufferSizeLimit(*d, sizes[i], limit))
         {
             SEDX_CORE_ERROR_TAG(kAllocTag,
                                 "[{}] AllocateBufferBatch: buffer {} of {} ({} bytes) is larger than {}; "
                                 "nothing allocated",
-                                m_Tag, i, sizes.size(), sizes[i], limit);
+                                m_Tag, i, sizes.size(), sizes[i], exceeded);
             return batch;
         }
     }

@@ -106,6 +106,21 @@ std::string ValidateAllocationCreateInfo(const AllocationCreateInfo& info)
     return {};
 }
 
+const char* ExceededBufferSizeLimit(const VulkanAllocatorData& d, VkDeviceSize size, VkDeviceSize& limit)
+{
+    if (size > d.maxMemoryAllocationSize)
+    {
+        limit = d.maxMemoryAllocationSize;
+        return "maxMemoryAllocationSize";
+    }
+    if (size > d.largestHeapSize)
+    {
+        limit = d.largestHeapSize;
+        return "the largest heap";
+    }
+    return nullptr;
+}
+
 std::string ValidateBufferCreateInfo(const VulkanAllocatorData& d, const VkBufferCreateInfo& info)
 {
     if (info.sType != VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
@@ -124,12 +139,9 @@ std::string ValidateBufferCreateInfo(const VulkanAllocatorData& d, const VkBuffe
         return fmt::format("buffer create flags {:#x} are not supported (sparse, protected and "
                            "capture-replay buffers are out of scope)",
                            info.flags);
-    if (info.size > d.maxMemoryAllocationSize)
-        return fmt::format("size {} is larger than maxMemoryAllocationSize ({})", info.size,
-                           d.maxMemoryAllocationSize);
-    if (info.size > d.largestHeapSize)
-        return fmt::format("size {} is larger than the largest heap ({} bytes)", info.size,
-                           d.largestHeapSize);
+    VkDeviceSize limit = 0;
+    if (const char* exceeded = ExceededBufferSizeLimit(d, info.size, limit))
+        return fmt::format("size {} is larger than {} ({} bytes)", info.size, exceeded, limit);
     return ValidateSharing(d, info.sharingMode, info.queueFamilyIndexCount, info.pQueueFamilyIndices);
 }
 

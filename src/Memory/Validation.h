@@ -10,6 +10,9 @@ namespace SceneryEditorX::detail
 {
 std::string ValidateAllocationCreateInfo(const AllocationCreateInfo& info);
 std::string ValidateBufferCreateInfo(const VulkanAllocatorData& d, const VkBufferCreateInfo& info);
+/// The limit a buffer of `size` bytes exceeds ("maxMemoryAllocationSize" or "the largest heap"),
+/// with its value in `limit`, or null when the size fits both.
+const char* ExceededBufferSizeLimit(const VulkanAllocatorData& d, VkDeviceSize size, VkDeviceSize& limit);
 /// Also checks format/usage support; `outUsage` receives the usage to create with (the caller's,
 /// plus TRANSFER_SRC|DST when the settings ask for it and the format supports it).
 std::string ValidateImageCreateInfo(const VulkanAllocatorData& d, const VkImageCreateInfo& info,
