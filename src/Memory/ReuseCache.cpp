@@ -2,7 +2,7 @@
 // (VMA issue #453), so an allocator built on it cannot go below the driver's own create/bind/destroy
 // cost. SpeedOptimized instead keeps a freed buffer with its memory and hands both to a later request
 // of the same key: usage, create flags, memory usage and flags, alignment and size class.
-#include "AllocatorData.h"
+#include "ReuseCache.h"
 
 #include <SceneryEditorX/Core/Log.h>
 
@@ -140,12 +140,11 @@ uint64_t ReuseCache::Reserve(Shard& s, uint64_t need, VkDeviceSize capBytes)
     return 0;
 }
 
-bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes,
-                     const std::atomic<bool>& closed)
+bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSize capBytes)
 {
     Shard& s = m_Shards[ThisThreadStripe()];
     std::lock_guard lock(s.mutex);
-    if (closed.load(std::memory_order_acquire))
+    if (m_Closed.load(std::memory_order_acquire))
         return false;
     const uint64_t bytes = s.bytes.load(std::memory_order_relaxed) + buffer.size;
     if (bytes > s.credit && Reserve(s, bytes - s.credit, capBytes) == 0)
@@ -182,45 +181,4 @@ std::vector<CachedBuffer> ReuseCache::TakeAll()
     return out;
 }
 
-void CacheOrDestroy(VulkanAllocatorData& d, const ReuseKey& key, const CachedBuffer& buffer)
-{
-    // The buffer is freed instead of cached:
-    // - while an instance is above its warning threshold (memory is short);
-    // - during a defragmentation session: VMA would propose moving the cached allocation, and the pass
-    //   would have to skip it (it is in no registry), pinning its block. Put reads the session flag
-    //   under the shard's lock; BeginDefragmentation sets it before it empties the shards, so a buffer
-    //   put during the session cannot stay behind.
-    if (AnyInstanceAboveThreshold() ||
-        !d.reuseCache.Put(key, buffer, d.settings.bufferReuseCacheBytes, d.defragOpen))
-        DestroyResourceNow(d, ResourceKind::Buffer, buffer.buffer, VK_NULL_HANDLE, buffer.allocation);
-}
-
-size_t ReleaseReuseCache(VulkanAllocatorData& d)
-{
-    // Between defragmentation passes only: a pass may hold a move of an allocation that slipped into
-    // the cache just as the session opened (the pass skips it, but it must not be freed under it).
-    std::lock_guard passLock(d.defragPassMutex);
-    const std::vector<CachedBuffer> all = d.reuseCache.TakeAll();
-    for (const CachedBuffer& b : all)
-        DestroyResourceNow(d, ResourceKind::Buffer, b.buffer, VK_NULL_HANDLE, b.allocation);
-    return all.size();
-}
-
 } // namespace SceneryEditorX::detail
-
-namespace SceneryEditorX
-{
-size_t MemoryAllocator::ReleaseReuseCache()
-{
-    detail::VulkanAllocatorData* d = detail::Data();
-    if (!d)
-    {
-        SEDX_CORE_ERROR_TAG(detail::kAllocTag, "ReleaseReuseCache called before Init or after Shutdown");
-        return 0;
-    }
-    const size_t released = detail::ReleaseReuseCache(*d);
-    if (released)
-        SEDX_CORE_TRACE_TAG(detail::kAllocTag, "released {} cached SpeedOptimized buffers", released);
-    return released;
-}
-} // namespace SceneryEditorX

@@ -1,6 +1,10 @@
 // Statistics: cheap figures from VMA's per-heap counters and our tag counters; exact figures and the
 // fragmentation ratio from VMA's full walk; the detailed report.
-#include "AllocatorData.h"
+#include "Statistics.h"
+
+#include "AllocatorInstance.h"
+#include "Budget.h"
+#include "MemorySystem.h"
 #include "VmaDump.h"
 
 #include <SceneryEditorX/Core/Log.h>
@@ -13,7 +17,7 @@ namespace detail
 {
 namespace
 {
-std::optional<DumpModel> BuildDump(VulkanAllocatorData& d)
+std::optional<DumpModel> BuildDump(MemorySystem& d)
 {
     std::string error;
     std::optional<DumpModel> model = ParseVmaDump(BuildStatsJson(d, true), error);
@@ -23,9 +27,9 @@ std::optional<DumpModel> BuildDump(VulkanAllocatorData& d)
 }
 } // namespace
 
-std::string BuildStatsJson(VulkanAllocatorData& d, bool detailedMap)
+std::string BuildStatsJson(MemorySystem& d, bool detailedMap)
 {
-    auto stripes = d.walkGuard.LockAll();
+    auto stripes = d.creationGuard.LockAll();
     std::string json;
     d.registry.WithAllLocked(
         [&](auto&&)
@@ -38,18 +42,18 @@ std::string BuildStatsJson(VulkanAllocatorData& d, bool detailedMap)
     return json;
 }
 
-float ComputeFragmentationNow(VulkanAllocatorData& d)
+float ComputeFragmentationNow(MemorySystem& d)
 {
     // Clear the flag first: a change made during the walk marks the figure stale again.
-    d.fragmentationDirty.store(false, std::memory_order_relaxed);
+    d.fragmentation.dirty.store(false, std::memory_order_relaxed);
     std::optional<DumpModel> model = BuildDump(d);
     const float ratio = model ? ExternalFragmentation(model->pools) : 0.0f;
-    d.fragmentation.store(ratio, std::memory_order_relaxed);
-    d.fragmentationFrame.store(d.frameIndex.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    d.fragmentation.ratio.store(ratio, std::memory_order_relaxed);
+    d.fragmentation.frame.store(d.frameIndex.load(std::memory_order_relaxed), std::memory_order_relaxed);
     return ratio;
 }
 // Buffers in the reuse cache are VMA allocations, but nobody's: report them apart from the used figures.
-void ExcludeReuseCache(VulkanAllocatorData& d, AllocationStats& stats)
+void ExcludeReuseCache(MemorySystem& d, AllocationStats& stats)
 {
     stats.reuseCacheBytes = d.reuseCache.Bytes();
     stats.reuseCacheCount = d.reuseCache.Count();
@@ -61,13 +65,10 @@ void ExcludeReuseCache(VulkanAllocatorData& d, AllocationStats& stats)
 AllocationStats MemoryAllocator::GetStats() const
 {
     AllocationStats stats;
-    stats.tag = m_Counters->Snapshot();
-    VulkanAllocatorData* d = Data();
+    stats.tag = m_Instance->counters->Snapshot();
+    MemorySystem* d = MemorySystem::Require("GetStats", GetTag());
     if (!d)
-    {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] GetStats called before Init or after Shutdown", m_Tag);
         return stats;
-    }
     std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
     vmaGetHeapBudgets(d->allocator, budgets.data());
     for (uint32_t h = 0; h < d->memoryProperties.memoryHeapCount; ++h)
@@ -78,18 +79,18 @@ AllocationStats MemoryAllocator::GetStats() const
         stats.blockCount += budgets[h].statistics.blockCount;
     }
     ExcludeReuseCache(*d, stats);
-    stats.fragmentationRatio = d->fragmentation.load(std::memory_order_relaxed);
-    stats.fragmentationAgeFrames =
-        d->frameIndex.load(std::memory_order_relaxed) - d->fragmentationFrame.load(std::memory_order_relaxed);
-    stats.peakUsedBytes = std::max(d->peakBytes.load(std::memory_order_relaxed), stats.usedBytes);
-    stats.peakAllocationCount = std::max(d->peakCount.load(std::memory_order_relaxed), stats.allocationCount);
+    stats.fragmentationRatio = d->fragmentation.ratio.load(std::memory_order_relaxed);
+    stats.fragmentationAgeFrames = d->frameIndex.load(std::memory_order_relaxed) -
+                                   d->fragmentation.frame.load(std::memory_order_relaxed);
+    stats.peakUsedBytes = std::max(d->usage.PeakBytes(), stats.usedBytes);
+    stats.peakAllocationCount = std::max(d->usage.PeakCount(), stats.allocationCount);
     return stats;
 }
 
 AllocationStats MemoryAllocator::CalculateStats() const
 {
     AllocationStats stats = GetStats();
-    VulkanAllocatorData* d = Data();
+    MemorySystem* d = MemorySystem::Get();
     if (!d)
         return stats;
     VmaTotalStatistics total{};
@@ -109,13 +110,8 @@ AllocationStats MemoryAllocator::CalculateStats() const
 
 std::string MemoryAllocator::BuildStatsString(bool detailedMap)
 {
-    VulkanAllocatorData* d = Data();
-    if (!d)
-    {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "BuildStatsString called before Init or after Shutdown");
-        return {};
-    }
-    return BuildStatsJson(*d, detailedMap);
+    MemorySystem* d = MemorySystem::Require("BuildStatsString");
+    return d ? BuildStatsJson(*d, detailedMap) : std::string();
 }
 
 std::vector<TagStats> MemoryAllocator::GetAllTagStats()
@@ -132,27 +128,18 @@ void MemoryAllocator::ResetStats()
     {
         c->ResetCumulative();
     }
-    if (VulkanAllocatorData* d = Data())
-    {
-        d->liveBytes.Fold();
-        d->liveCount.Fold();
-        d->peakBytes.store(0, std::memory_order_relaxed);
-        d->peakCount.store(0, std::memory_order_relaxed);
-        UpdatePeaks(*d);
-    }
+    if (MemorySystem* d = MemorySystem::Get())
+        d->usage.ResetPeaks();
 }
 
 void MemoryAllocator::PrintDetailedStats() const
 {
-    VulkanAllocatorData* d = Data();
+    MemorySystem* d = MemorySystem::Require("PrintDetailedStats", GetTag());
     if (!d)
-    {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] PrintDetailedStats called before Init or after Shutdown", m_Tag);
         return;
-    }
     constexpr double kMiB = 1024.0 * 1024.0;
     const AllocationStats stats = CalculateStats();
-    SEDX_CORE_INFO_TAG(kAllocTag, "=== memory statistics (requested by '{}') ===", m_Tag);
+    SEDX_CORE_INFO_TAG(kAllocTag, "=== memory statistics (requested by '{}') ===", GetTag());
     SEDX_CORE_INFO_TAG(kAllocTag,
                        "total: {:.2f} MiB committed in {} blocks, {:.2f} MiB used by {} allocations, "
                        "fragmentation {:.1f}%, peak {:.2f} MiB / {} allocations",
@@ -160,7 +147,7 @@ void MemoryAllocator::PrintDetailedStats() const
                        stats.allocationCount, stats.fragmentationRatio * 100.0f, stats.peakUsedBytes / kMiB,
                        stats.peakAllocationCount);
 
-    for (const HeapBudget& h : GetHeapBudgets())
+    for (const HeapBudget& h : HeapBudgets(*d))
         SEDX_CORE_INFO_TAG(kAllocTag,
                            "heap {}{}: size {:.1f} MiB, budget {:.1f} MiB, usage {:.1f} MiB ({:.1f}%), "
                            "blocks {:.2f} MiB, allocations {:.2f} MiB",

@@ -1,5 +1,7 @@
 #include "Validation.h"
 
+#include "MemorySystem.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -30,7 +32,7 @@ constexpr VkImageCreateFlags kAllowedImageFlags =
     VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT | VK_IMAGE_CREATE_CUBE_COMPATIBLE_BIT |
     VK_IMAGE_CREATE_2D_ARRAY_COMPATIBLE_BIT | VK_IMAGE_CREATE_EXTENDED_USAGE_BIT;
 
-std::string ValidateSharing(const VulkanAllocatorData& d, VkSharingMode mode, uint32_t count,
+std::string ValidateSharing(const MemorySystem& d, VkSharingMode mode, uint32_t count,
                             const uint32_t* families)
 {
     if (mode == VK_SHARING_MODE_EXCLUSIVE)
@@ -106,7 +108,7 @@ std::string ValidateAllocationCreateInfo(const AllocationCreateInfo& info)
     return {};
 }
 
-const char* ExceededBufferSizeLimit(const VulkanAllocatorData& d, VkDeviceSize size, VkDeviceSize& limit)
+const char* ExceededBufferSizeLimit(const MemorySystem& d, VkDeviceSize size, VkDeviceSize& limit)
 {
     if (size > d.maxMemoryAllocationSize)
     {
@@ -121,7 +123,7 @@ const char* ExceededBufferSizeLimit(const VulkanAllocatorData& d, VkDeviceSize s
     return nullptr;
 }
 
-std::string ValidateBufferCreateInfo(const VulkanAllocatorData& d, const VkBufferCreateInfo& info)
+std::string ValidateBufferCreateInfo(const MemorySystem& d, const VkBufferCreateInfo& info)
 {
     if (info.sType != VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
         return "sType is not VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO";
@@ -145,7 +147,7 @@ std::string ValidateBufferCreateInfo(const VulkanAllocatorData& d, const VkBuffe
     return ValidateSharing(d, info.sharingMode, info.queueFamilyIndexCount, info.pQueueFamilyIndices);
 }
 
-std::string ValidateImageCreateInfo(const VulkanAllocatorData& d, const VkImageCreateInfo& info,
+std::string ValidateImageCreateInfo(const MemorySystem& d, const VkImageCreateInfo& info,
                                     VkImageUsageFlags& outUsage)
 {
     if (info.sType != VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO)

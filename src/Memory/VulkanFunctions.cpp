@@ -1,6 +1,6 @@
 // The Vulkan function table given to VMA. With AllocatorSettings::enableFaultInjection the entry
 // points that can fail for lack of memory go through FaultInjection first (tests only).
-#include "AllocatorData.h"
+#include "VulkanFunctions.h"
 
 #include <SceneryEditorX/Vulkan/FaultInjection.h>
 

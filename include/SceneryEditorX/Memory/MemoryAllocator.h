@@ -29,7 +29,7 @@ namespace SceneryEditorX
 
 namespace detail
 {
-struct TagCounters;
+struct AllocatorInstance;
 }
 
 class MemoryAllocator : public RefCounted
@@ -177,7 +177,7 @@ public:
     static bool ContainsAllocation(VmaAllocation allocation);
     /// Renames an allocation ("tag:name") and its buffer/image (debug utils). False if not live.
     bool SetAllocationName(VmaAllocation allocation, const std::string& name);
-    const std::string& GetTag() const { return m_Tag; }
+    const std::string& GetTag() const;
 
     // ------------------------------------------------------------------ defragmentation
     /// Opens the (one, global) defragmentation session. `flags` are VMA defragmentation flags (one
@@ -233,22 +233,8 @@ public:
     static size_t ReleaseReuseCache();
 
 private:
-    friend struct AllocatorAccess;
-    /// Reads the budget once and signals threshold crossings.
-    MemoryBudget CheckBudgetThreshold();
-    /// After an allocate or free: CheckBudgetThreshold, but only when the budget generation moved
-    /// since this instance last looked (the usage can only have changed then).
-    void CheckBudgetAfterChange();
-
-    std::string m_Tag;
-    detail::TagCounters* m_Counters = nullptr; // owned by the process-wide tag table
-    std::atomic<AllocationStrategy> m_Strategy{AllocationStrategy::Default};
-    std::atomic<VkDeviceSize> m_BufferAlignment{1};
-    std::atomic<float> m_WarningThreshold{0.9f};
-    std::atomic<int> m_AboveThreshold{-1}; // -1 unknown, 0 below, 1 above
-    std::atomic<uint64_t> m_BudgetGenerationSeen{0};
-    mutable std::mutex m_CallbackMutex;
-    BudgetCallback m_BudgetCallback;
+    // The instance's tag, counters, settings and budget watch (src/Memory/AllocatorInstance.h).
+    std::unique_ptr<detail::AllocatorInstance> m_Instance;
 };
 
 } // namespace SceneryEditorX

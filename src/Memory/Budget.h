@@ -1,0 +1,71 @@
+#pragma once
+// Budget: VK_EXT_memory_budget through VMA where present (VMA's estimate otherwise), the budget
+// generation that tells when the figures can have moved, and each instance's warning threshold
+// with its crossing signal (BudgetWatch).
+
+#include "LockOrder.h"
+#include "MemoryCommon.h"
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace SceneryEditorX::detail
+{
+class MemorySystem;
+
+/// Budget generation: changes whenever VMA's view of the budget or usage can have changed (a
+/// VkDeviceMemory block allocated or freed, a frame's budget refresh, an Init). Allocation and free
+/// re-check an instance's warning threshold only when it moved.
+uint64_t BudgetGeneration();
+void BumpBudgetGeneration();
+/// VMA calls its free callback before vkFreeMemory and before it lowers its usage figure, so a
+/// thread that reads the budget in between would store the new generation with the old usage. The
+/// callback therefore marks the freeing thread, and AfterVmaFree, called after the VMA call that
+/// freed, bumps the generation once more.
+void OnVmaBlockFreed();
+void AfterVmaFree();
+/// Whether any instance's usage is above its warning threshold now. While one is, memory is
+/// short, and freed SpeedOptimized buffers are destroyed instead of cached.
+bool AnyInstanceAboveThreshold();
+
+/// The device-local budget, one read of VMA's per-heap figures.
+MemoryBudget DeviceLocalBudget(const MemorySystem& system, float threshold);
+/// Every heap's budget.
+std::vector<HeapBudget> HeapBudgets(const MemorySystem& system);
+/// "heap H budget B bytes, usage U bytes" (or the device-local figures for heap -1), for errors.
+std::string BudgetSummary(const MemorySystem& system, int heapIndex);
+
+/// One instance's warning threshold and its crossing signal.
+class BudgetWatch
+{
+public:
+    ~BudgetWatch(); // stops counting as an instance above its threshold
+    /// In (0, 1]; false (unchanged) otherwise. The next check re-evaluates.
+    bool SetThreshold(float fraction);
+    float Threshold() const { return m_Threshold.load(std::memory_order_relaxed); }
+    void SetCallback(BudgetCallback callback);
+    /// Reads the budget once and signals a crossing (log line, callback, memory pressure).
+    MemoryBudget Check(MemorySystem& system, const std::string& tag);
+    /// After an allocate or free: Check, but only when the budget generation moved since this
+    /// watch last looked (the usage can only have changed then).
+    void AfterChange(MemorySystem& system, const std::string& tag)
+    {
+        const uint64_t generation = BudgetGeneration();
+        if (m_Above.load(std::memory_order_relaxed).has_value() &&
+            m_GenerationSeen.load(std::memory_order_relaxed) == generation) [[likely]]
+            return;
+        m_GenerationSeen.store(generation, std::memory_order_relaxed);
+        Check(system, tag);
+    }
+
+private:
+    std::atomic<float> m_Threshold{0.9f};
+    std::atomic<std::optional<bool>> m_Above{}; // unknown until the first check
+    std::atomic<uint64_t> m_GenerationSeen{0};
+    OrderedMutex<LockLevel::Callbacks> m_CallbackMutex;
+    BudgetCallback m_Callback;
+};
+
+} // namespace SceneryEditorX::detail

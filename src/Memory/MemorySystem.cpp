@@ -1,0 +1,334 @@
+// MemorySystem: lifecycle (Init/Shutdown), the init guard, and the calls between parts.
+#include "MemorySystem.h"
+
+#include "Budget.h"
+#include "Statistics.h"
+#include "VulkanFunctions.h"
+
+#include <SceneryEditorX/Core/Log.h>
+
+#include <algorithm>
+#include <bit>
+#include <memory>
+
+namespace SceneryEditorX::detail
+{
+namespace
+{
+std::atomic<MemorySystem*> s_System{nullptr};
+OrderedMutex<LockLevel::Lifecycle> s_LifecycleMutex; // Init and Shutdown against each other
+const AllocatorSettings s_DefaultSettings{};
+
+// Checks what Init is given; an empty string when it can go ahead.
+std::string CheckInitArguments(const Ref<VulkanDevice>& device, uint32_t apiVersion,
+                               const AllocatorSettings& settings)
+{
+    if (!device || device->GetDevice() == VK_NULL_HANDLE)
+        return "Init needs a created VulkanDevice (got null)";
+    if (apiVersion < VK_API_VERSION_1_0)
+        return fmt::format("Init: invalid apiVersion {:#x}", apiVersion);
+    for (size_t i = 0; i < kSizeClassCount; ++i)
+        if (settings.poolBlockSizes[i] < ClassSize(static_cast<SizeClass>(i)))
+            return fmt::format("Init: pool block size {} of class {} is below the class size {}",
+                               settings.poolBlockSizes[i], i, ClassSize(static_cast<SizeClass>(i)));
+    const uint32_t heapCount = device->GetMemoryProperties().memoryHeapCount;
+    if (settings.heapSizeLimits.size() > heapCount)
+        return fmt::format("Init: {} heap size limits given, the device has {} heaps",
+                           settings.heapSizeLimits.size(), heapCount);
+    return {};
+}
+
+uint32_t EffectiveApiVersion(const VulkanDevice& device, uint32_t apiVersion)
+{
+    uint32_t effective = std::min(apiVersion, device.GetApiVersion());
+    effective = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(effective), VK_API_VERSION_MINOR(effective), 0);
+    if (effective !=
+        VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(apiVersion), VK_API_VERSION_MINOR(apiVersion), 0))
+        SEDX_CORE_INFO_TAG(kAllocTag, "Init: the device supports Vulkan {}.{}; using that instead of {}.{}",
+                           VK_API_VERSION_MAJOR(effective), VK_API_VERSION_MINOR(effective),
+                           VK_API_VERSION_MAJOR(apiVersion), VK_API_VERSION_MINOR(apiVersion));
+    return effective;
+}
+} // namespace
+
+MemorySystem::MemorySystem(const Ref<VulkanDevice>& dev, const AllocatorSettings& s)
+    : device(dev), vkDevice(dev->GetDevice()), settings(s)
+{
+}
+
+MemorySystem* MemorySystem::Get()
+{
+    return s_System.load(std::memory_order_acquire);
+}
+
+MemorySystem* MemorySystem::Require(const char* call, std::string_view tag)
+{
+    MemorySystem* system = Get();
+    if (!system) [[unlikely]]
+    {
+        if (tag.empty())
+            SEDX_CORE_ERROR_TAG(kAllocTag, "{} called before Init or after Shutdown", call);
+        else
+            SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {} called before Init or after Shutdown", tag, call);
+    }
+    return system;
+}
+
+const AllocatorSettings& MemorySystem::DefaultSettings()
+{
+    return s_DefaultSettings;
+}
+
+bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
+                          const AllocatorSettings& settings)
+{
+    std::lock_guard lock(s_LifecycleMutex);
+    if (Get())
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "Init called while already initialized; call Shutdown first");
+        return false;
+    }
+    if (const std::string error = CheckInitArguments(device, apiVersion, settings); !error.empty())
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "{}", error);
+        return false;
+    }
+    const uint32_t effectiveVersion = EffectiveApiVersion(*device, apiVersion);
+
+    const DeviceCapabilities& caps = device->GetCapabilities();
+    VmaAllocatorCreateInfo ci{};
+    ci.instance = device->GetInstance();
+    ci.physicalDevice = device->GetPhysicalDevice();
+    ci.device = device->GetDevice();
+    ci.vulkanApiVersion = effectiveVersion;
+    ci.preferredLargeHeapBlockSize = settings.preferredLargeHeapBlockSize;
+    if (caps.memoryBudget)
+        ci.flags |= VMA_ALLOCATOR_CREATE_EXT_MEMORY_BUDGET_BIT;
+    if (caps.memoryPriority)
+        ci.flags |= VMA_ALLOCATOR_CREATE_EXT_MEMORY_PRIORITY_BIT;
+    if (caps.bufferDeviceAddress)
+        ci.flags |= VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT;
+    if (caps.maintenance4)
+        ci.flags |= VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE4_BIT;
+    const VmaVulkanFunctions functions = VmaFunctionTable(settings.enableFaultInjection);
+    ci.pVulkanFunctions = &functions;
+    // Every VkDeviceMemory allocation and free moves the budget generation (BudgetWatch::AfterChange).
+    VmaDeviceMemoryCallbacks memoryCallbacks{};
+    memoryCallbacks.pfnAllocate = [](VmaAllocator, uint32_t, VkDeviceMemory, VkDeviceSize, void*)
+    {
+        BumpBudgetGeneration();
+    };
+    memoryCallbacks.pfnFree = [](VmaAllocator, uint32_t, VkDeviceMemory, VkDeviceSize, void*)
+    {
+        OnVmaBlockFreed(); // and AfterVmaFree() once the VMA call returns
+    };
+    ci.pDeviceMemoryCallbacks = &memoryCallbacks;
+    std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS> limits{};
+    bool anyLimit = false;
+    for (uint32_t h = 0; h < VK_MAX_MEMORY_HEAPS; ++h)
+    {
+        limits[h] = VK_WHOLE_SIZE;
+        if (h < settings.heapSizeLimits.size() && settings.heapSizeLimits[h] != 0)
+        {
+            limits[h] = settings.heapSizeLimits[h];
+            anyLimit = true;
+        }
+    }
+    if (anyLimit)
+        ci.pHeapSizeLimit = limits.data();
+
+    // Per-tag cumulative counters and peaks count from this Init (live counts are zero after Shutdown).
+    for (TagCounters* c : AllTagCounters())
+        c->ResetCumulative();
+
+    std::unique_ptr<MemorySystem> system(new MemorySystem(device, settings));
+    if (VkResult r = vmaCreateAllocator(&ci, &system->allocator); r != VK_SUCCESS)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "vmaCreateAllocator failed: {}", VkResultName(r));
+        return false;
+    }
+    const VkPhysicalDeviceMemoryProperties* vmaProps = nullptr;
+    vmaGetMemoryProperties(system->allocator, &vmaProps); // heap sizes after the limits
+    system->memoryProperties = *vmaProps;
+    system->nonCoherentAtomSize =
+        std::max<VkDeviceSize>(1, device->GetProperties().limits.nonCoherentAtomSize);
+    VkPhysicalDeviceMaintenance3Properties maint3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 props2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    props2.pNext = &maint3;
+    vkGetPhysicalDeviceProperties2(device->GetPhysicalDevice(), &props2);
+    system->maxMemoryAllocationSize = maint3.maxMemoryAllocationSize;
+    for (uint32_t h = 0; h < system->memoryProperties.memoryHeapCount; ++h)
+        system->largestHeapSize =
+            std::max(system->largestHeapSize, system->memoryProperties.memoryHeaps[h].size);
+    system->pools.Attach(system->allocator, system->memoryProperties, system->settings);
+
+    SEDX_CORE_INFO_TAG(kAllocTag,
+                       "initialized on '{}': Vulkan {}.{}, budget extension {}, memory priority {}, {} "
+                       "heaps, {} memory types",
+                       device->GetInfo().name, VK_API_VERSION_MAJOR(effectiveVersion),
+                       VK_API_VERSION_MINOR(effectiveVersion), caps.memoryBudget ? "on" : "off",
+                       caps.memoryPriority ? "on" : "off", system->memoryProperties.memoryHeapCount,
+                       system->memoryProperties.memoryTypeCount);
+    BumpBudgetGeneration();
+    s_System.store(system.release(), std::memory_order_release);
+    return true;
+}
+
+bool MemorySystem::Destroy()
+{
+    std::lock_guard lock(s_LifecycleMutex);
+    MemorySystem* system = Get();
+    if (!system)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "Shutdown called without Init (or twice)");
+        return false;
+    }
+    // From here on every call sees "not initialized"; calls already in flight are misuse.
+    s_System.store(nullptr, std::memory_order_release);
+    system->device->WaitIdle();
+    system->defragmentation.Abort();
+    system->ReleaseAtShutdown();
+    vmaDestroyAllocator(system->allocator);
+    PoolSet::SetCustomLargeBlockSize(0);
+    delete system;
+    SEDX_CORE_INFO_TAG(kAllocTag, "shut down");
+    return true;
+}
+
+void MemorySystem::ReleaseAtShutdown()
+{
+    for (const RetiredResource& r : retireQueue.TakeAll())
+        DestroyNow(r.kind, r.buffer, r.image, r.allocation);
+    ReleaseReuseCache();
+
+    auto leaks = registry.DrainAll();
+    uint64_t leakedBytes = 0;
+    for (auto& [allocation, record] : leaks)
+    {
+        leakedBytes += record.size;
+        if (settings.reportLeaks)
+        {
+            if (settings.recordCallSites && record.where.line() != 0)
+                SEDX_CORE_ERROR_TAG(kAllocTag, "leak: tag '{}' {} '{}' {} bytes, allocated at {}:{} ({})",
+                                    record.counters->tag, KindName(record.kind), record.name, record.size,
+                                    record.where.file_name(), record.where.line(),
+                                    record.where.function_name());
+            else
+                SEDX_CORE_ERROR_TAG(kAllocTag, "leak: tag '{}' {} '{}' {} bytes", record.counters->tag,
+                                    KindName(record.kind), record.name, record.size);
+        }
+        for (; record.mapCount > 0; --record.mapCount)
+            vmaUnmapMemory(allocator, allocation);
+        usage.OnFree(*record.counters, record.size, record.kind);
+        DestroyNow(record.kind, record.buffer, record.image, allocation);
+    }
+    if (!leaks.empty() && settings.reportLeaks)
+        SEDX_CORE_ERROR_TAG(kAllocTag, "Shutdown released {} leaked allocations ({} bytes)", leaks.size(),
+                            leakedBytes);
+    DropStagingCache();
+    pools.DestroyAll();
+}
+
+// ------------------------------------------------------------------------------------------------
+void MemorySystem::DestroyNow(ResourceKind kind, VkBuffer buffer, VkImage image, VmaAllocation allocation)
+{
+    if (kind == ResourceKind::Buffer)
+        vmaDestroyBuffer(allocator, buffer, allocation);
+    else
+        vmaDestroyImage(allocator, image, allocation);
+    AfterVmaFree();
+    fragmentation.MarkDirty();
+}
+
+void MemorySystem::CacheOrDestroy(const ReuseKey& key, const CachedBuffer& buffer)
+{
+    if (AnyInstanceAboveThreshold() || !reuseCache.Put(key, buffer, settings.bufferReuseCacheBytes))
+        DestroyNow(ResourceKind::Buffer, buffer.buffer, VK_NULL_HANDLE, buffer.allocation);
+}
+
+size_t MemorySystem::ReleaseReuseCache()
+{
+    // Between defragmentation passes only: a pass may hold a move of an allocation that slipped into
+    // the cache just as the session opened (the pass skips it, but it must not be freed under it).
+    auto gate = HoldMoveGate();
+    const std::vector<CachedBuffer> all = reuseCache.TakeAll();
+    for (const CachedBuffer& b : all)
+        DestroyNow(ResourceKind::Buffer, b.buffer, VK_NULL_HANDLE, b.allocation);
+    return all.size();
+}
+
+void MemorySystem::ReleaseRetired(uint64_t frame)
+{
+    // Retired allocations may still be proposed by VMA inside a defragmentation pass: free them
+    // only between passes.
+    auto gate = HoldMoveGate();
+    for (const RetiredResource& r : retireQueue.TakeReady(frame))
+    {
+        if (r.reusable) // the frame that last used it has retired: it may be handed out again
+            CacheOrDestroy(r.reuseKey, r.cached);
+        else
+            DestroyNow(r.kind, r.buffer, r.image, r.allocation);
+    }
+}
+
+void MemorySystem::OnMemoryPressure(const std::string& tag)
+{
+    if (const size_t released = ReleaseReuseCache())
+        SEDX_CORE_INFO_TAG(kAllocTag, "[{}] released {} cached SpeedOptimized buffers", tag, released);
+}
+
+void MemorySystem::OnDefragmentationBegin()
+{
+    // Cached staging buffers are VMA allocations outside the registry: drop them; uploads make new
+    // ones on demand. The reuse cache closes before it is emptied, so that a buffer freed during
+    // the session cannot stay behind.
+    DropStagingCache();
+    reuseCache.Close();
+    ReleaseReuseCache();
+}
+
+void MemorySystem::OnDefragmentationEnd()
+{
+    reuseCache.Open();
+}
+
+// ------------------------------------------------------------------------------------------------
+VkResult MemorySystem::AcquireStaging(VkDeviceSize size, StagingBuffer& out)
+{
+    if (staging.Take(size, out))
+        return VK_SUCCESS;
+    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    info.size = std::max<VkDeviceSize>(std::bit_ceil(size), 256 * 1024);
+    info.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    VmaAllocationCreateInfo aci{};
+    aci.usage = VMA_MEMORY_USAGE_AUTO_PREFER_HOST;
+    aci.flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT;
+    VmaAllocationInfo allocInfo{};
+    std::lock_guard stripe(creationGuard.ForThisThread());
+    if (VkResult r = vmaCreateBuffer(allocator, &info, &aci, &out.buffer, &out.allocation, &allocInfo);
+        r != VK_SUCCESS)
+        return r;
+    if (settings.allocationNames)
+        vmaSetAllocationName(allocator, out.allocation, "sedx:staging");
+    out.size = info.size;
+    out.mapped = allocInfo.pMappedData;
+    return VK_SUCCESS;
+}
+
+void MemorySystem::ReleaseStaging(const StagingBuffer& buffer)
+{
+    if (staging.Keep(buffer, settings.stagingCacheBytes))
+        return;
+    vmaDestroyBuffer(allocator, buffer.buffer, buffer.allocation);
+    AfterVmaFree();
+}
+
+void MemorySystem::DropStagingCache()
+{
+    for (const StagingBuffer& s : staging.TakeAll())
+        vmaDestroyBuffer(allocator, s.buffer, s.allocation);
+    AfterVmaFree();
+}
+
+} // namespace SceneryEditorX::detail

@@ -1,0 +1,141 @@
+#pragma once
+// MemorySystem: the one memory system behind every MemoryAllocator (one per Init). It owns the VMA
+// allocator, the settings and the parts, each of which owns its state and its lock:
+//   Registry         live allocations and their records           Registry.h
+//   UsageCounters    live bytes and counts, peaks, per-tag        UsageCounters.h
+//   PoolSet          size-class pools, memory-type cache          PoolSet.h
+//   RetireQueue      frame-indexed release (GPU lifetime)         RetireQueue.h
+//   ReuseCache       SpeedOptimized buffer reuse                  ReuseCache.h
+//   StagingPool      staging buffers of uploads and readbacks     StagingPool.h
+//   DefragmentationSession                                        DefragmentationSession.h
+// A part never reads another part's flags or locks: what one part's event means for another (memory
+// pressure empties the reuse cache; a defragmentation pass needs exclusive access; a retired buffer
+// goes back to the reuse cache) is a call on MemorySystem. The lock order is LockOrder.h.
+
+#include "DefragmentationSession.h"
+#include "LockOrder.h"
+#include "PoolSet.h"
+#include "Registry.h"
+#include "RetireQueue.h"
+#include "ReuseCache.h"
+#include "StagingPool.h"
+#include "StripedMutex.h"
+#include "UsageCounters.h"
+
+#include <atomic>
+#include <shared_mutex>
+#include <string_view>
+
+namespace SceneryEditorX::detail
+{
+
+/// The cached fragmentation figure (Statistics.cpp computes it; every allocate and free marks it
+/// stale).
+struct FragmentationFigure
+{
+    std::atomic<float> ratio{0.0f};
+    std::atomic<uint64_t> frame{0}; // the frame it was computed in
+    alignas(64) std::atomic<bool> dirty{true};
+    /// Reads first: every allocate and free calls it, and a store to a line that is already true
+    /// would still take the line from the other threads.
+    void MarkDirty()
+    {
+        if (!dirty.load(std::memory_order_relaxed))
+            dirty.store(true, std::memory_order_relaxed);
+    }
+};
+
+class MemorySystem
+{
+public:
+    ~MemorySystem() = default;
+    MemorySystem(const MemorySystem&) = delete;
+    MemorySystem& operator=(const MemorySystem&) = delete;
+
+    // ------------------------------------------------------------------ lifecycle
+    /// The live system, or null (before Init / after Shutdown). One atomic load.
+    static MemorySystem* Get();
+    /// The one init guard of the public calls: the live system, or null after one error line
+    /// "[tag] call called before Init or after Shutdown" (no "[tag] " for an empty tag).
+    static MemorySystem* Require(const char* call, std::string_view tag = {});
+    static bool Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
+                       const AllocatorSettings& settings);
+    static bool Destroy();
+    /// The settings of a system made with default settings (GetSettings before Init).
+    static const AllocatorSettings& DefaultSettings();
+
+    // ------------------------------------------------------------------ what every part reads
+    const Ref<VulkanDevice> device;
+    const VkDevice vkDevice;
+    const AllocatorSettings settings;
+    VmaAllocator allocator = nullptr;
+    VkPhysicalDeviceMemoryProperties memoryProperties{}; // after the heap size limits
+    VkDeviceSize nonCoherentAtomSize = 1;
+    VkDeviceSize maxMemoryAllocationSize = 0;
+    VkDeviceSize largestHeapSize = 0;
+    std::atomic<uint64_t> frameIndex{0};
+
+    // ------------------------------------------------------------------ the parts
+    Registry registry;
+    UsageCounters usage;
+    PoolSet pools;
+    RetireQueue retireQueue;
+    ReuseCache reuseCache;
+    StagingPool staging;
+    DefragmentationSession defragmentation{*this};
+    FragmentationFigure fragmentation;
+    /// Creation (VMA call, naming, registration) holds this thread's stripe; VMA's statistics walk
+    /// takes all stripes and all registry shards.
+    StripedMutex creationGuard;
+
+    // ------------------------------------------------------------------ cross-part calls
+    /// Destroys a resource and frees its memory now (it left the registry, or never joined it).
+    void DestroyNow(ResourceKind kind, VkBuffer buffer, VkImage image, VmaAllocation allocation);
+    /// A released SpeedOptimized buffer goes to the reuse cache, or is destroyed when the cache is
+    /// full, closed (a defragmentation session) or memory is short (an instance above its threshold).
+    void CacheOrDestroy(const ReuseKey& key, const CachedBuffer& buffer);
+    /// Destroys every buffer the reuse cache holds (between defragmentation passes); returns how many.
+    size_t ReleaseReuseCache();
+    /// Releases what the retire queue holds for frames up to `frame` (between passes).
+    void ReleaseRetired(uint64_t frame);
+    /// Memory is short (an instance crossed its warning threshold): the library's caches shrink first.
+    void OnMemoryPressure(const std::string& tag);
+    /// A defragmentation session opens / closes: the caches of allocations outside the registry
+    /// are emptied and kept closed until it ends (a pass would have to skip them, pinning their blocks).
+    void OnDefragmentationBegin();
+    void OnDefragmentationEnd();
+
+    /// Staging buffers: from the cache, or new (no log line: the transfer that asked writes it).
+    VkResult AcquireStaging(VkDeviceSize size, StagingBuffer& out);
+    void ReleaseStaging(const StagingBuffer& staging);
+    void DropStagingCache();
+
+    /// The move gate: a defragmentation pass holds it; releases of retired and cached resources
+    /// wait for it, since VMA may have proposed moving them in the pass.
+    [[nodiscard]] std::unique_lock<OrderedMutex<LockLevel::MoveGate>> HoldMoveGate()
+    {
+        return std::unique_lock(m_MoveGate);
+    }
+    /// Uploads and readbacks hold this shared from the handle lookup to the end of the copy.
+    [[nodiscard]] std::shared_lock<OrderedMutex<LockLevel::Transfer, std::shared_mutex>> HoldTransfer()
+    {
+        return std::shared_lock(m_TransferGate);
+    }
+    /// Runs `fn(find)` with no transfer in flight and every registry shard locked (a pass; the
+    /// caller holds the move gate): nothing is registered, freed or read meanwhile.
+    template <class Fn>
+    void WithMovesExclusive(Fn&& fn)
+    {
+        std::unique_lock transfers(m_TransferGate);
+        registry.WithAllLocked(std::forward<Fn>(fn));
+    }
+
+private:
+    MemorySystem(const Ref<VulkanDevice>& device, const AllocatorSettings& settings);
+    void ReleaseAtShutdown();
+
+    OrderedMutex<LockLevel::MoveGate> m_MoveGate;
+    OrderedMutex<LockLevel::Transfer, std::shared_mutex> m_TransferGate;
+};
+
+} // namespace SceneryEditorX::detail

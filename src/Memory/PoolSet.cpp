@@ -1,0 +1,136 @@
+// PoolSet: size-class pools, their block sizes, and the memory-type cache (PoolSet.h).
+#include "PoolSet.h"
+
+#include <SceneryEditorX/Core/Log.h>
+
+#include <algorithm>
+
+namespace SceneryEditorX::detail
+{
+namespace
+{
+std::atomic<VkDeviceSize> s_CustomLargeBlockSize{0}; // 0: settings.poolBlockSizes[Large]
+
+constexpr VmaAllocationCreateFlags kHostAccessMask =
+    VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT | VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
+} // namespace
+
+std::optional<SizeClass> SizeClassOf(VkDeviceSize size)
+{
+    if (size <= SMALL_BUFFER_SIZE)
+        return SizeClass::Small;
+    if (size <= MEDIUM_BUFFER_SIZE)
+        return SizeClass::Medium;
+    if (size <= LARGE_BUFFER_SIZE)
+        return SizeClass::Large;
+    return std::nullopt;
+}
+
+VkDeviceSize ClassSize(SizeClass sizeClass)
+{
+    static constexpr VkDeviceSize kClassSize[] = {SMALL_BUFFER_SIZE, MEDIUM_BUFFER_SIZE, LARGE_BUFFER_SIZE};
+    return kClassSize[static_cast<size_t>(sizeClass)];
+}
+
+void PoolSet::Attach(VmaAllocator allocator, const VkPhysicalDeviceMemoryProperties& memoryProperties,
+                     const AllocatorSettings& settings)
+{
+    m_Allocator = allocator;
+    m_MemoryProperties = &memoryProperties;
+    m_Settings = &settings;
+}
+
+VkDeviceSize PoolSet::BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const
+{
+    if (sizeClass == SizeClass::Large)
+        if (VkDeviceSize custom = s_CustomLargeBlockSize.load(std::memory_order_relaxed))
+            return custom;
+    // Like VMA's default pools, keep blocks to an eighth of a small heap (after any heap size
+    // limit), but never below the class size, so that one block cannot take a small heap.
+    const VkDeviceSize heapSize =
+        m_MemoryProperties->memoryHeaps[m_MemoryProperties->memoryTypes[memoryTypeIndex].heapIndex].size;
+    const VkDeviceSize configured = m_Settings->poolBlockSizes[static_cast<size_t>(sizeClass)];
+    return std::min(configured, std::max(ClassSize(sizeClass), heapSize / 8));
+}
+
+VmaPool PoolSet::Create(uint32_t memoryTypeIndex, SizeClass sizeClass)
+{
+    std::atomic<VmaPool>& slot = m_Pools[memoryTypeIndex][static_cast<size_t>(sizeClass)];
+    std::lock_guard lock(m_PoolMutex);
+    if (VmaPool pool = slot.load(std::memory_order_acquire))
+        return pool;
+    VmaPoolCreateInfo info{};
+    info.memoryTypeIndex = memoryTypeIndex;
+    info.blockSize = BlockSize(memoryTypeIndex, sizeClass);
+    info.priority = 0.5f;
+    VmaPool pool = nullptr;
+    if (VkResult r = vmaCreatePool(m_Allocator, &info, &pool); r != VK_SUCCESS)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag, "creating the size-class {} pool on memory type {} failed: {}",
+                            static_cast<int>(sizeClass), memoryTypeIndex, VkResultName(r));
+        return nullptr;
+    }
+    static constexpr const char* kNames[] = {"sedx:small", "sedx:medium", "sedx:large"};
+    vmaSetPoolName(m_Allocator, pool, kNames[static_cast<size_t>(sizeClass)]);
+    slot.store(pool, std::memory_order_release);
+    return pool;
+}
+
+VkResult PoolSet::FindBufferMemoryType(const VkBufferCreateInfo& info, const VmaAllocationCreateInfo& aci,
+                                       uint32_t& outType)
+{
+    const uint64_t key =
+        uint64_t(info.usage) | (uint64_t(aci.usage & 0xF) << 32) |
+        (uint64_t((aci.flags & kHostAccessMask) ? ((aci.flags & kHostAccessMask) >> 10) : 0) << 36) |
+        (uint64_t(aci.requiredFlags & 0x1FF) << 39) | (uint64_t(aci.preferredFlags & 0x1FF) << 48) |
+        (uint64_t(info.sharingMode == VK_SHARING_MODE_CONCURRENT) << 57);
+    {
+        std::shared_lock lock(m_TypeCacheMutex);
+        if (auto it = m_BufferTypeCache.find(key); it != m_BufferTypeCache.end())
+        {
+            outType = it->second;
+            return VK_SUCCESS;
+        }
+    }
+    VmaAllocationCreateInfo probe = aci;
+    probe.flags &= kHostAccessMask;
+    VkResult r = vmaFindMemoryTypeIndexForBufferInfo(m_Allocator, &info, &probe, &outType);
+    if (r == VK_SUCCESS)
+    {
+        std::unique_lock lock(m_TypeCacheMutex);
+        m_BufferTypeCache.emplace(key, outType);
+    }
+    return r;
+}
+
+void PoolSet::SetCustomLargeBlockSize(VkDeviceSize size)
+{
+    s_CustomLargeBlockSize.store(size, std::memory_order_relaxed);
+}
+
+VkDeviceSize PoolSet::CustomLargeBlockSize()
+{
+    return s_CustomLargeBlockSize.load(std::memory_order_relaxed);
+}
+
+void PoolSet::RetireLargePools()
+{
+    std::lock_guard lock(m_PoolMutex);
+    for (auto& perType : m_Pools)
+        if (VmaPool old = perType[static_cast<size_t>(SizeClass::Large)].exchange(nullptr))
+            m_ReplacedPools.push_back(old);
+}
+
+void PoolSet::DestroyAll()
+{
+    std::lock_guard lock(m_PoolMutex);
+    for (auto& perType : m_Pools)
+        for (auto& slot : perType)
+            if (VmaPool pool = slot.exchange(nullptr))
+                vmaDestroyPool(m_Allocator, pool);
+    for (VmaPool pool : m_ReplacedPools)
+        vmaDestroyPool(m_Allocator, pool);
+    m_ReplacedPools.clear();
+}
+
+} // namespace SceneryEditorX::detail

@@ -1,0 +1,81 @@
+#pragma once
+// PoolSet: the size-class pools (one VMA custom pool per memory type and size class, created on
+// first use), their block sizes, and the memory type of each kind of buffer request (cached: VMA's
+// search creates a temporary buffer). Owns its pools and both locks.
+
+#include "LockOrder.h"
+#include "MemoryCommon.h"
+
+#include <array>
+#include <atomic>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace SceneryEditorX::detail
+{
+
+/// The spec's size classes: a buffer whose memory requirement fits SMALL_BUFFER_SIZE goes to the
+/// small pool of its memory type, and so on. Larger requests, dedicated allocations and pNext
+/// chains have no class (std::nullopt) and go to VMA's default pools.
+enum class SizeClass : uint8_t
+{
+    Small,
+    Medium,
+    Large
+};
+inline constexpr size_t kSizeClassCount = 3;
+
+/// The class of a memory requirement of `size` bytes, or none above LARGE_BUFFER_SIZE.
+std::optional<SizeClass> SizeClassOf(VkDeviceSize size);
+/// The largest size of a class (SMALL_BUFFER_SIZE, MEDIUM_BUFFER_SIZE, LARGE_BUFFER_SIZE).
+VkDeviceSize ClassSize(SizeClass sizeClass);
+
+class PoolSet
+{
+public:
+    /// `memoryProperties` after the heap size limits; both must outlive the set.
+    void Attach(VmaAllocator allocator, const VkPhysicalDeviceMemoryProperties& memoryProperties,
+                const AllocatorSettings& settings);
+
+    /// The pool of a memory type and class, created on first use; null when VMA refuses to make it
+    /// (logged). Lock-free once the pool exists.
+    VmaPool Get(uint32_t memoryTypeIndex, SizeClass sizeClass)
+    {
+        if (VmaPool pool = m_Pools[memoryTypeIndex][static_cast<size_t>(sizeClass)].load(
+                std::memory_order_acquire)) [[likely]]
+            return pool;
+        return Create(memoryTypeIndex, sizeClass);
+    }
+
+    /// The memory type VMA picks for a buffer request (`aci`'s usage, host-access and property
+    /// flags), cached per kind of request.
+    VkResult FindBufferMemoryType(const VkBufferCreateInfo& info, const VmaAllocationCreateInfo& aci,
+                                  uint32_t& outType);
+
+    /// Block size of the large pools made from now on (SetCustomBufferSize), process-wide until
+    /// Shutdown; 0 restores the settings' size. Pools already made keep theirs (replaced, then
+    /// destroyed at Shutdown) when a set is attached.
+    static void SetCustomLargeBlockSize(VkDeviceSize size);
+    static VkDeviceSize CustomLargeBlockSize();
+    void RetireLargePools();
+
+    /// Destroys every pool (Shutdown).
+    void DestroyAll();
+
+private:
+    VmaPool Create(uint32_t memoryTypeIndex, SizeClass sizeClass);
+    VkDeviceSize BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const;
+
+    VmaAllocator m_Allocator = nullptr;
+    const VkPhysicalDeviceMemoryProperties* m_MemoryProperties = nullptr;
+    const AllocatorSettings* m_Settings = nullptr;
+    // [memory type][class]. Written under m_PoolMutex, read lock-free.
+    std::array<std::array<std::atomic<VmaPool>, kSizeClassCount>, VK_MAX_MEMORY_TYPES> m_Pools{};
+    OrderedMutex<LockLevel::PoolCreation> m_PoolMutex;
+    std::vector<VmaPool> m_ReplacedPools; // large pools replaced by SetCustomBufferSize
+    OrderedMutex<LockLevel::MemoryTypeCache, std::shared_mutex> m_TypeCacheMutex;
+    std::unordered_map<uint64_t, uint32_t> m_BufferTypeCache;
+};
+
+} // namespace SceneryEditorX::detail
