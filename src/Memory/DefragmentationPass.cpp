@@ -57,35 +57,33 @@ bool Movable(const AllocationRecord& r)
            l != VK_IMAGE_LAYOUT_PREINITIALIZED;
 }
 
+// Creates a resource from `info` and binds it at `destination`; nothing is left behind on failure.
+template <class CreateInfo, class Handle, class CreateFn, class BindFn, class DestroyFn>
+VkResult CreateAndBind(MemorySystem& system, CreateInfo info, const AllocationRecord& r,
+                       VmaAllocation destination, Handle& out, CreateFn create, BindFn bind,
+                       DestroyFn destroy)
+{
+    info.pQueueFamilyIndices = r.queueFamilies.empty() ? nullptr : r.queueFamilies.data();
+    VkResult res = create(system.vkDevice, info, out);
+    if (res == VK_SUCCESS && (res = bind(system.allocator, destination, out)) != VK_SUCCESS)
+    {
+        destroy(system.vkDevice, out, nullptr);
+        out = VK_NULL_HANDLE;
+    }
+    return res;
+}
+
 // Creates the replacement resource and binds it at the move's destination.
 VkResult Recreate(MemorySystem& system, PlannedMove& m)
 {
     const AllocationRecord& r = *m.record;
-    const uint32_t* families = r.queueFamilies.empty() ? nullptr : r.queueFamilies.data();
     if (r.kind == ResourceKind::Buffer)
-    {
-        VkBufferCreateInfo info = r.bufferInfo;
-        info.pQueueFamilyIndices = families;
-        VkResult res = CreateBufferChecked(system.vkDevice, info, m.newBuffer);
-        if (res == VK_SUCCESS &&
-            (res = vmaBindBufferMemory(system.allocator, m.destination, m.newBuffer)) != VK_SUCCESS)
-        {
-            vkDestroyBuffer(system.vkDevice, m.newBuffer, nullptr);
-            m.newBuffer = VK_NULL_HANDLE;
-        }
-        return res;
-    }
+        return CreateAndBind(system, r.bufferInfo, r, m.destination, m.newBuffer, CreateBufferChecked,
+                             vmaBindBufferMemory, vkDestroyBuffer);
     VkImageCreateInfo info = r.imageInfo;
-    info.pQueueFamilyIndices = families;
     info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    VkResult res = CreateImageChecked(system.vkDevice, info, m.newImage);
-    if (res == VK_SUCCESS &&
-        (res = vmaBindImageMemory(system.allocator, m.destination, m.newImage)) != VK_SUCCESS)
-    {
-        vkDestroyImage(system.vkDevice, m.newImage, nullptr);
-        m.newImage = VK_NULL_HANDLE;
-    }
-    return res;
+    return CreateAndBind(system, info, r, m.destination, m.newImage, CreateImageChecked, vmaBindImageMemory,
+                         vkDestroyImage);
 }
 
 void DestroyNew(MemorySystem& system, PlannedMove& m)

@@ -113,6 +113,13 @@ std::string CheckBufferRange(const TransferTarget& t, VkDeviceSize offset, VkDev
     return {};
 }
 
+// Copies the caller's bytes into a staging buffer and makes them visible to the device.
+void FillStaging(MemorySystem& system, const StagingBuffer& staging, const void* data, VkDeviceSize size)
+{
+    std::memcpy(staging.mapped, data, size);
+    vmaFlushAllocation(system.allocator, staging.allocation, 0, size);
+}
+
 constexpr auto kNothing = [](MemorySystem&, const StagingBuffer&) {
 };
 } // namespace
@@ -133,11 +140,7 @@ bool MemoryAllocator::UploadToBuffer(VmaAllocation allocation, const void* data,
             stagingSize = size;
             return !data || size == 0 ? std::string("no data") : CheckBufferRange(t, offset, size, true);
         },
-        [&](MemorySystem& system, const StagingBuffer& staging)
-        {
-            std::memcpy(staging.mapped, data, size);
-            vmaFlushAllocation(system.allocator, staging.allocation, 0, size);
-        },
+        [&](MemorySystem& system, const StagingBuffer& staging) { FillStaging(system, staging, data, size); },
         [&](VkCommandBuffer cmd, const TransferTarget& t, const StagingBuffer& staging)
         {
             const VkBufferCopy region{0, offset, size};
@@ -194,11 +197,7 @@ bool MemoryAllocator::UploadToImage(VmaAllocation allocation, const void* data, 
                                    static_cast<int>(finalLayout), t.imageInfo.usage);
             return {};
         },
-        [&](MemorySystem& system, const StagingBuffer& staging)
-        {
-            std::memcpy(staging.mapped, data, size);
-            vmaFlushAllocation(system.allocator, staging.allocation, 0, size);
-        },
+        [&](MemorySystem& system, const StagingBuffer& staging) { FillStaging(system, staging, data, size); },
         [&](VkCommandBuffer cmd, const TransferTarget& t, const StagingBuffer& staging)
         {
             // Every texel is overwritten, so the old contents may be discarded.
