@@ -87,10 +87,7 @@ bool MemoryAllocator::SetCurrentFrameIndex(uint64_t frameIndex)
     vmaSetCurrentFrameIndex(system->allocator, static_cast<uint32_t>(frameIndex));
     BumpBudgetGeneration(); // VMA fetched the budget again
     system->ReleaseRetired(frameIndex);
-    const uint32_t interval = system->settings.fragmentationRefreshFrames;
-    if (interval != 0 && system->fragmentation.dirty.load(std::memory_order_relaxed) &&
-        frameIndex >= system->fragmentation.frame.load(std::memory_order_relaxed) + interval)
-        ComputeFragmentationNow(*system);
+    RefreshFragmentationIfDue(*system, frameIndex);
     return true;
 }
 

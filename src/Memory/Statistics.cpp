@@ -52,6 +52,14 @@ float ComputeFragmentationNow(MemorySystem& d)
     d.fragmentation.frame.store(d.frameIndex.load(std::memory_order_relaxed), std::memory_order_relaxed);
     return ratio;
 }
+void RefreshFragmentationIfDue(MemorySystem& d, uint64_t frame)
+{
+    const uint32_t interval = d.settings.fragmentationRefreshFrames;
+    if (interval != 0 && d.fragmentation.dirty.load(std::memory_order_relaxed) &&
+        frame >= d.fragmentation.frame.load(std::memory_order_relaxed) + interval)
+        ComputeFragmentationNow(d);
+}
+
 // Buffers in the reuse cache are VMA allocations, but nobody's: report them apart from the used figures.
 void ExcludeReuseCache(MemorySystem& d, AllocationStats& stats)
 {
