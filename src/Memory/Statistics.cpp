@@ -1,9 +1,9 @@
 // Statistics: cheap figures from VMA's per-heap counters and our tag counters; exact figures and the
 // fragmentation ratio from VMA's full walk; the detailed report.
 #include "AllocatorData.h"
-#include "VmaDump.h"
 
 #include <SceneryEditorX/Core/Log.h>
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 namespace SceneryEditorX
 {

@@ -6,9 +6,8 @@
 #include "Report.h"
 #include "ToolTestSupport.h"
 
-#include "Memory/VmaDump.h"
-
 #include <SceneryEditorX/Memory.h>
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 #include <Support/TestEnvironment.h>
 
 #include <nlohmann/json.hpp>

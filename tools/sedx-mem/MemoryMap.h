@@ -1,9 +1,9 @@
 #pragma once
-// Memory-map pictures of a VMA dump (src/Memory/VmaDump.h): one bar per memory block and one per
-// dedicated allocation, grouped by pool, allocations coloured by tag (the part of the name before
-// ':'; unnamed allocations by VMA's suballocation type), free space in light grey, with a legend.
+// Memory-map pictures of a VMA dump (SceneryEditorX/VmaDump/DumpModel.h): one bar per memory block
+// and one per dedicated allocation, grouped by pool, allocations coloured by tag (the part of the name
+// before ':'; unnamed allocations by VMA's suballocation type), free space in light grey, a legend.
 
-#include "Memory/VmaDump.h"
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -3,7 +3,7 @@
 #include "Commands.h"
 #include "MemoryMap.h"
 
-#include "Memory/VmaDump.h"
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <nlohmann/json.hpp>
 
