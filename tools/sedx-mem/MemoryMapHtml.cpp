@@ -66,6 +66,11 @@ h1{font-size:22px;margin:0 0 4px}
 .alloc{box-shadow:inset 1px 0 rgba(0,0,0,.4)}
 .free{background:#ddd}
 .bar>div:hover{outline:2px solid #000;z-index:1}
+.axis{height:20px;align-items:flex-start}
+.ticks{position:relative;height:20px}
+.ticks span{position:absolute;top:0;transform:translateX(-50%);padding-top:4px;font-size:11px;color:#666;
+ white-space:nowrap;background:linear-gradient(#555,#555) center top/1px 4px no-repeat}
+.note{color:#666;font-size:12px;margin:-10px 0 16px}
 .pct{width:92px;padding-left:10px;font-size:12px;color:#666;white-space:nowrap}
 body.hl .alloc{opacity:.2}
 body.hl .alloc.on{opacity:1}
@@ -117,11 +122,16 @@ bool WriteMemoryMapHtml(const DumpModel& model, const std::string& path, std::st
     for (size_t i = 0; i < palette.Legend().size(); ++i)
     {
         const MemoryMapLegendEntry& e = palette.Legend()[i];
-        html += "<span class=\"key\" data-k=\"k" + std::to_string(i) + "\"><i class=\"k" + std::to_string(i) +
-                "\"></i>" + Escape(e.label) + " <em>" + LegendFigures(e.bytes, e.count) + "</em></span>\n";
+        const std::string title = e.note.empty() ? "" : " title=\"" + Escape(e.note) + "\"";
+        html += "<span class=\"key\" data-k=\"k" + std::to_string(i) + "\"" + title + "><i class=\"k" +
+                std::to_string(i) + "\"></i>" + Escape(e.label) + " <em>" + LegendFigures(e.bytes, e.count) +
+                "</em></span>\n";
     }
     html += "<span class=\"key\"><i style=\"background:" + CssColor(Hex(kMemoryMapFreeColor)) +
             "\"></i>free</span>\n</div>\n";
+    for (const MemoryMapLegendEntry& e : palette.Legend())
+        if (!e.note.empty())
+            html += "<p class=\"note\">" + Escape(e.note) + "</p>\n";
 
     auto rangeDiv = [&](const DumpRange& r, uint64_t offset, uint64_t total, bool dedicated)
     {
@@ -136,12 +146,10 @@ bool WriteMemoryMapHtml(const DumpModel& model, const std::string& path, std::st
                 "\" data-size=\"" + std::to_string(r.size) + "\"></div>\n";
     };
 
-    bool any = false;
-    for (const DumpPool& pool : model.pools)
+    const MemoryMapLayout layout = LayoutMemoryMap(model);
+    for (const MemoryMapAxis& axis : layout.axes)
     {
-        if (!PoolHasMemory(pool))
-            continue;
-        any = true;
+        const DumpPool& pool = model.pools[axis.pool];
         const double scale = 100.0 / static_cast<double>(PoolScale(pool));
         html += "<section class=\"pool\" data-pool=\"" + Escape(PoolTitle(pool)) + "\">\n<h2>" +
                 Escape(PoolTitle(pool)) + "<small>" + Escape(PoolDetails(pool)) + "</small></h2>\n";
@@ -173,9 +181,14 @@ bool WriteMemoryMapHtml(const DumpModel& model, const std::string& path, std::st
             rangeDiv(r, 0, r.size, true);
             html += "</div></div><div class=\"pct\">" + FormatBytes(r.size) + "</div></div>\n";
         }
-        html += "</section>\n";
+        html += "<div class=\"row axis\"><div class=\"lbl\">offset</div><div class=\"track\"><div "
+                "class=\"ticks\">\n";
+        for (const MemoryMapTick& tick : axis.ticks)
+            html += "<span style=\"left:" + Percent(static_cast<double>(tick.offset) * scale) + "\">" +
+                    OffsetLabel(tick.offset) + "</span>\n";
+        html += "</div></div><div class=\"pct\"></div></div>\n</section>\n";
     }
-    if (!any)
+    if (layout.axes.empty())
         html += std::string("<p class=\"sum\">") + kNoMemoryText + "</p>\n";
     html += "<div id=\"tip\"></div>\n<script>";
     html += kHtmlScript;

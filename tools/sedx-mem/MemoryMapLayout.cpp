@@ -3,6 +3,7 @@
 #include "MemoryMapText.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace SceneryEditorX::Tool
@@ -37,6 +38,29 @@ int LegendRows(size_t entries)
     return static_cast<int>((entries + 1 + kLegendColumns - 1) / kLegendColumns); // +1: free
 }
 
+/// Marks every `step` bytes from 0 to `scale`: the smallest power of two that makes at most 8 steps
+/// and whose multiples FormatBytes writes exactly (a mark of 1.25 MiB would read "1.2 MiB").
+MemoryMapAxis OffsetAxis(size_t pool, int y, uint64_t scale)
+{
+    MemoryMapAxis axis;
+    axis.pool = pool;
+    axis.y = y;
+    axis.step = std::bit_ceil(std::max<uint64_t>(1, (scale + 7) / 8));
+    auto exact = [&](uint64_t step)
+    {
+        for (uint64_t offset = step; offset <= scale; offset += step)
+            if (!FormatsExactly(offset))
+                return false;
+        return true;
+    };
+    while (!exact(axis.step))
+        axis.step *= 2;
+    const double pixelsPerByte = static_cast<double>(kBarRight - kBarLeft) / static_cast<double>(scale);
+    for (uint64_t offset = 0; offset <= scale; offset += axis.step)
+        axis.ticks.push_back(MemoryMapTick{
+            offset, kBarLeft + static_cast<int>(std::lround(static_cast<double>(offset) * pixelsPerByte))});
+    return axis;
+}
 } // namespace
 
 std::string MemoryMapKey(const DumpRange& range)
@@ -71,6 +95,7 @@ std::vector<MemoryMapLegendEntry> MemoryMapLegend(const DumpModel& model)
     {
         e.key = key;
         e.label = LegendLabel(key);
+        e.note = LegendNote(key);
         e.color = PaletteColor(colorIndex++);
         out.push_back(e);
     }
@@ -115,7 +140,11 @@ MemoryMapLayout LayoutMemoryMap(const DumpModel& model)
 {
     MemoryMapLayout layout;
     layout.width = kWidth;
-    int y = kLegendTop + LegendRows(MemoryMapLegend(model).size()) * kLegendRow + 16;
+    const std::vector<MemoryMapLegendEntry> legend = MemoryMapLegend(model);
+    layout.notesTop = kLegendTop + LegendRows(legend.size()) * kLegendRow;
+    int y = layout.notesTop + 16;
+    for (const MemoryMapLegendEntry& e : legend)
+        y += e.note.empty() ? 0 : kNoteRow;
     bool any = false;
     for (size_t p = 0; p < model.pools.size(); ++p)
     {
@@ -124,7 +153,8 @@ MemoryMapLayout LayoutMemoryMap(const DumpModel& model)
             continue;
         any = true;
         y += kPoolHeader;
-        const double scale = static_cast<double>(kBarRight - kBarLeft) / static_cast<double>(PoolScale(pool));
+        const uint64_t poolScale = PoolScale(pool);
+        const double scale = static_cast<double>(kBarRight - kBarLeft) / static_cast<double>(poolScale);
         auto bar = [&](int block, int dedicated, uint64_t bytes)
         {
             const int width = std::max(4, static_cast<int>(std::lround(static_cast<double>(bytes) * scale)));
@@ -135,7 +165,10 @@ MemoryMapLayout LayoutMemoryMap(const DumpModel& model)
             bar(static_cast<int>(b), -1, pool.blocks[b].totalBytes);
         for (size_t d = 0; d < pool.dedicated.size(); ++d)
             bar(-1, static_cast<int>(d), pool.dedicated[d].size);
-        y += kPoolGap;
+        // The scale hangs just under the last bar.
+        const int axisY = y - (kRowPitch - kBarHeight) + 2;
+        layout.axes.push_back(OffsetAxis(p, axisY, poolScale));
+        y = axisY + kAxisHeight + kPoolGap;
     }
     if (!any)
         y += 40; // "no memory"

@@ -1,7 +1,7 @@
 #pragma once
 // Where the memory map puts things and in which colour, shared by its PNG and HTML forms (and the
 // tests): one legend entry and colour per tag, one bar per memory block and per dedicated allocation,
-// grouped by pool.
+// grouped by pool, and under each pool a scale of offsets.
 
 #include <SceneryEditorX/VmaDump/DumpModel.h>
 
@@ -27,6 +27,7 @@ struct MemoryMapLegendEntry
 {
     std::string key;    // MemoryMapKey
     std::string label;  // what the legend shows
+    std::string note;   // what the tag is, for the library's own tag (LegendNote); else empty
     uint32_t color = 0; // 0xRRGGBB
     uint64_t bytes = 0;
     uint64_t count = 0;
@@ -67,9 +68,11 @@ inline constexpr int kMargin = 24;
 inline constexpr int kLegendTop = 74;
 inline constexpr int kLegendColumns = 4;
 inline constexpr int kLegendRow = 22;
+inline constexpr int kNoteRow = 18; // one legend note
 inline constexpr int kPoolHeader = 30;
 inline constexpr int kBarHeight = 22;
 inline constexpr int kRowPitch = 30;
+inline constexpr int kAxisHeight = 20; // the offset scale under a pool's bars
 inline constexpr int kPoolGap = 14;
 inline constexpr int kBarLeft = 150;
 inline constexpr int kBarRight = kWidth - 104;
@@ -89,11 +92,29 @@ struct MemoryMapBar
     int width = 0;
     int height = 0;
 };
+/// One mark of an offset scale: `offset` bytes from the start of every bar above it, at x.
+struct MemoryMapTick
+{
+    uint64_t offset = 0;
+    int x = 0;
+};
+/// The offset scale under the bars of model.pools[pool]: marks every `step` bytes from 0 to the
+/// pool's PoolScale, `step` a power of two whose multiples FormatBytes writes exactly, at most 8
+/// steps. The marks hang from `y`; their labels (OffsetLabel) sit under them.
+struct MemoryMapAxis
+{
+    size_t pool = 0;
+    int y = 0;
+    uint64_t step = 0;
+    std::vector<MemoryMapTick> ticks;
+};
 struct MemoryMapLayout
 {
     int width = 0;
     int height = 0;
+    int notesTop = 0; // the top of the first legend note's row
     std::vector<MemoryMapBar> bars;
+    std::vector<MemoryMapAxis> axes; // one per pool that has bars, in the bars' order
 };
 MemoryMapLayout LayoutMemoryMap(const DumpModel& model);
 } // namespace SceneryEditorX::Tool

@@ -67,6 +67,32 @@ void DrawLegend(Canvas& canvas, const Font& font, const MemoryMapPalette& palett
     entry(i, kFree, "free", "");
 }
 
+/// One line per legend entry that has a note, under the legend.
+void DrawLegendNotes(Canvas& canvas, const Font& font, const MemoryMapPalette& palette, int top)
+{
+    float baseline = static_cast<float>(top + 13);
+    for (const MemoryMapLegendEntry& e : palette.Legend())
+        if (!e.note.empty())
+        {
+            font.Draw(canvas, kMargin, baseline, font.Fit(e.note, 12.0f, kWidth - 2.0f * kMargin), 12.0f,
+                      kMutedTextColor);
+            baseline += kNoteRow;
+        }
+}
+
+/// The offset scale under a pool's bars: a mark and its label every axis.step bytes.
+void DrawOffsetAxis(Canvas& canvas, const Font& font, const MemoryMapAxis& axis)
+{
+    const float baseline = static_cast<float>(axis.y + 15);
+    font.Draw(canvas, kBarLeft - 12, baseline, "offset", 11.0f, kMutedTextColor, Align::Right);
+    for (const MemoryMapTick& tick : axis.ticks)
+    {
+        canvas.FillRect(tick.x, axis.y, tick.x + 1, axis.y + 4, kLineColor);
+        font.Draw(canvas, static_cast<float>(tick.x), baseline, OffsetLabel(tick.offset), 11.0f,
+                  kMutedTextColor, Align::Center);
+    }
+}
+
 void DrawPoolHeader(Canvas& canvas, const Font& font, const Font& bold, const DumpPool& pool, int barY)
 {
     const float baseline = static_cast<float>(barY - 11);
@@ -120,6 +146,7 @@ bool WriteMemoryMapPng(const DumpModel& model, const std::string& path, std::str
     bold.Draw(canvas, kMargin, 36, "VMA memory map", 22.0f, kTextColor);
     font.Draw(canvas, kMargin, 58, MemoryMapSummary(model), 13.0f, kMutedTextColor);
     DrawLegend(canvas, font, palette);
+    DrawLegendNotes(canvas, font, palette, layout.notesTop);
 
     if (layout.bars.empty())
         font.Draw(canvas, kMargin, static_cast<float>(layout.height - 24), kNoMemoryText, 14.0f,
@@ -138,6 +165,8 @@ bool WriteMemoryMapPng(const DumpModel& model, const std::string& path, std::str
         else
             DrawDedicatedBar(canvas, font, palette, bar, pool.dedicated[static_cast<size_t>(bar.dedicated)]);
     }
+    for (const MemoryMapAxis& axis : layout.axes)
+        DrawOffsetAxis(canvas, font, axis);
     return canvas.WritePng(path, error);
 }
 } // namespace SceneryEditorX::Tool

@@ -1,8 +1,11 @@
 #include "MemoryMapText.h"
 
+#include <SceneryEditorX/Memory/MemoryTypes.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace SceneryEditorX::Tool
 {
@@ -14,7 +17,6 @@ struct PoolFigures
 {
     uint64_t committed = 0;
     uint64_t used = 0;
-    uint64_t blockSize = 0;
 };
 
 uint64_t UsedBytes(const DumpBlock& block)
@@ -28,13 +30,10 @@ uint64_t UsedBytes(const DumpBlock& block)
 PoolFigures FiguresOf(const DumpPool& pool)
 {
     PoolFigures f;
-    f.blockSize = pool.preferredBlockSize;
     for (const DumpBlock& b : pool.blocks)
     {
         f.committed += b.totalBytes;
         f.used += UsedBytes(b);
-        if (!pool.preferredBlockSize)
-            f.blockSize = std::max(f.blockSize, b.totalBytes);
     }
     for (const DumpRange& r : pool.dedicated)
     {
@@ -52,6 +51,37 @@ double PercentOf(uint64_t part, uint64_t whole)
 std::string Counted(uint64_t count, const char* one, const char* many)
 {
     return std::to_string(count) + " " + (count == 1 ? one : many);
+}
+
+/// "2 blocks of 4 MiB", "3 blocks of 1 MiB to 4 MiB (preferred size 4 MiB)": what VMA really made,
+/// and the preferred size when some block differs from it.
+std::string BlockSizes(const DumpPool& pool)
+{
+    uint64_t smallest = std::numeric_limits<uint64_t>::max(), largest = 0;
+    for (const DumpBlock& b : pool.blocks)
+    {
+        smallest = std::min(smallest, b.totalBytes);
+        largest = std::max(largest, b.totalBytes);
+    }
+    std::string s = Counted(pool.blocks.size(), "block", "blocks") + " of " + FormatBytes(smallest);
+    if (largest != smallest)
+        s += " to " + FormatBytes(largest);
+    if (pool.preferredBlockSize &&
+        (smallest != pool.preferredBlockSize || largest != pool.preferredBlockSize))
+        s += " (preferred size " + FormatBytes(pool.preferredBlockSize) + ")";
+    return s;
+}
+
+/// The buffer sizes that one of the library's size-class pools holds, or nothing.
+std::string SizeClassOf(const std::string& poolName)
+{
+    if (poolName == "sedx:small")
+        return "buffers up to " + FormatBytes(SMALL_BUFFER_SIZE);
+    if (poolName == "sedx:medium")
+        return "buffers over " + FormatBytes(SMALL_BUFFER_SIZE) + " up to " + FormatBytes(MEDIUM_BUFFER_SIZE);
+    if (poolName == "sedx:large")
+        return "buffers over " + FormatBytes(MEDIUM_BUFFER_SIZE) + " up to " + FormatBytes(LARGE_BUFFER_SIZE);
+    return {};
 }
 } // namespace
 
@@ -71,6 +101,20 @@ std::string FormatBytes(uint64_t bytes)
     else
         std::snprintf(text, sizeof(text), "%.1f %s", value, units[unit]);
     return text;
+}
+
+bool FormatsExactly(uint64_t bytes)
+{
+    uint64_t unit = 1;
+    while (bytes / unit >= 1024 && unit < (uint64_t{1} << 40))
+        unit *= 1024;
+    // FormatBytes writes one decimal below 100 units, none from 100 on: x.0 and x.5 are exact.
+    return unit == 1 || bytes % unit == 0 || (bytes / unit < 100 && bytes % (unit / 2) == 0);
+}
+
+std::string OffsetLabel(uint64_t offset)
+{
+    return offset ? FormatBytes(offset) : "0";
 }
 
 std::string MemoryMapSummary(const DumpModel& model)
@@ -104,8 +148,12 @@ std::string MemoryMapSummary(const DumpModel& model)
 std::string PoolTitle(const DumpPool& pool)
 {
     if (pool.custom)
-        return "pool \xE2\x80\x9C" + pool.name + "\xE2\x80\x9D" + kDot + "memory type " +
-               std::to_string(pool.memoryType);
+    {
+        const std::string sizeClass = SizeClassOf(pool.name);
+        return (sizeClass.empty() ? "pool \xE2\x80\x9C" : "size-class pool \xE2\x80\x9C") + pool.name +
+               "\xE2\x80\x9D" + (sizeClass.empty() ? "" : " (library: " + sizeClass + ")") + kDot +
+               "memory type " + std::to_string(pool.memoryType);
+    }
     return "default pool" + kDot + "memory type " + std::to_string(pool.memoryType);
 }
 
@@ -114,7 +162,7 @@ std::string PoolDetails(const DumpPool& pool)
     const PoolFigures f = FiguresOf(pool);
     std::string s;
     if (!pool.blocks.empty())
-        s += "block size " + FormatBytes(f.blockSize) + kDot + Counted(pool.blocks.size(), "block", "blocks");
+        s += BlockSizes(pool);
     if (!pool.dedicated.empty())
         s += (s.empty() ? "" : kDot) + std::to_string(pool.dedicated.size()) + " dedicated";
     char pct[64];
@@ -133,7 +181,17 @@ std::string BlockUsage(const DumpBlock& block)
 
 std::string LegendLabel(const std::string& key)
 {
+    if (key == kLibraryTag)
+        return key + " (library: staging buffers)";
     return key.front() == '[' ? key.substr(1, key.size() - 2) + " (unnamed)" : key;
+}
+
+std::string LegendNote(const std::string& key)
+{
+    if (key != kLibraryTag)
+        return {};
+    return key + ": the memory system's own allocations, the staging buffers that uploads and readbacks "
+                 "copy through (up to AllocatorSettings::stagingCacheBytes of them are kept for reuse)";
 }
 
 std::string LegendFigures(uint64_t bytes, uint64_t count)
