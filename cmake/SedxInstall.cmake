@@ -7,6 +7,9 @@ install(TARGETS SceneryEditorXMemory EXPORT SceneryEditorXMemoryTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_INCLUDEDIR}/SceneryEditorX/vma)
+# The static library links the dump model (libs/VmaDump) privately: users link its archive too.
+install(TARGETS SceneryEditorXVmaDump EXPORT SceneryEditorXMemoryTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/SceneryEditorX DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 get_target_property(_vma_inc GPUOpen::VulkanMemoryAllocator INTERFACE_INCLUDE_DIRECTORIES)
 install(FILES "${_vma_inc}/vk_mem_alloc.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/SceneryEditorX/vma)

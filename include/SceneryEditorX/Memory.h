@@ -1,6 +1,7 @@
 #pragma once
 /// @file Memory.h
-/// Umbrella header of the Scenery Editor X memory system.
+/// Umbrella header of the Scenery Editor X memory system: the user API. The fault-injection test hook
+/// (Vulkan/FaultInjection.h) is not part of it; tests and fuzzers include that header themselves.
 
 #include <SceneryEditorX/Core/Assert.h>
 #include <SceneryEditorX/Core/Log.h>
@@ -11,5 +12,4 @@
 #include <SceneryEditorX/Memory/GpuResource.h>
 #include <SceneryEditorX/Memory/MemoryAllocator.h>
 #include <SceneryEditorX/Memory/MemoryTypes.h>
-#include <SceneryEditorX/Vulkan/FaultInjection.h>
 #include <SceneryEditorX/Vulkan/VulkanDevice.h>

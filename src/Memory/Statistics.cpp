@@ -5,9 +5,9 @@
 #include "AllocatorInstance.h"
 #include "Budget.h"
 #include "MemorySystem.h"
-#include "VmaDump.h"
 
 #include <SceneryEditorX/Core/Log.h>
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 namespace SceneryEditorX
 {

@@ -1,6 +1,6 @@
 #include "DefragTestSupport.h"
 
-#include "Memory/VmaDump.h"
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <algorithm>
 #include <bit>

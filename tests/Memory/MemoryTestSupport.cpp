@@ -1,6 +1,6 @@
 #include "MemoryTestSupport.h"
 
-#include "Memory/VmaDump.h"
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <sstream>
 

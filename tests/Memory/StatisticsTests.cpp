@@ -3,7 +3,7 @@
 // VMA dump and the detailed report.
 #include "MemoryTestSupport.h"
 
-#include "Memory/VmaDump.h"
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-// The model of VMA's JSON dump (src/Memory/VmaDump.h): the fragmentation figures on hand-made pool
+// The model of VMA's JSON dump (libs/VmaDump): the fragmentation figures on hand-made pool
 // layouts, and the parser on hand-written dumps and on text that is not a VMA dump. (The parser on a
 // real dump of a live allocator is in StatisticsTests.cpp.)
-#include "Memory/VmaDump.h"
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <gtest/gtest.h>
 
@@ -222,10 +222,11 @@ TEST(ParseVmaDump, ReadsTotalsPoolsBlocksRangesAndDedicatedAllocations)
     EXPECT_EQ(ExternalFragmentation(model->pools), 0.0f);
 }
 
-// BUG (src/Memory/VmaDump.cpp, ParseVmaDump): VMA prints a custom pool's name as "<index> - <name>"
-// ("0 - sedx:small"), and the model keeps that text, while DumpPool::name promises "the custom pool's
-// name" (the one given to vmaSetPoolName). PrintDetailedStats then reports "pool 0 - sedx:small", and
-// the index is the pool's position among those of its memory type, not part of its name.
+// BUG (libs/VmaDump/src/DumpModel.cpp, ParseVmaDump): VMA prints a custom pool's name as
+// "<index> - <name>" ("0 - sedx:small"), and the model keeps that text, while DumpPool::name promises
+// "the custom pool's name" (the one given to vmaSetPoolName). PrintDetailedStats then reports
+// "pool 0 - sedx:small", and the index is the pool's position among those of its memory type, not part
+// of its name.
 TEST(ParseVmaDump, CustomPoolsKeepTheNameTheyWereGiven)
 {
     std::string error;

@@ -1,7 +1,9 @@
 // The memory map of a dump (tools/sedx-mem/MemoryMap.h) on hand-made models: the PNG's size and
 // pixels (allocations in their tag's colour, free space in light grey, separators between
-// neighbours, text), and the HTML's elements with their tooltip data.
+// neighbours, text, offset scales), the HTML's elements with their tooltip data, and the words both
+// show (the library's own tag and pools, block sizes).
 #include "MemoryMap.h"
+#include "MemoryMapText.h"
 #include "ToolTestSupport.h"
 #include <filesystem>
 
@@ -344,6 +346,162 @@ TEST(MemoryMapTest, HtmlHasOneElementPerRangeWithItsTooltipData)
     EXPECT_EQ(html.find("https://"), std::string::npos);
     EXPECT_EQ(html.find("src="), std::string::npos);
     EXPECT_EQ(html.find("<link"), std::string::npos);
+}
+
+TEST(MemoryMapTest, TheLibrarysOwnTagIsNamedAndExplained)
+{
+    const DumpModel model = HandMadeModel();
+    for (const MemoryMapLegendEntry& e : MemoryMapLegend(model))
+    {
+        if (e.key != "sedx")
+        {
+            EXPECT_EQ(e.note, "") << e.key;
+            continue;
+        }
+        EXPECT_EQ(e.label, "sedx (library: staging buffers)");
+        EXPECT_EQ(e.note.rfind("sedx: the memory system's own allocations, the staging buffers", 0), 0u)
+            << e.note;
+        EXPECT_NE(e.note.find("AllocatorSettings::stagingCacheBytes"), std::string::npos) << e.note;
+    }
+    // The note has a row of its own under the legend, above the first pool.
+    const MemoryMapLayout layout = LayoutMemoryMap(model);
+    EXPECT_GE(layout.bars[0].y - MemoryMapPixels::kPoolHeader, layout.notesTop + MemoryMapPixels::kNoteRow);
+
+    const auto path = ToolTestDir("out") / "hand-made-note.html";
+    std::string error;
+    ASSERT_TRUE(WriteMemoryMapHtml(model, path.string(), error)) << error;
+    const std::string html = ReadText(path); // the apostrophe escaped
+    EXPECT_EQ(CountOf(html, "<p class=\"note\">sedx: the memory system&#39;s own allocations"), 1u);
+    EXPECT_EQ(CountOf(html, "title=\"sedx: the memory system&#39;s own allocations"),
+              1u); // on the legend key
+    EXPECT_NE(html.find("sedx (library: staging buffers) <em>768 KiB \xC2\xB7 1 alloc</em>"),
+              std::string::npos);
+}
+
+TEST(MemoryMapTest, TheLibrarysSizeClassPoolsSayWhichBuffersTheyHold)
+{
+    DumpPool pool;
+    pool.custom = true;
+    pool.memoryType = 3;
+    pool.name = "sedx:small";
+    EXPECT_EQ(PoolTitle(pool), "size-class pool \xE2\x80\x9Csedx:small\xE2\x80\x9D (library: buffers up to "
+                               "256 KiB) \xC2\xB7 memory type 3");
+    pool.name = "sedx:medium";
+    EXPECT_NE(PoolTitle(pool).find("(library: buffers over 256 KiB up to 1 MiB)"), std::string::npos);
+    pool.name = "sedx:large";
+    EXPECT_NE(PoolTitle(pool).find("(library: buffers over 1 MiB up to 16 MiB)"), std::string::npos);
+    pool.name = "Uniform pool";
+    EXPECT_EQ(PoolTitle(pool), "pool \xE2\x80\x9CUniform pool\xE2\x80\x9D \xC2\xB7 memory type 3");
+}
+
+TEST(MemoryMapTest, PoolDetailsGiveTheBlocksVmaMadeBesideThePreferredSize)
+{
+    // VMA's default pool: a preferred size of 256 MiB, and the first block made at an eighth of it.
+    DumpPool pool;
+    pool.preferredBlockSize = 256 * MiB;
+    pool.blocks.push_back(Block({Used(0, 8 * MiB, "Mesh:a"), Free(8 * MiB, 24 * MiB)}));
+    std::string details = PoolDetails(pool);
+    EXPECT_EQ(details.rfind("1 block of 32 MiB (preferred size 256 MiB) \xC2\xB7 32 MiB committed", 0), 0u)
+        << details;
+    EXPECT_EQ(details.find("block size"), std::string::npos) << details;
+
+    // Blocks of several sizes: the range.
+    details = PoolDetails(HandMadeModel().pools[0]);
+    EXPECT_EQ(details.rfind("3 blocks of 1 MiB to 4 MiB (preferred size 4 MiB) \xC2\xB7 7 MiB committed", 0),
+              0u)
+        << details;
+
+    // Blocks of the preferred size, or no preferred size in the dump: no note.
+    pool.preferredBlockSize = 32 * MiB;
+    pool.blocks.push_back(pool.blocks[0]);
+    EXPECT_EQ(PoolDetails(pool).rfind("2 blocks of 32 MiB \xC2\xB7 64 MiB committed", 0), 0u)
+        << PoolDetails(pool);
+    pool.preferredBlockSize = 0;
+    EXPECT_EQ(PoolDetails(pool).rfind("2 blocks of 32 MiB \xC2\xB7 64 MiB committed", 0), 0u)
+        << PoolDetails(pool);
+}
+
+TEST(MemoryMapTest, EveryPoolHasAnOffsetScaleUnderItsBars)
+{
+    const DumpModel model = HandMadeModel();
+    const MemoryMapLayout layout = LayoutMemoryMap(model);
+    ASSERT_EQ(layout.axes.size(), 2u); // the pool without memory has none
+
+    // The default pool's largest block is 4 MiB: a mark every 512 KiB, 0 at the bars' left edge and
+    // 4 MiB at the right edge of the 4 MiB block, under its three bars.
+    const MemoryMapAxis& first = layout.axes[0];
+    EXPECT_EQ(first.pool, 0u);
+    EXPECT_EQ(first.step, 512 * KiB);
+    ASSERT_EQ(first.ticks.size(), 9u);
+    const MemoryMapBar& block0 = layout.bars[0];
+    for (size_t i = 0; i < first.ticks.size(); ++i)
+    {
+        EXPECT_EQ(first.ticks[i].offset, i * 512 * KiB);
+        EXPECT_NEAR(first.ticks[i].x, block0.x + block0.width * static_cast<double>(i) / 8.0, 1.0);
+    }
+    EXPECT_EQ(OffsetLabel(first.ticks[0].offset), "0");
+    EXPECT_EQ(OffsetLabel(first.ticks[1].offset), "512 KiB");
+    EXPECT_EQ(OffsetLabel(first.ticks[3].offset), "1.5 MiB");
+    EXPECT_GE(first.y, layout.bars[2].y + layout.bars[2].height);
+    EXPECT_LT(first.y + MemoryMapPixels::kAxisHeight, layout.bars[3].y);
+
+    // The custom pool spans 1 MiB (its block): a mark every 128 KiB, under its dedicated bar too.
+    const MemoryMapAxis& second = layout.axes[1];
+    EXPECT_EQ(second.pool, 1u);
+    EXPECT_EQ(second.step, 128 * KiB);
+    EXPECT_EQ(second.ticks.size(), 9u);
+    EXPECT_GE(second.y, layout.bars[4].y + layout.bars[4].height);
+    EXPECT_LE(second.y + MemoryMapPixels::kAxisHeight, layout.height);
+
+    // The PNG draws each mark in the line colour, with background between marks.
+    const auto png = ToolTestDir("out") / "hand-made-axis.png";
+    std::string error;
+    ASSERT_TRUE(WriteMemoryMapPng(model, png.string(), error)) << error;
+    const Image image = LoadPng(png);
+    for (const MemoryMapAxis& axis : layout.axes)
+        for (const MemoryMapTick& tick : axis.ticks)
+        {
+            EXPECT_EQ(image.At(tick.x, axis.y + 1), 0x555555u) << "mark at offset " << tick.offset;
+            EXPECT_EQ(image.At(tick.x + 20, axis.y + 1), 0xFFFFFFu)
+                << "after the mark at offset " << tick.offset;
+        }
+
+    // The HTML has one scale row per pool, its marks at the same fractions with the same labels.
+    const auto html = ToolTestDir("out") / "hand-made-axis.html";
+    ASSERT_TRUE(WriteMemoryMapHtml(model, html.string(), error)) << error;
+    const std::string text = ReadText(html);
+    EXPECT_EQ(CountOf(text, "<div class=\"row axis\">"), 2u);
+    EXPECT_NE(text.find("<span style=\"left:37.5000%\">1.5 MiB</span>"), std::string::npos);
+    EXPECT_NE(text.find("<span style=\"left:100.0000%\">4 MiB</span>"), std::string::npos);
+    EXPECT_NE(text.find("<span style=\"left:62.5000%\">640 KiB</span>"), std::string::npos);
+}
+
+TEST(MemoryMapTest, OffsetMarksAreLabelledExactly)
+{
+    // FormatBytes keeps one decimal: 1.5 MiB is exact, 1.25 MiB would read "1.2 MiB".
+    EXPECT_TRUE(FormatsExactly(0));
+    EXPECT_TRUE(FormatsExactly(1000));
+    EXPECT_TRUE(FormatsExactly(768 * KiB));
+    EXPECT_TRUE(FormatsExactly(3 * MiB / 2));
+    EXPECT_FALSE(FormatsExactly(5 * MiB / 4));
+    EXPECT_FALSE(FormatsExactly(201 * MiB / 2)); // 100.5 MiB is written without its decimal
+
+    // A 2 MiB block: 256 KiB steps would need 1.25 MiB, so the step doubles to 512 KiB.
+    DumpModel model;
+    DumpPool pool;
+    pool.blocks.push_back(Block({Free(0, 2 * MiB)}));
+    model.pools.push_back(pool);
+    MemoryMapAxis axis = LayoutMemoryMap(model).axes.at(0);
+    EXPECT_EQ(axis.step, 512 * KiB);
+    EXPECT_EQ(axis.ticks.size(), 5u);
+    // A 3 MiB block: 512 KiB steps (at most 8), the last mark at 3 MiB.
+    model.pools[0].blocks[0] = Block({Free(0, 3 * MiB)});
+    axis = LayoutMemoryMap(model).axes.at(0);
+    EXPECT_EQ(axis.step, 512 * KiB);
+    ASSERT_EQ(axis.ticks.size(), 7u);
+    EXPECT_EQ(axis.ticks.back().offset, 3 * MiB);
+    for (const MemoryMapTick& tick : axis.ticks)
+        EXPECT_TRUE(FormatsExactly(tick.offset)) << tick.offset;
 }
 
 TEST(MemoryMapTest, UnwritablePathIsAnError)

@@ -3,12 +3,12 @@
 // resources. Both dumps are also left in <build>/tests/Tool/dumps/ for the command-line tests. Then
 // the report's errors, which name the file and the problem.
 #include "MemoryMap.h"
+#include "MemoryMapText.h"
 #include "Report.h"
 #include "ToolTestSupport.h"
 
-#include "Memory/VmaDump.h"
-
 #include <SceneryEditorX/Memory.h>
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 #include <Support/TestEnvironment.h>
 
 #include <nlohmann/json.hpp>
@@ -190,6 +190,54 @@ TEST(ReportTest, DrawsADumpOfTheTaggedSystem)
         EXPECT_NE(html.find("data-name=\"Mesh Renderer:tile 5 vertices\""), std::string::npos);
         EXPECT_NE(html.find("data-name=\"TextureManager:grass\" data-type=\"IMAGE_OPTIMAL\""),
                   std::string::npos);
+    }
+    EXPECT_TRUE(MemoryAllocator::Shutdown());
+}
+
+// The map calls the "sedx" tag the library's staging buffers (MemoryMapText.h): that is what the
+// memory system names with it.
+TEST(ReportTest, TheLibrarysOwnTagHoldsItsStagingBuffers)
+{
+    ASSERT_TRUE(Device());
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3));
+    {
+        MemoryAllocator mesh("Mesh Renderer");
+        AllocationCreateInfo info;
+        info.usage = VMA_MEMORY_USAGE_AUTO_PREFER_DEVICE;
+        VkBuffer buffer = VK_NULL_HANDLE;
+        VmaAllocation allocation = mesh.AllocateBuffer(BufferInfo(64 * 1024), info, buffer);
+        ASSERT_NE(allocation, nullptr);
+        const std::vector<uint8_t> bytes(64 * 1024, 0x5A);
+        ASSERT_TRUE(mesh.UploadToBuffer(allocation, bytes.data(), bytes.size()));
+
+        const std::string json = StatsOf(MemoryAllocator::GetAllocator());
+        EXPECT_TRUE(mesh.DestroyBuffer(buffer, allocation));
+        std::string error;
+        const std::optional<detail::DumpModel> model = detail::ParseVmaDump(json, error);
+        ASSERT_TRUE(model) << error;
+        size_t library = 0;
+        auto check = [&](const detail::DumpRange& r)
+        {
+            if (!r.free && MemoryMapKey(r) == kLibraryTag)
+            {
+                ++library;
+                EXPECT_EQ(r.name, "sedx:staging");
+            }
+        };
+        for (const detail::DumpPool& pool : model->pools)
+        {
+            for (const detail::DumpBlock& block : pool.blocks)
+                for (const detail::DumpRange& r : block.ranges)
+                    check(r);
+            for (const detail::DumpRange& r : pool.dedicated)
+                check(r);
+        }
+        EXPECT_GE(library, 1u); // the staging buffer of the upload, kept for reuse
+        bool labelled = false;
+        for (const MemoryMapLegendEntry& e : MemoryMapLegend(*model))
+            labelled |=
+                e.key == kLibraryTag && e.label == "sedx (library: staging buffers)" && !e.note.empty();
+        EXPECT_TRUE(labelled);
     }
     EXPECT_TRUE(MemoryAllocator::Shutdown());
 }

@@ -7,9 +7,8 @@
 #include "Scenery.h"
 #include "Timeline.h"
 
-#include "Memory/VmaDump.h"
-
 #include <SceneryEditorX/Memory.h>
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <chrono>
 #include <cstdio>

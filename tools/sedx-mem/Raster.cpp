@@ -162,24 +162,6 @@ std::vector<uint32_t> DecodeUtf8(std::string_view text)
     return out;
 }
 
-std::string FormatBytes(uint64_t bytes)
-{
-    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024.0 && unit < 4)
-    {
-        value /= 1024.0;
-        ++unit;
-    }
-    char text[32];
-    if (unit == 0 || value >= 100.0 || std::fabs(value - std::round(value)) < 0.05)
-        std::snprintf(text, sizeof(text), "%.0f %s", value, units[unit]);
-    else
-        std::snprintf(text, sizeof(text), "%.1f %s", value, units[unit]);
-    return text;
-}
-
 // ---------------------------------------------------------------- Canvas
 
 Canvas::Canvas(int width, int height, Rgb background)

@@ -93,7 +93,4 @@ private:
 
 /// Decodes UTF-8 (invalid bytes become U+FFFD).
 std::vector<uint32_t> DecodeUtf8(std::string_view text);
-
-/// "12.5 MiB", "640 KiB", "3 B": binary units with up to one decimal.
-std::string FormatBytes(uint64_t bytes);
 } // namespace SceneryEditorX::Tool

@@ -2,50 +2,21 @@
 
 #include "Commands.h"
 #include "MemoryMap.h"
+#include "TextFile.h"
 
-#include "Memory/VmaDump.h"
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace SceneryEditorX::Tool
 {
 namespace
 {
-bool ReadFile(const std::string& path, std::string& text, std::string& error)
-{
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-    {
-        error = "cannot read " + path + ": it is a directory";
-        return false;
-    }
-    errno = 0;
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-    {
-        error = "cannot read " + path + ": " + (errno ? std::strerror(errno) : "cannot open it");
-        return false;
-    }
-    std::ostringstream buffer;
-    buffer << file.rdbuf();
-    if (file.bad())
-    {
-        error = "cannot read " + path;
-        return false;
-    }
-    text = buffer.str();
-    return true;
-}
-
 /// nlohmann's message without its "[json.exception...] " prefix.
 std::string MessageOf(const nlohmann::json::exception& e)
 {
@@ -91,7 +62,7 @@ bool WriteReport(const std::string& input, const std::string& output, std::strin
         return false;
     }
     std::string text;
-    if (!ReadFile(input, text, error))
+    if (!ReadTextFile(input, text, error))
         return false;
     std::string parseError;
     std::optional<detail::DumpModel> model;

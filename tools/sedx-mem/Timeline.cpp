@@ -1,12 +1,13 @@
 #include "Timeline.h"
 
+#include "PictureColors.h"
 #include "Raster.h"
+#include "TextFile.h"
 
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 
 namespace SceneryEditorX::Tool
 {
@@ -19,10 +20,7 @@ constexpr int kRight = kTimelineWidth - 96;
 constexpr int kTop = 100;
 constexpr int kBottom = kTimelineHeight - 64;
 
-constexpr Rgb kText = Hex(0x222222);
-constexpr Rgb kMuted = Hex(0x666666);
 constexpr Rgb kGrid = Hex(0xE6E6E6);
-constexpr Rgb kAxis = Hex(0x555555);
 constexpr Rgb kUsed = Hex(0x4E79A7);
 constexpr Rgb kCommitted = Hex(0xF28E2B);
 constexpr Rgb kBudget = Hex(0xE15759);
@@ -62,35 +60,23 @@ float LegendEntry(Canvas& canvas, const Font& font, float x, float baseline, Rgb
         canvas.Polyline({x, x + 24.0f}, {y, y}, width, color, 5.0f, 3.0f);
     else
         canvas.Polyline({x, x + 24.0f}, {y, y}, width, color);
-    const float w = font.Draw(canvas, x + 30.0f, baseline, label, 13.0f, kText);
+    const float w = font.Draw(canvas, x + 30.0f, baseline, label, 13.0f, kTextColor);
     return x + 30.0f + w + 22.0f;
 }
 } // namespace
 
 bool WriteTimelineCsv(const std::vector<TimelineSample>& samples, const std::string& path, std::string& error)
 {
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    if (!file)
-    {
-        error = "cannot write " + path;
-        return false;
-    }
-    file << kTimelineCsvHeader << '\n';
+    std::string csv = std::string(kTimelineCsvHeader) + '\n';
     char row[256];
     for (const TimelineSample& s : samples)
     {
         std::snprintf(row, sizeof(row), "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%u,%d\n",
                       s.frame, s.usedBytes, s.committedBytes, s.budgetBytes,
                       static_cast<double>(s.fragmentation), s.residentTiles, s.defragmented ? 1 : 0);
-        file << row;
+        csv += row;
     }
-    file.flush();
-    if (!file)
-    {
-        error = "cannot write " + path;
-        return false;
-    }
-    return true;
+    return WriteTextFile(path, csv, error);
 }
 
 bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::string& path, std::string& error)
@@ -100,7 +86,7 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
                      [](const TimelineSample& a, const TimelineSample& b) { return a.frame < b.frame; });
     const Font font = Font::Load();
     const Font bold = Font::Load(true);
-    Canvas canvas(kTimelineWidth, kTimelineHeight, Hex(0xFFFFFF));
+    Canvas canvas(kTimelineWidth, kTimelineHeight, kBackgroundColor);
 
     // ---------------------------------------------------------------- ranges
     double maxUsage = 0.0, maxBudget = 0.0, maxFrag = 0.0;
@@ -147,7 +133,7 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
     };
 
     // ---------------------------------------------------------------- title and legend
-    bold.Draw(canvas, kLeft - 60, 34, "Memory over time", 20.0f, kText);
+    bold.Draw(canvas, kLeft - 60, 34, "Memory over time", 20.0f, kTextColor);
     char summary[256];
     double peakUsed = 0.0, peakCommitted = 0.0;
     for (const TimelineSample& s : samples)
@@ -159,7 +145,7 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
                   "%zu frames \xC2\xB7 peak used %.1f MiB \xC2\xB7 peak committed %.1f MiB \xC2\xB7 %" PRIu64
                   " defragmentation%s",
                   samples.size(), peakUsed, peakCommitted, defrags, defrags == 1 ? "" : "s");
-    font.Draw(canvas, kLeft - 60, 56, summary, 13.0f, kMuted);
+    font.Draw(canvas, kLeft - 60, 56, summary, 13.0f, kMutedTextColor);
     float lx = static_cast<float>(kLeft - 60);
     const float lb = 84.0f;
     lx = LegendEntry(canvas, font, lx, lb, kUsed, false, 2.5f, "used (MiB)");
@@ -171,7 +157,7 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
     lx = LegendEntry(canvas, font, lx, lb, kFragmentation, false, 1.5f, "fragmentation (%, right axis)");
     {
         canvas.Polyline({lx + 12.0f, lx + 12.0f}, {lb - 13.0f, lb + 3.0f}, 1.5f, kDefrag, 3.0f, 2.0f);
-        font.Draw(canvas, lx + 22.0f, lb, "defragmentation", 13.0f, kText);
+        font.Draw(canvas, lx + 22.0f, lb, "defragmentation", 13.0f, kTextColor);
     }
 
     // ---------------------------------------------------------------- grid and axes
@@ -181,8 +167,8 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
         const int iy = static_cast<int>(std::lround(y));
         if (i > 0)
             canvas.FillRect(kLeft, iy, kRight, iy + 1, kGrid);
-        canvas.FillRect(kLeft - 6, iy, kLeft, iy + 1, kAxis);
-        font.Draw(canvas, kLeft - 10, y + 4.5f, Number(leftStep * i), 12.0f, kText, Align::Right);
+        canvas.FillRect(kLeft - 6, iy, kLeft, iy + 1, kLineColor);
+        font.Draw(canvas, kLeft - 10, y + 4.5f, Number(leftStep * i), 12.0f, kTextColor, Align::Right);
     }
     for (int i = 0; i <= 5; ++i)
     {
@@ -198,16 +184,16 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
         const float x = X(static_cast<uint64_t>(f));
         const int ix = static_cast<int>(std::lround(x));
         canvas.FillRect(ix, kTop, ix + 1, kBottom, kGrid);
-        canvas.FillRect(ix, kBottom, ix + 1, kBottom + 6, kAxis);
-        font.Draw(canvas, x, kBottom + 21, Number(f), 12.0f, kText, Align::Center);
+        canvas.FillRect(ix, kBottom, ix + 1, kBottom + 6, kLineColor);
+        font.Draw(canvas, x, kBottom + 21, Number(f), 12.0f, kTextColor, Align::Center);
     }
-    font.Draw(canvas, (kLeft + kRight) / 2.0f, kBottom + 46, "frame", 13.0f, kText, Align::Center);
-    font.DrawVertical(canvas, kLeft - 62, (kTop + kBottom) / 2.0f, "MiB", 13.0f, kText);
+    font.Draw(canvas, (kLeft + kRight) / 2.0f, kBottom + 46, "frame", 13.0f, kTextColor, Align::Center);
+    font.DrawVertical(canvas, kLeft - 62, (kTop + kBottom) / 2.0f, "MiB", 13.0f, kTextColor);
     font.DrawVertical(canvas, kRight + 64, (kTop + kBottom) / 2.0f, "fragmentation %", 13.0f, kFragmentation);
 
     if (samples.empty())
-        font.Draw(canvas, (kLeft + kRight) / 2.0f, (kTop + kBottom) / 2.0f, "no samples", 16.0f, kMuted,
-                  Align::Center);
+        font.Draw(canvas, (kLeft + kRight) / 2.0f, (kTop + kBottom) / 2.0f, "no samples", 16.0f,
+                  kMutedTextColor, Align::Center);
 
     // ---------------------------------------------------------------- data
     // A light fill under the used line.
@@ -264,9 +250,9 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
     canvas.Polyline(xs, used, 2.5f, kUsed);
 
     // Plot frame last, over the data.
-    canvas.FillRect(kLeft, kBottom, kRight + 1, kBottom + 1, kAxis);
-    canvas.FillRect(kLeft, kTop, kLeft + 1, kBottom + 1, kAxis);
-    canvas.FillRect(kRight, kTop, kRight + 1, kBottom + 1, kAxis);
+    canvas.FillRect(kLeft, kBottom, kRight + 1, kBottom + 1, kLineColor);
+    canvas.FillRect(kLeft, kTop, kLeft + 1, kBottom + 1, kLineColor);
+    canvas.FillRect(kRight, kTop, kRight + 1, kBottom + 1, kLineColor);
     canvas.FillRect(kLeft, kTop, kRight + 1, kTop + 1, kGrid);
     return canvas.WritePng(path, error);
 }

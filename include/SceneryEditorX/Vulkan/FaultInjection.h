@@ -1,6 +1,9 @@
 #pragma once
 /// @file FaultInjection.h
-/// Test-only fault injection: make the N-th call of a Vulkan entry point fail with a chosen result.
+/// A test hook, not part of the user API: make the N-th call of a Vulkan entry point fail with a
+/// chosen result. The umbrella header Memory.h does not include it; the reliability tests and the
+/// fuzzer include it directly. It is installed with the other headers, so that a user's own tests
+/// can inject faults too (with `AllocatorSettings::enableFaultInjection`).
 /// The memory system routes VMA's Vulkan calls through these hooks when
 /// `AllocatorSettings::enableFaultInjection` is set, and its own calls (defragmentation's
 /// vkCreateBuffer/vkCreateImage, every vkQueueSubmit of VulkanDevice) always check them. With no

@@ -1,4 +1,4 @@
-#include "VmaDump.h"
+#include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <nlohmann/json.hpp>
 

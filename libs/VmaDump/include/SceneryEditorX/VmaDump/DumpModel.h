@@ -1,7 +1,9 @@
 #pragma once
 // A model of VMA's JSON dump (vmaBuildStatsString with the detailed map): pools, blocks and the
-// ranges inside each block. Used for the fragmentation figure, the detailed report and the
-// memory-map pictures. Parsing is separate from VMA so that any dump file can be read.
+// ranges inside each block. Parsing is separate from VMA so that any dump file can be read.
+// The library target SceneryEditorX::VmaDump (libs/VmaDump), shared by the memory system (the
+// fragmentation figure, the detailed report) and sedx-mem (the memory-map pictures). Not part of
+// the memory system's user API: its headers are not installed.
 
 #include <cstdint>
 #include <optional>
