@@ -63,7 +63,7 @@ Ref<VulkanDevice> MemoryAllocator::GetDevice()
     return system ? system->device : nullptr;
 }
 
-const AllocatorSettings& MemoryAllocator::GetSettings()
+AllocatorSettings MemoryAllocator::GetSettings()
 {
     MemorySystem* system = MemorySystem::Get();
     return system ? system->settings : MemorySystem::DefaultSettings();

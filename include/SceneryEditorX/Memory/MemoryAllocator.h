@@ -6,12 +6,23 @@
 /// instance owns nothing but its settings; resources belong to the caller until destroyed.
 /// Destroying an instance never shuts the global allocator down.
 ///
-/// Thread safety: every member may be called from any number of threads at once, after `Init` and
-/// before `Shutdown`. Calls that race with `Init` or `Shutdown` are misuse (undefined): shut down only
-/// after every other thread has stopped using the system.
+/// Thread safety: every call below may be made from any number of threads at once, after `Init` and
+/// before `Shutdown`, unless its comment says otherwise. Calls that race with `Init` or `Shutdown`
+/// are misuse (undefined): shut down only after every other thread has stopped using the system.
 ///
-/// Errors: nothing throws. A failing call returns null/false/VK_NULL_HANDLE, changes nothing, and
-/// writes one error line tagged "VulkanAllocator" that names the tag, what was asked and why it failed.
+/// Errors: nothing throws. A failing call returns null/false/VK_NULL_HANDLE/0, changes nothing, and
+/// writes one error line tagged "VulkanAllocator" that names the tag, what was asked and why it
+/// failed. Every call made before `Init` or after `Shutdown` fails that way ("called before Init or
+/// after Shutdown").
+///
+/// Handles: a `VmaAllocation` returned here is owned by the caller until it is passed to one of the
+/// destroy calls (or to FreeBufferBatch); the buffer or image bound to it is destroyed with it. A
+/// handle may be null wherever a call takes one: the call fails cleanly. `Shutdown` releases (and
+/// reports) whatever is still live.
+///
+/// Static or member: a call is a member when it acts for the instance (creates or destroys under its
+/// tag, reads or writes its settings, logs under its tag); a call that reads or changes the one global
+/// system and needs no instance is static.
 
 #include <SceneryEditorX/Core/Ref.h>
 #include <SceneryEditorX/Memory/MemoryTypes.h>
@@ -50,37 +61,48 @@ public:
     MemoryAllocator& operator=(const MemoryAllocator&) = delete;
 
     // ------------------------------------------------------------------ lifecycle (global)
-    /// Creates the global allocator on `device`. `apiVersion` is clamped to the device's version.
-    /// Returns false (and changes nothing) when already initialized or on failure.
+    /// Creates the global allocator on `device` (kept referenced until Shutdown). `apiVersion` is
+    /// clamped to the device's version. Returns false (and changes nothing) when already initialized,
+    /// for a null or uncreated device, bad settings, or when VMA fails. Not concurrently with any
+    /// other call of this class.
     static bool Init(const Ref<VulkanDevice>& device, uint32_t apiVersion);
     static bool Init(const Ref<VulkanDevice>& device, uint32_t apiVersion, const AllocatorSettings& settings);
     /// Waits for the device, releases every retired and deferred resource, reports and frees each
     /// leaked allocation (tag, name, kind, size, call site), destroys the pools and the allocator.
-    /// Returns false without doing anything when not initialized.
+    /// Returns false without doing anything when not initialized. Not concurrently with any other
+    /// call of this class. Safe from a static destructor (the logger outlives every static).
     static bool Shutdown();
     static bool IsInitialized();
     /// The raw VMA allocator (compat escape hatch), or null before Init. Memory allocated through it
     /// directly is not counted per tag, is not in the registry and is never moved by defragmentation.
     static VmaAllocator GetAllocator();
+    /// The device given to Init, or null (no error line) when not initialized.
     static Ref<VulkanDevice> GetDevice();
-    static const AllocatorSettings& GetSettings();
+    /// A copy of the settings given to Init; the defaults when not initialized (no error line). A
+    /// copy, so that it stays valid after Shutdown.
+    static AllocatorSettings GetSettings();
 
     /// Advances the frame counter: feeds VMA's budget refresh (vmaSetCurrentFrameIndex) and releases
     /// deferred destroys whose frame has retired (destroyed at frame F, released at F + framesInFlight).
-    /// Returns false when not initialized or when the index goes backwards.
+    /// Returns false when not initialized or when the index goes backwards. Call it from one thread
+    /// (the frame loop); other threads may allocate and free meanwhile.
     static bool SetCurrentFrameIndex(uint64_t frameIndex);
+    /// The last frame index set; 0 when not initialized (no error line).
     static uint64_t GetCurrentFrameIndex();
 
     // ------------------------------------------------------------------ buffers and images
     /// Creates a buffer and binds memory of `usage` to it. Returns its allocation and sets `outBuffer`,
-    /// or returns null with `outBuffer` = VK_NULL_HANDLE.
+    /// or returns null with `outBuffer` = VK_NULL_HANDLE (nothing is left allocated). The caller owns
+    /// both and destroys them with DestroyBuffer, DestroyBufferDeferred or Free. `bufferInfo` is
+    /// copied (pNext chains are passed to the driver but make the buffer immovable).
     VmaAllocation AllocateBuffer(const VkBufferCreateInfo& bufferInfo, VmaMemoryUsage usage,
                                  VkBuffer& outBuffer,
                                  std::source_location where = std::source_location::current());
     VmaAllocation AllocateBuffer(const VkBufferCreateInfo& bufferInfo, const AllocationCreateInfo& createInfo,
                                  VkBuffer& outBuffer,
                                  std::source_location where = std::source_location::current());
-    /// Creates an image and binds memory to it. `allocatedSize` (optional) receives the allocation's size.
+    /// Creates an image and binds memory to it. `allocatedSize` (may be null) receives the
+    /// allocation's size, 0 on failure. Ownership and failure as for AllocateBuffer.
     VmaAllocation AllocateImage(const VkImageCreateInfo& imageInfo, VmaMemoryUsage usage, VkImage& outImage,
                                 VkDeviceSize* allocatedSize = nullptr,
                                 std::source_location where = std::source_location::current());
@@ -101,7 +123,9 @@ public:
     bool DestroyBufferDeferred(VkBuffer buffer, VmaAllocation allocation);
     bool DestroyImageDeferred(VkImage image, VmaAllocation allocation);
 
-    /// The current buffer/image bound to `allocation` (VK_NULL_HANDLE if not live or of the other kind).
+    /// The current buffer/image bound to `allocation` (VK_NULL_HANDLE if not live or of the other
+    /// kind, with no error line; an error line before Init). Defragmentation can change it: read it
+    /// again after a RelocationNotice.
     static VkBuffer GetBuffer(VmaAllocation allocation);
     static VkImage GetImage(VmaAllocation allocation);
 
@@ -118,7 +142,10 @@ public:
 
     // ------------------------------------------------------------------ mapping
     /// Maps the allocation (nesting: each map needs one unmap). Returns null, with an error, when the
-    /// memory is not host-visible, or for an AUTO* allocation made without a host-access flag.
+    /// memory is not host-visible, or for an AUTO* allocation made without a host-access flag. The
+    /// pointer is valid until the matching UnmapMemory or the allocation's destruction, and moves
+    /// with a defragmentation move (RelocationNotice::newMappedData). Several threads may map one
+    /// allocation; writing the same bytes from two threads is the caller's race.
     template <class T = void>
     T* MapMemory(VmaAllocation allocation)
     {
@@ -137,15 +164,20 @@ public:
     // ------------------------------------------------------------------ uploads and readback
     /// Writes `size` bytes at `offset` into a buffer through a system-owned staging buffer and the
     /// device's locked submit; waits for the copy. Works for device-local memory that cannot be mapped.
+    /// `data` must not be null. False (nothing written) for a range outside the buffer, a buffer
+    /// without TRANSFER_DST usage, or a failed submission. The caller keeps GPU work on the buffer
+    /// from overlapping the copy.
     bool UploadToBuffer(VmaAllocation allocation, const void* data, VkDeviceSize size,
                         VkDeviceSize offset = 0);
     /// Writes every mip level and layer of an image. `data` holds the levels one after the other,
     /// each level's layers tightly packed. Leaves the image in `finalLayout` and records that layout.
     bool UploadToImage(VmaAllocation allocation, const void* data, VkDeviceSize size,
                        VkImageLayout finalLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
-    /// Reads buffer bytes back through a staging buffer.
+    /// Reads buffer bytes back through a staging buffer into `out` (not null, `size` bytes); waits.
+    /// False (nothing written to `out`) as for UploadToBuffer, with TRANSFER_SRC usage.
     bool ReadbackBuffer(VmaAllocation allocation, void* out, VkDeviceSize size, VkDeviceSize offset = 0);
-    /// Reads back every mip level and layer of an image (same packing as UploadToImage).
+    /// Reads back every mip level and layer of an image (same packing as UploadToImage) into `out`,
+    /// which is resized. False (with `out` unchanged) when the layout is unknown or UNDEFINED.
     bool ReadbackImage(VmaAllocation allocation, std::vector<uint8_t>& out);
     /// Tightly packed byte size of all mips and layers of an image create info (0 for formats that
     /// the upload path does not know, such as compressed ones).
@@ -164,18 +196,24 @@ public:
     /// Warning threshold as a fraction of the budget, in (0, 1]. False (unchanged) otherwise.
     bool SetMemoryUsageWarningThreshold(float fraction);
     float GetMemoryUsageWarningThreshold() const;
-    /// Called when this instance sees the usage cross its threshold (either way).
+    /// Called when this instance sees the usage cross its threshold (either way), on the thread
+    /// whose call saw it, with no lock of ours held; it may call into the allocator. An empty
+    /// callback removes it. The callback is copied.
     void SetBudgetCallback(BudgetCallback callback);
     /// Block size of the LARGE size-class pools created from now on (existing pools keep theirs).
-    /// Checked against LARGE_BUFFER_SIZE, maxMemoryAllocationSize and the heap sizes.
+    /// Checked against LARGE_BUFFER_SIZE, maxMemoryAllocationSize and the heap sizes of `device`;
+    /// false (unchanged) otherwise. Works before Init; holds until Shutdown.
     static bool SetCustomBufferSize(VkDeviceSize size, const VulkanDevice& device);
+    /// The block size of new LARGE pools: the custom size, else the settings' (the defaults' before
+    /// Init).
     static VkDeviceSize GetCustomBufferSize();
 
     // ------------------------------------------------------------------ tracking
     /// True exactly for allocations live in the registry. A freed handle is false; a stale handle
     /// that VMA has since reused for a new allocation cannot be told apart (use the RAII types).
     static bool ContainsAllocation(VmaAllocation allocation);
-    /// Renames an allocation ("tag:name") and its buffer/image (debug utils). False if not live.
+    /// Renames an allocation ("tag:name", the allocation's own tag) and its buffer/image (debug
+    /// utils). False if not live. `name` is copied.
     bool SetAllocationName(VmaAllocation allocation, const std::string& name);
     const std::string& GetTag() const;
 
@@ -196,16 +234,21 @@ public:
     /// must skip pins the whole source block for that pass. Returns how many were marked.
     size_t MarkAllForDefragmentation();
     /// Runs one pass (bounded by maxBytesPerPass/maxAllocationsPerPass). True while work remains.
+    /// Other threads' allocations and frees wait for the pass (not for the session); the session's
+    /// own calls (Begin, Mark, Step, End) are serialized.
     bool DefragmentStep();
     /// Runs the remaining passes, closes the session and returns what it did. Without an open
     /// session: an error and empty stats.
     DefragmentationStats EndDefragmentation();
     static bool IsDefragmenting();
     /// Registers a callback for every moved resource; returns an id for RemoveRelocationCallback.
-    /// Callbacks run on the thread that runs the pass, after the pass, with no lock of ours held.
+    /// Callbacks run on the thread that runs the pass, after the pass, with no lock of ours held, and
+    /// may call into the allocator. Returns 0 (and registers nothing) for an empty callback. The
+    /// callback list is process-wide: it outlives Shutdown.
     static uint64_t AddRelocationCallback(RelocationCallback callback);
     static bool RemoveRelocationCallback(uint64_t id);
-    /// The mapped pointer of an allocation (persistent or from MapMemory), or null.
+    /// The mapped pointer of an allocation (persistent or from MapMemory), or null (no error line)
+    /// when it is not mapped, not live, or not initialized.
     static void* GetMappedData(VmaAllocation allocation);
 
     // ------------------------------------------------------------------ statistics and budget
@@ -219,14 +262,17 @@ public:
     /// VMA's JSON statistics dump (vmaBuildStatsString; with `detailedMap`, every block's
     /// suballocations), taken consistently while other threads allocate. Empty before Init.
     static std::string BuildStatsString(bool detailedMap = true);
-    /// Every tag's counters.
+    /// Every tag's counters (tags live for the process; an unused tag reads zeros). Works before Init.
     static std::vector<TagStats> GetAllTagStats();
-    /// Resets peaks and cumulative counters to the current live values (compat).
+    /// Resets peaks and cumulative counters to the current live values (compat). Peaks never go down
+    /// otherwise.
     static void ResetStats();
     /// Logs per heap, memory type, pool and tag: bytes, blocks, allocations, fragmentation, peak, budget.
     void PrintDetailedStats() const;
-    /// Device-local budget (see MemoryBudget). Crossing this instance's threshold logs one warning.
+    /// Device-local budget (see MemoryBudget), read now. Crossing this instance's threshold logs one
+    /// warning and calls the budget callback. All zeros when not initialized.
     MemoryBudget GetMemoryBudget();
+    /// Every heap's budget, read now; empty when not initialized.
     static std::vector<HeapBudget> GetHeapBudgets();
     /// Destroys every buffer that the SpeedOptimized reuse cache holds and frees its memory.
     /// Returns how many were released.
