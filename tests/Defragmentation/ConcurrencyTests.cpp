@@ -236,8 +236,8 @@ TEST_P(DefragmentationConcurrency, TheManagerMeasuresAndDefragmentsWhileOtherThr
                     VkBuffer buffer = VK_NULL_HANDLE;
                     const VkDeviceSize size =
                         std::uniform_int_distribution<VkDeviceSize>(256, 64 * 1024)(rng);
-                    VmaAllocation allocation =
-                        Allocator().AllocateBuffer(BufferInfo(size), VMA_MEMORY_USAGE_GPU_ONLY, buffer);
+                    VmaAllocation allocation = Allocator().AllocateBuffer(BufferInfo(size, kStorageUsage),
+                                                                          VMA_MEMORY_USAGE_GPU_ONLY, buffer);
                     if (!allocation)
                     {
                         ADD_FAILURE() << "AllocateBuffer failed";
@@ -341,8 +341,8 @@ TEST_P(TransferRacingAPass, AReadbackThatRacesAMoveReadsTheMovedBuffer)
     // After the move, a new buffer takes the target's old place and is written.
     const auto allocateInTheOldPlace = [&]
     {
-        VmaAllocation allocation =
-            Allocator().AllocateBuffer(BufferInfo(kSize), VMA_MEMORY_USAGE_GPU_ONLY, newcomer.originalBuffer);
+        VmaAllocation allocation = Allocator().AllocateBuffer(
+            BufferInfo(kSize, kStorageUsage), VMA_MEMORY_USAGE_GPU_ONLY, newcomer.originalBuffer);
         ASSERT_TRUE(allocation);
         newcomer.allocation = allocation;
         newcomer.size = kSize;

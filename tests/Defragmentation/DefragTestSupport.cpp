@@ -3,7 +3,6 @@
 #include "Memory/VmaDump.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
 #include <cstring>
 
@@ -71,34 +70,9 @@ std::vector<uint8_t> MakePattern(uint32_t seed, size_t size)
     return bytes;
 }
 
-VkBufferCreateInfo BufferInfo(VkDeviceSize size, VkBufferUsageFlags usage)
+VkImageCreateInfo MippedImageInfo(uint32_t width, uint32_t height)
 {
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = size;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    return info;
-}
-
-uint32_t FullMipCount(uint32_t width, uint32_t height)
-{
-    return static_cast<uint32_t>(std::bit_width(std::max(width, height)));
-}
-
-VkImageCreateInfo ImageInfo(uint32_t width, uint32_t height, bool fullMipChain)
-{
-    VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    info.imageType = VK_IMAGE_TYPE_2D;
-    info.format = VK_FORMAT_R8G8B8A8_UNORM;
-    info.extent = {width, height, 1};
-    info.mipLevels = fullMipChain ? FullMipCount(width, height) : 1;
-    info.arrayLayers = 1;
-    info.samples = VK_SAMPLE_COUNT_1_BIT;
-    info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    info.usage = VK_IMAGE_USAGE_SAMPLED_BIT;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    return info;
+    return Test::ImageInfo(width, height, FullMipCount(width, height));
 }
 
 bool CreateFilledBuffer(MemoryAllocator& allocator, VkDeviceSize size, uint32_t seed, TrackedBuffer& out,
@@ -127,7 +101,7 @@ bool CreateFilledImage(MemoryAllocator& allocator, uint32_t width, uint32_t heig
                        TrackedImage& out)
 {
     out = {};
-    const VkImageCreateInfo info = ImageInfo(width, height);
+    const VkImageCreateInfo info = MippedImageInfo(width, height);
     VkImage image = VK_NULL_HANDLE;
     VmaAllocation allocation = allocator.AllocateImage(info, VMA_MEMORY_USAGE_GPU_ONLY, image);
     if (!allocation)
@@ -331,7 +305,7 @@ std::vector<TrackedBuffer> MakeFragmentedBuffers(MemoryAllocator& allocator, siz
         {
             VkBuffer buffer = VK_NULL_HANDLE;
             VmaAllocation allocation =
-                allocator.AllocateBuffer(BufferInfo(size), VMA_MEMORY_USAGE_GPU_ONLY, buffer);
+                allocator.AllocateBuffer(BufferInfo(size, kStorageUsage), VMA_MEMORY_USAGE_GPU_ONLY, buffer);
             if (!allocation)
             {
                 ADD_FAILURE() << "AllocateBuffer(" << size << ") failed";

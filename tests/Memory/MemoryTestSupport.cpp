@@ -7,32 +7,6 @@
 namespace SceneryEditorX::Test
 {
 
-VkBufferCreateInfo BufferInfo(VkDeviceSize size, VkBufferUsageFlags usage)
-{
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = size;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    return info;
-}
-
-VkImageCreateInfo ImageInfo(uint32_t width, uint32_t height, uint32_t mipLevels, uint32_t arrayLayers,
-                            VkFormat format, VkImageUsageFlags usage)
-{
-    VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    info.imageType = VK_IMAGE_TYPE_2D;
-    info.format = format;
-    info.extent = {width, height, 1};
-    info.mipLevels = mipLevels;
-    info.arrayLayers = arrayLayers;
-    info.samples = VK_SAMPLE_COUNT_1_BIT;
-    info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    return info;
-}
-
 AllocationCreateInfo CreateInfo(VmaMemoryUsage usage, AllocationFlags flags, std::string name)
 {
     AllocationCreateInfo info;

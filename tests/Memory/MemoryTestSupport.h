@@ -7,6 +7,7 @@
 // say so and check it first (`IsSingleUnifiedHeap`); the others hold on a discrete layout as well.
 
 #include "Support/TestEnvironment.h"
+#include "Testing/Builders.h"
 
 #include <SceneryEditorX/Core/Log.h>
 #include <SceneryEditorX/Memory/MemoryAllocator.h>
@@ -28,11 +29,7 @@ constexpr VkDeviceSize MiB = 1024 * 1024;
 constexpr const char* kAllocatorTag = "VulkanAllocator";
 
 // ------------------------------------------------------------------ create infos
-VkBufferCreateInfo BufferInfo(VkDeviceSize size,
-                              VkBufferUsageFlags usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
-VkImageCreateInfo ImageInfo(uint32_t width, uint32_t height, uint32_t mipLevels = 1, uint32_t arrayLayers = 1,
-                            VkFormat format = VK_FORMAT_R8G8B8A8_UNORM,
-                            VkImageUsageFlags usage = VK_IMAGE_USAGE_SAMPLED_BIT);
+// (buffer and image create infos: Testing/Builders.h)
 AllocationCreateInfo CreateInfo(VmaMemoryUsage usage, AllocationFlags flags = AllocationFlags::None,
                                 std::string name = {});
 

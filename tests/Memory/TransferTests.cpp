@@ -329,15 +329,9 @@ TEST_F(TransferTest, TheRecordedLayoutFollowsUploadsAndSetImageLayout)
     ASSERT_TRUE(Device()->RunOneTimeCommands(
                     [&](VkCommandBuffer cmd)
                     {
-                        VkImageMemoryBarrier barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-                        barrier.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
-                        barrier.dstAccessMask = VK_ACCESS_MEMORY_READ_BIT;
-                        barrier.oldLayout = VK_IMAGE_LAYOUT_GENERAL;
-                        barrier.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-                        barrier.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-                        barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-                        barrier.image = image.image;
-                        barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+                        const VkImageMemoryBarrier barrier = ColorImageBarrier(
+                            image.image, {VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+                                          VK_ACCESS_MEMORY_WRITE_BIT, VK_ACCESS_MEMORY_READ_BIT});
                         vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                                              VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, nullptr, 0, nullptr, 1,
                                              &barrier);
