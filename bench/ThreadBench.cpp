@@ -40,21 +40,10 @@ void OursThreads(benchmark::State& state, MemoryAllocator::AllocationStrategy st
     MemoryAllocator allocator(tagPerThread ? "bench-mt-" + std::to_string(state.thread_index()) : "bench-mt");
     allocator.SetAllocationStrategy(strategy);
     const auto& sizes = ThreadSizes();
-    VkBufferCreateInfo info = BufferInfo(0, kUsage);
-    size_t i = static_cast<size_t>(state.thread_index()) * 257;
     const Clock::time_point start = Clock::now();
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = allocator.AllocateBuffer(info, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
-        if (!allocation)
-        {
-            state.SkipWithError("AllocateBuffer failed");
-            break;
-        }
-        allocator.DestroyBuffer(buffer, allocation);
-    }
+    RunSizedPairs(state, BufferInfo(0, kUsage), sizes, static_cast<size_t>(state.thread_index()) * 257,
+                  [&](const VkBufferCreateInfo& info)
+                  { return OursBufferPair(state, allocator, info, VMA_MEMORY_USAGE_GPU_ONLY); });
     Finish(state, start);
 }
 
@@ -62,23 +51,12 @@ void RawVmaThreads(benchmark::State& state)
 {
     VmaAllocator vma = SharedRawVma(); // created before the run (main.cpp)
     const auto& sizes = ThreadSizes();
-    VkBufferCreateInfo info = BufferInfo(0, EffectiveBufferUsage(kUsage));
     VmaAllocationCreateInfo aci{};
     aci.usage = VMA_MEMORY_USAGE_GPU_ONLY;
-    size_t i = static_cast<size_t>(state.thread_index()) * 257;
     const Clock::time_point start = Clock::now();
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-        if (vmaCreateBuffer(vma, &info, &aci, &buffer, &allocation, nullptr) != VK_SUCCESS)
-        {
-            state.SkipWithError("vmaCreateBuffer failed");
-            break;
-        }
-        vmaDestroyBuffer(vma, buffer, allocation);
-    }
+    RunSizedPairs(state, BufferInfo(0, EffectiveBufferUsage(kUsage)), sizes,
+                  static_cast<size_t>(state.thread_index()) * 257,
+                  [&](const VkBufferCreateInfo& info) { return RawVmaBufferPair(state, vma, info, aci); });
     Finish(state, start);
 }
 
@@ -90,28 +68,10 @@ void DriverFloorThreads(benchmark::State& state)
     if (!memory.Ok())
         return state.SkipWithError("floor memory allocation failed");
     const auto& sizes = ThreadSizes();
-    VkBufferCreateInfo info = BufferInfo(0, usage);
-    size_t i = static_cast<size_t>(state.thread_index()) * 257;
     const Clock::time_point start = Clock::now();
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        if (vkCreateBuffer(device, &info, nullptr, &buffer) != VK_SUCCESS)
-        {
-            state.SkipWithError("vkCreateBuffer failed");
-            break;
-        }
-        VkMemoryRequirements req{};
-        vkGetBufferMemoryRequirements(device, buffer, &req);
-        if (req.size > memory.Size() || vkBindBufferMemory(device, buffer, memory.Get(), 0) != VK_SUCCESS)
-        {
-            vkDestroyBuffer(device, buffer, nullptr);
-            state.SkipWithError("vkBindBufferMemory failed");
-            break;
-        }
-        vkDestroyBuffer(device, buffer, nullptr);
-    }
+    RunSizedPairs(state, BufferInfo(0, usage), sizes, static_cast<size_t>(state.thread_index()) * 257,
+                  [&](const VkBufferCreateInfo& info)
+                  { return FloorBufferPair(state, device, memory, info); });
     Finish(state, start);
 }
 
