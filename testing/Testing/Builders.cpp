@@ -1,5 +1,7 @@
 #include "Testing/Builders.h"
 
+#include <SceneryEditorX/Memory/MemoryAllocator.h>
+
 #include <algorithm>
 #include <bit>
 
@@ -49,6 +51,16 @@ VkImageMemoryBarrier ColorImageBarrier(VkImage image, const LayoutTransition& tr
     barrier.image = image;
     barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, mipLevels, 0, 1};
     return barrier;
+}
+
+VkResult CreateForeignBuffer(const VkBufferCreateInfo& info, VmaAllocationCreateFlags flags, VkBuffer& buffer,
+                             VmaAllocation& allocation)
+{
+    VmaAllocationCreateInfo createInfo{};
+    createInfo.usage = VMA_MEMORY_USAGE_AUTO;
+    createInfo.flags = flags;
+    return vmaCreateBuffer(MemoryAllocator::GetAllocator(), &info, &createInfo, &buffer, &allocation,
+                           nullptr);
 }
 
 } // namespace SceneryEditorX::Test

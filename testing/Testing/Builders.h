@@ -3,7 +3,7 @@
 // create infos with the defaults most of them want, and the one-image layout barrier. Each returns
 // the struct by value; callers change a field afterwards where they need something else.
 
-#include <vulkan/vulkan.h>
+#include <vk_mem_alloc.h>
 
 #include <cstdint>
 
@@ -32,5 +32,11 @@ struct LayoutTransition
 };
 VkImageMemoryBarrier ColorImageBarrier(VkImage image, const LayoutTransition& transition,
                                        uint32_t mipLevels = 1);
+
+/// Creates a buffer through the raw VMA escape hatch (MemoryAllocator::GetAllocator(), usage AUTO
+/// with `flags`): an allocation the system does not own. On success writes `buffer` and
+/// `allocation`; the caller frees them with vmaDestroyBuffer. Needs an initialized allocator.
+VkResult CreateForeignBuffer(const VkBufferCreateInfo& info, VmaAllocationCreateFlags flags, VkBuffer& buffer,
+                             VmaAllocation& allocation);
 
 } // namespace SceneryEditorX::Test

@@ -52,6 +52,7 @@ std::vector<uint8_t> MakePattern(uint32_t seed, size_t size);
 /// The defragmentation tests' buffers: storage buffers, unless a test says otherwise.
 constexpr VkBufferUsageFlags kStorageUsage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 using Test::BufferInfo;
+using Test::CreateForeignBuffer;
 using Test::FullMipCount;
 /// An optimal-tiling RGBA8 2D image, sampled, with the full mip chain.
 VkImageCreateInfo MippedImageInfo(uint32_t width, uint32_t height);

@@ -152,13 +152,9 @@ TEST_P(DefragmentationMisuse, MarkingAForeignAllocationIsOneErrorAndItNeverMoves
     ASSERT_TRUE(CreateFilledImage(Allocator(), 128, 128, 1, first));
     VkBufferCreateInfo info =
         BufferInfo(64 * 1024, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT);
-    VmaAllocationCreateInfo aci{};
-    aci.usage = VMA_MEMORY_USAGE_AUTO;
     VkBuffer foreignBuffer = VK_NULL_HANDLE;
     VmaAllocation foreign = nullptr;
-    ASSERT_EQ(
-        vmaCreateBuffer(MemoryAllocator::GetAllocator(), &info, &aci, &foreignBuffer, &foreign, nullptr),
-        VK_SUCCESS);
+    ASSERT_EQ(CreateForeignBuffer(info, 0, foreignBuffer, foreign), VK_SUCCESS);
     ASSERT_TRUE(CreateFilledImage(Allocator(), 128, 128, 2, last));
     Destroy(Allocator(), first);
     const Placement before = PlacementOf(foreign);
