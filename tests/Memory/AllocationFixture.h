@@ -63,22 +63,8 @@ protected:
         EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
     }
 
-    struct Buffer
-    {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
-    Buffer MakeBuffer(VkDeviceSize size, const AllocationCreateInfo& createInfo)
-    {
-        Buffer b;
-        b.allocation = Alloc().AllocateBuffer(BufferInfo(size), createInfo, b.buffer);
-        EXPECT_NE(b.allocation, nullptr);
-        return b;
-    }
-    Buffer MakeBuffer(VkDeviceSize size, VmaMemoryUsage usage = VMA_MEMORY_USAGE_GPU_ONLY)
-    {
-        return MakeBuffer(size, CreateInfo(usage));
-    }
+    using AllocatorTest::MakeBuffer;
+    Buffer MakeBuffer(VkDeviceSize size, VmaMemoryUsage usage) { return MakeBuffer(size, CreateInfo(usage)); }
     struct Image
     {
         VkImage image = VK_NULL_HANDLE;

@@ -292,12 +292,7 @@ TEST_F(AllocationTest, BufferAboveMaxMemoryAllocationSizeIsRejected)
 class AllocationUnderHeapLimitTest : public AllocationTest
 {
 protected:
-    AllocatorSettings Settings() const override
-    {
-        AllocatorSettings settings;
-        settings.heapSizeLimits = AllHeapLimits(64 * MiB);
-        return settings;
-    }
+    AllocatorSettings Settings() const override { return {.heapSizeLimits = AllHeapLimits(64 * MiB)}; }
 };
 
 TEST_F(AllocationUnderHeapLimitTest, BufferLargerThanEveryHeapIsRejected)
@@ -411,12 +406,9 @@ TEST_F(AllocationTest, ForeignVmaAllocationsAreRefusedAndLeftAlone)
 {
     // Made through the raw VMA escape hatch: not the system's to destroy, map or fill.
     VkBufferCreateInfo info = BufferInfo(4 * KiB, VK_BUFFER_USAGE_TRANSFER_DST_BIT);
-    VmaAllocationCreateInfo aci{};
-    aci.usage = VMA_MEMORY_USAGE_AUTO;
-    aci.flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation foreign = nullptr;
-    ASSERT_EQ(vmaCreateBuffer(MemoryAllocator::GetAllocator(), &info, &aci, &buffer, &foreign, nullptr),
+    ASSERT_EQ(CreateForeignBuffer(info, VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT, buffer, foreign),
               VK_SUCCESS);
     const CounterSnapshot before = Snapshot(Alloc());
     std::vector<uint8_t> bytes(64, 1);

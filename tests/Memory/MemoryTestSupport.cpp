@@ -209,6 +209,12 @@ CounterSnapshot Snapshot(const MemoryAllocator& allocator)
            << "the counters changed:\n  before: " << describe(before) << "\n  after:  " << describe(after);
 }
 
+bool EndsWith(const std::string& text, const std::string& suffix)
+{
+    return text.size() >= suffix.size() &&
+           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::string CurrentTestName()
 {
     const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -225,6 +231,21 @@ void AllocatorTest::SetUp()
     ASSERT_FALSE(MemoryAllocator::IsInitialized()) << "a previous test left the allocator initialized";
     ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, Settings()));
     m_Allocator = CreateRef<MemoryAllocator>(CurrentTestName());
+}
+
+Buffer AllocatorTest::MakeBuffer(VkDeviceSize size, const AllocationCreateInfo& createInfo,
+                                 VkBufferUsageFlags bufferUsage, MemoryAllocator* allocator)
+{
+    Buffer b;
+    MemoryAllocator& a = allocator ? *allocator : Alloc();
+    b.allocation = a.AllocateBuffer(BufferInfo(size, bufferUsage), createInfo, b.buffer);
+    EXPECT_NE(b.allocation, nullptr) << size << " bytes";
+    return b;
+}
+
+void AllocatorTest::Destroy(const Buffer& b)
+{
+    EXPECT_TRUE(Alloc().DestroyBuffer(b.buffer, b.allocation));
 }
 
 void AllocatorTest::TearDown()

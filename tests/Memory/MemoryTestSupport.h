@@ -88,6 +88,13 @@ CounterSnapshot Snapshot(const MemoryAllocator& allocator);
 ::testing::AssertionResult SameCounters(const CounterSnapshot& before, const CounterSnapshot& after);
 
 // ------------------------------------------------------------------ fixture
+/// A buffer and its allocation, as the fixtures make them.
+struct Buffer
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VmaAllocation allocation = nullptr;
+};
+
 /// Initializes the global allocator on the test device in SetUp (with `Settings()`), gives each test
 /// an instance tagged with the test's name, and shuts down in TearDown, failing the test if the
 /// shutdown reports a leak (ours or VMA's).
@@ -103,11 +110,22 @@ protected:
     /// "tag:name", the VMA name of an allocation named `name` by this test's instance.
     std::string VmaName(const std::string& name) const { return m_Allocator->GetTag() + ":" + name; }
 
+    /// Allocates a buffer of `size` bytes through `allocator` (this test's instance when null) and
+    /// expects it to succeed.
+    Buffer MakeBuffer(VkDeviceSize size,
+                      const AllocationCreateInfo& createInfo = CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY),
+                      VkBufferUsageFlags bufferUsage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+                      MemoryAllocator* allocator = nullptr);
+    /// Destroys a buffer through this test's instance and expects it to succeed.
+    void Destroy(const Buffer& b);
+
     Ref<MemoryAllocator> m_Allocator;
 
 private:
     std::optional<ScopedLogLevel> m_Level;
 };
+
+bool EndsWith(const std::string& text, const std::string& suffix);
 
 /// The name of the running test ("Suite.Test"), unique per test: a tag no other test shares.
 std::string CurrentTestName();

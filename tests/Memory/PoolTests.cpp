@@ -16,31 +16,15 @@ namespace
 {
 using namespace ::SceneryEditorX::Test;
 
-bool EndsWith(const std::string& text, const std::string& suffix)
-{
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 class PoolTest : public AllocatorTest
 {
 protected:
-    struct Buffer
-    {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
     Buffer MakeBuffer(VkDeviceSize size, const std::string& name = {},
                       VmaMemoryUsage usage = VMA_MEMORY_USAGE_GPU_ONLY, MemoryAllocator* allocator = nullptr)
     {
-        Buffer b;
-        MemoryAllocator& a = allocator ? *allocator : Alloc();
-        b.allocation =
-            a.AllocateBuffer(BufferInfo(size), CreateInfo(usage, AllocationFlags::None, name), b.buffer);
-        EXPECT_NE(b.allocation, nullptr) << size << " bytes";
-        return b;
+        return AllocatorTest::MakeBuffer(size, CreateInfo(usage, AllocationFlags::None, name),
+                                         VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, allocator);
     }
-    void Destroy(const Buffer& b) { EXPECT_TRUE(Alloc().DestroyBuffer(b.buffer, b.allocation)); }
 };
 
 // ------------------------------------------------------------------ size classes
@@ -272,9 +256,7 @@ class PoolFallbackTest : public PoolTest
 protected:
     AllocatorSettings Settings() const override
     {
-        AllocatorSettings settings;
-        settings.heapSizeLimits = DeviceLocalHeapLimits(48 * MiB);
-        return settings;
+        return {.heapSizeLimits = DeviceLocalHeapLimits(48 * MiB)};
     }
 };
 

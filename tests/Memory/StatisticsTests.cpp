@@ -18,12 +18,6 @@ namespace
 {
 using namespace ::SceneryEditorX::Test;
 
-bool EndsWith(const std::string& text, const std::string& suffix)
-{
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::optional<detail::DumpModel> RealDump()
 {
     char* text = nullptr;

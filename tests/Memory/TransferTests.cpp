@@ -34,18 +34,10 @@ VkDeviceSize Rgba8LevelSize(const VkImageCreateInfo& info, uint32_t level)
 class TransferTest : public AllocatorTest
 {
 protected:
-    struct Buffer
-    {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
     Buffer MakeBuffer(VkDeviceSize size, VmaMemoryUsage usage = VMA_MEMORY_USAGE_GPU_ONLY,
                       VkBufferUsageFlags bufferUsage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT)
     {
-        Buffer b;
-        b.allocation = Alloc().AllocateBuffer(BufferInfo(size, bufferUsage), usage, b.buffer);
-        EXPECT_NE(b.allocation, nullptr);
-        return b;
+        return AllocatorTest::MakeBuffer(size, CreateInfo(usage), bufferUsage);
     }
     struct Image
     {
