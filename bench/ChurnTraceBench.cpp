@@ -176,10 +176,7 @@ struct Usage
 nlohmann::json PoolBreakdown(VmaAllocator allocator)
 {
     nlohmann::json out = nlohmann::json::array();
-    char* text = nullptr;
-    vmaBuildStatsString(allocator, &text, VK_TRUE);
-    const nlohmann::json root = nlohmann::json::parse(text ? text : "", nullptr, false);
-    vmaFreeStatsString(allocator, text);
+    const nlohmann::json root = nlohmann::json::parse(Test::DetailedStatsString(allocator), nullptr, false);
     if (!root.is_object())
         return out;
     auto addPool = [&](const std::string& name, const std::string& type, const nlohmann::json& pool)

@@ -53,6 +53,17 @@ VkImageMemoryBarrier ColorImageBarrier(VkImage image, const LayoutTransition& tr
     return barrier;
 }
 
+std::string DetailedStatsString(VmaAllocator allocator)
+{
+    if (!allocator)
+        return {};
+    char* text = nullptr;
+    vmaBuildStatsString(allocator, &text, VK_TRUE);
+    std::string out = text ? text : "";
+    vmaFreeStatsString(allocator, text);
+    return out;
+}
+
 VkResult CreateForeignBuffer(const VkBufferCreateInfo& info, VmaAllocationCreateFlags flags, VkBuffer& buffer,
                              VmaAllocation& allocation)
 {

@@ -6,6 +6,7 @@
 #include <vk_mem_alloc.h>
 
 #include <cstdint>
+#include <string>
 
 namespace SceneryEditorX::Test
 {
@@ -32,6 +33,10 @@ struct LayoutTransition
 };
 VkImageMemoryBarrier ColorImageBarrier(VkImage image, const LayoutTransition& transition,
                                        uint32_t mipLevels = 1);
+
+/// VMA's detailed JSON statistics of `allocator` (vmaBuildStatsString with the detailed map), or ""
+/// when `allocator` is null.
+std::string DetailedStatsString(VmaAllocator allocator);
 
 /// Creates a buffer through the raw VMA escape hatch (MemoryAllocator::GetAllocator(), usage AUTO
 /// with `flags`): an allocation the system does not own. On success writes `buffer` and

@@ -66,11 +66,9 @@ uint32_t VmaMemoryTypeFor(const VkBufferCreateInfo& info, VmaMemoryUsage usage)
 
 std::optional<PoolPlacement> PlacementOf(const std::string& vmaName)
 {
-    char* text = nullptr;
-    vmaBuildStatsString(MemoryAllocator::GetAllocator(), &text, VK_TRUE);
     std::string error;
-    const std::optional<detail::DumpModel> model = detail::ParseVmaDump(text ? text : "", error);
-    vmaFreeStatsString(MemoryAllocator::GetAllocator(), text);
+    const std::optional<detail::DumpModel> model =
+        detail::ParseVmaDump(DetailedStatsString(MemoryAllocator::GetAllocator()), error);
     if (!model)
     {
         ADD_FAILURE() << "VMA's dump could not be parsed: " << error;

@@ -20,11 +20,9 @@ using namespace ::SceneryEditorX::Test;
 
 std::optional<detail::DumpModel> RealDump()
 {
-    char* text = nullptr;
-    vmaBuildStatsString(MemoryAllocator::GetAllocator(), &text, VK_TRUE);
     std::string error;
-    std::optional<detail::DumpModel> model = detail::ParseVmaDump(text ? text : "", error);
-    vmaFreeStatsString(MemoryAllocator::GetAllocator(), text);
+    std::optional<detail::DumpModel> model =
+        detail::ParseVmaDump(DetailedStatsString(MemoryAllocator::GetAllocator()), error);
     EXPECT_TRUE(model) << error;
     return model;
 }

@@ -38,11 +38,7 @@ VkImageCreateInfo TextureInfo(uint32_t side)
 
 std::string StatsOf(VmaAllocator allocator)
 {
-    char* text = nullptr;
-    vmaBuildStatsString(allocator, &text, VK_TRUE);
-    std::string out = text ? text : "";
-    vmaFreeStatsString(allocator, text);
-    return out;
+    return DetailedStatsString(allocator);
 }
 
 std::filesystem::path SaveDump(const std::string& name, const std::string& json)
