@@ -37,6 +37,17 @@ constexpr int kIterations = 60;
 constexpr int kBufferWorkers = 4;
 
 /// A worker's own buffers: allocate, upload, read back every one each iteration, free some.
+/// Checks one resource's pattern and counts the check; a mismatch also tells the other workers to stop.
+template <typename Tracked>
+::testing::AssertionResult CheckIntact(MemoryAllocator& allocator, const Tracked& resource,
+                                       std::atomic<uint64_t>& checks, std::atomic<bool>& failed)
+{
+    ::testing::AssertionResult intact = HoldsPattern(allocator, resource);
+    failed = failed || !intact;
+    checks.fetch_add(1, std::memory_order_relaxed);
+    return intact;
+}
+
 void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64_t>& checks,
                   std::atomic<bool>& failed)
 {
@@ -60,12 +71,8 @@ void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64
             own.push_back(b);
         }
         for (const TrackedBuffer& b : own)
-        {
-            const ::testing::AssertionResult intact = HoldsPattern(allocator, b);
-            EXPECT_TRUE(intact) << "worker " << index << ", iteration " << iteration;
-            failed = failed || !intact;
-            checks.fetch_add(1, std::memory_order_relaxed);
-        }
+            EXPECT_TRUE(CheckIntact(allocator, b, checks, failed))
+                << "worker " << index << ", iteration " << iteration;
         while (own.size() > 4)
         {
             const size_t victim = std::uniform_int_distribution<size_t>(0, own.size() - 1)(rng);
@@ -99,12 +106,7 @@ void ImageWorker(MemoryAllocator& allocator, std::atomic<uint64_t>& checks, std:
         }
         own.push_back(im);
         for (const TrackedImage& i : own)
-        {
-            const ::testing::AssertionResult intact = HoldsPattern(allocator, i);
-            EXPECT_TRUE(intact) << "image worker, iteration " << iteration;
-            failed = failed || !intact;
-            checks.fetch_add(1, std::memory_order_relaxed);
-        }
+            EXPECT_TRUE(CheckIntact(allocator, i, checks, failed)) << "image worker, iteration " << iteration;
         if (own.size() > 3)
         {
             Destroy(allocator, own.front());
@@ -251,8 +253,7 @@ TEST_P(DefragmentationConcurrency, TheManagerMeasuresAndDefragmentsWhileOtherThr
                         own.erase(own.begin() + static_cast<std::ptrdiff_t>(victim));
                     }
                 }
-                for (const TrackedBuffer& b : own)
-                    Destroy(Allocator(), b);
+                DestroyAll(Allocator(), own);
             });
     for (std::thread& t : workers)
         t.join();
@@ -362,11 +363,10 @@ TEST_P(TransferRacingAPass, AReadbackThatRacesAMoveReadsTheMovedBuffer)
         Destroy(Allocator(), newcomer);
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, TransferRacingAPass,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, TransferRacingAPass, ::testing::ValuesIn(kCopyPaths), CopyPathName);
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationConcurrency,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationConcurrency, ::testing::ValuesIn(kCopyPaths),
+                         CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

@@ -170,6 +170,24 @@ void Destroy(MemoryAllocator& allocator, const TrackedImage& image)
     EXPECT_TRUE(allocator.DestroyImage(MemoryAllocator::GetImage(image.allocation), image.allocation));
 }
 
+void ExpectHoldPatterns(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                        const std::vector<TrackedImage>& images)
+{
+    for (const TrackedBuffer& b : buffers)
+        EXPECT_TRUE(HoldsPattern(allocator, b));
+    for (const TrackedImage& im : images)
+        EXPECT_TRUE(HoldsPattern(allocator, im));
+}
+
+void DestroyAll(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                const std::vector<TrackedImage>& images)
+{
+    for (const TrackedBuffer& b : buffers)
+        Destroy(allocator, b);
+    for (const TrackedImage& im : images)
+        Destroy(allocator, im);
+}
+
 Placement PlacementOf(VmaAllocation allocation)
 {
     VmaAllocationInfo info{};
@@ -227,11 +245,9 @@ std::vector<PoolReport> PoolReports()
     VmaAllocator vma = MemoryAllocator::GetAllocator();
     if (!vma)
         return out;
-    char* text = nullptr;
-    vmaBuildStatsString(vma, &text, VK_TRUE);
     std::string error;
-    const std::optional<detail::DumpModel> model = detail::ParseVmaDump(text ? text : "", error);
-    vmaFreeStatsString(vma, text);
+    const std::optional<detail::DumpModel> model =
+        detail::ParseVmaDump(Test::DetailedStatsString(vma), error);
     if (!model)
     {
         ADD_FAILURE() << "VMA's dump could not be parsed: " << error;

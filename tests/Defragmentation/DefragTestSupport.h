@@ -26,6 +26,8 @@ enum class CopyPath
     MemcpyAllowed,
 };
 std::string CopyPathName(const ::testing::TestParamInfo<CopyPath>& info);
+/// Both copy paths: each acceptance test runs once with each (`::testing::ValuesIn(kCopyPaths)`).
+constexpr CopyPath kCopyPaths[] = {CopyPath::GpuCopy, CopyPath::MemcpyAllowed};
 
 /// Initializes the allocator for the parameter's copy path in SetUp and shuts it down in TearDown,
 /// failing the test if the shutdown reports a leak. Tests that shut down themselves may do so.
@@ -88,6 +90,12 @@ bool CreateFilledImage(MemoryAllocator& allocator, uint32_t width, uint32_t heig
 /// Destroys through the current handle (which may differ from the original after a move).
 void Destroy(MemoryAllocator& allocator, const TrackedBuffer& buffer);
 void Destroy(MemoryAllocator& allocator, const TrackedImage& image);
+/// Expects each buffer and each image to hold its pattern.
+void ExpectHoldPatterns(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                        const std::vector<TrackedImage>& images = {});
+/// Destroys each buffer and each image (Destroy, which expects success).
+void DestroyAll(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                const std::vector<TrackedImage>& images = {});
 
 /// The place of an allocation in memory.
 struct Placement

@@ -177,15 +177,9 @@ void FragmentThenDefragment::FragmentMarkAllAndDefragment(bool requirePacking)
             << p.liveBytes << " live bytes in blocks of " << p.blockSize << " bytes";
     }
 
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedImage& im : images)
-        EXPECT_TRUE(HoldsPattern(Allocator(), im));
+    ExpectHoldPatterns(Allocator(), buffers, images);
 
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
-    for (const TrackedImage& im : images)
-        Destroy(Allocator(), im);
+    DestroyAll(Allocator(), buffers, images);
     EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
 }
 
@@ -262,15 +256,9 @@ TEST_P(FragmentThenDefragment, UnmarkedAllocationsKeepTheirHandlesAndPlaces)
         EXPECT_EQ(MemoryAllocator::GetImage(im.allocation), im.originalImage);
         EXPECT_EQ(PlacementOf(im.allocation), placeBefore[im.allocation]);
     }
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedImage& im : images)
-        EXPECT_TRUE(HoldsPattern(Allocator(), im));
+    ExpectHoldPatterns(Allocator(), buffers, images);
 
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
-    for (const TrackedImage& im : images)
-        Destroy(Allocator(), im);
+    DestroyAll(Allocator(), buffers, images);
 }
 
 TEST_P(FragmentThenDefragment, TwoHundredRandomRoundsCorruptNothing)
@@ -342,21 +330,14 @@ TEST_P(FragmentThenDefragment, TwoHundredRandomRoundsCorruptNothing)
         for (const RelocationNotice& n : recorder.Notices())
             EXPECT_TRUE(marked.count(n.allocation)) << "an unmarked allocation moved";
         // Every live resource still holds its bytes.
-        for (const TrackedBuffer& b : buffers)
-            EXPECT_TRUE(HoldsPattern(Allocator(), b));
-        for (const TrackedImage& im : images)
-            EXPECT_TRUE(HoldsPattern(Allocator(), im));
+        ExpectHoldPatterns(Allocator(), buffers, images);
     }
     EXPECT_GT(moved, 0u);
     std::printf("%llu allocations moved over %d rounds\n", static_cast<unsigned long long>(moved), kRounds);
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
-    for (const TrackedImage& im : images)
-        Destroy(Allocator(), im);
+    DestroyAll(Allocator(), buffers, images);
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, FragmentThenDefragment,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, FragmentThenDefragment, ::testing::ValuesIn(kCopyPaths), CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

@@ -49,8 +49,7 @@ TEST_P(MovabilityWithoutAddedTransferUsage, BuffersWithoutTransferUsageNeverMove
         ASSERT_TRUE(CreateFilledBuffer(Allocator(), kSize, 100 + i, b, kMovableUsage));
         movable.push_back(b);
     }
-    for (const TrackedBuffer& b : fillers)
-        Destroy(Allocator(), b);
+    DestroyAll(Allocator(), fillers);
     std::map<VmaAllocation, Placement> placeBefore;
     for (const TrackedBuffer& b : vertexOnly)
         placeBefore[b.allocation] = PlacementOf(b.allocation);
@@ -73,13 +72,10 @@ TEST_P(MovabilityWithoutAddedTransferUsage, BuffersWithoutTransferUsageNeverMove
     for (const RelocationNotice& n : recorder.Notices())
         for (const TrackedBuffer& b : vertexOnly)
             EXPECT_NE(n.allocation, b.allocation) << "a buffer without transfer usage was reported moved";
-    for (const TrackedBuffer& b : movable)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
+    ExpectHoldPatterns(Allocator(), movable);
 
-    for (const TrackedBuffer& b : vertexOnly)
-        Destroy(Allocator(), b);
-    for (const TrackedBuffer& b : movable)
-        Destroy(Allocator(), b);
+    DestroyAll(Allocator(), vertexOnly);
+    DestroyAll(Allocator(), movable);
 }
 
 /// Puts every mip of `image` in GENERAL and clears it to `color`, with the caller's own commands
@@ -340,10 +336,9 @@ TEST_P(Movability, LargeAutoUsageBuffersOutsideThePoolsMoveWithoutMapping)
         ::testing::ExitedWithCode(0), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, Movability, ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed),
+INSTANTIATE_TEST_SUITE_P(CopyPaths, Movability, ::testing::ValuesIn(kCopyPaths), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, MovabilityWithoutAddedTransferUsage, ::testing::ValuesIn(kCopyPaths),
                          CopyPathName);
-INSTANTIATE_TEST_SUITE_P(CopyPaths, MovabilityWithoutAddedTransferUsage,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

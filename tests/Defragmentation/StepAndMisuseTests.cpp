@@ -60,10 +60,8 @@ TEST_P(IncrementalDefragmentation, EachStepMovesAtMostTheLimitAndEndReturnsTheTo
     EXPECT_LE(stats.allocationsMoved, 4u * stats.passes);
     EXPECT_EQ(stats.bytesMoved, VkDeviceSize(32 * 1024) * stats.allocationsMoved);
 
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), buffers);
+    DestroyAll(Allocator(), buffers);
 }
 
 TEST_P(IncrementalDefragmentation, AByteLimitBoundsEachPass)
@@ -87,10 +85,8 @@ TEST_P(IncrementalDefragmentation, AByteLimitBoundsEachPass)
     EXPECT_GT(stats.passes, 1u);
     EXPECT_LE(stats.bytesMoved, options.maxBytesPerPass * stats.passes);
     EXPECT_GT(stats.allocationsMoved, 3u);
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), buffers);
+    DestroyAll(Allocator(), buffers);
 }
 
 TEST_P(DefragmentationMisuse, MarkWithoutBeginIsOneError)
@@ -246,10 +242,8 @@ TEST_P(DefragmentationMisuse, MarkingAfterTheFirstStepIsOneError)
     }
     Allocator().EndDefragmentation();
     buffers.push_back(late);
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), buffers);
+    DestroyAll(Allocator(), buffers);
 }
 
 TEST_P(DefragmentationMisuse, DestroyingAMarkedAllocationBeforeEndIsFine)
@@ -275,10 +269,8 @@ TEST_P(DefragmentationMisuse, DestroyingAMarkedAllocationBeforeEndIsFine)
     EXPECT_EQ(recorder.Count(), stats.allocationsMoved);
     for (const RelocationNotice& n : recorder.Notices())
         EXPECT_FALSE(gone.count(n.allocation)) << "a destroyed allocation was moved";
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), buffers);
+    DestroyAll(Allocator(), buffers);
     EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
 }
 
@@ -337,15 +329,13 @@ TEST_P(DefragmentationMisuse, ExtensiveRunsAsFullWithOneInfoLine)
     const DefragmentationStats stats = Allocator().EndDefragmentation();
     EXPECT_GT(stats.allocationsMoved, 0u);
     EXPECT_EQ(AllocatorErrors(capture), 0u);
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
+    ExpectHoldPatterns(Allocator(), buffers);
     // Other algorithms are taken as asked: no such line.
     capture.Clear();
     ASSERT_TRUE(Allocator().BeginDefragmentation(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT));
     Allocator().EndDefragmentation();
     EXPECT_EQ(capture.Count(LogLevel::Info, "runs as FULL"), 0u);
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    DestroyAll(Allocator(), buffers);
 }
 
 TEST_P(DefragmentationMisuse, ShutdownDuringAnOpenSessionEndsItWithOneErrorAndLeaksNothing)
@@ -358,8 +348,7 @@ TEST_P(DefragmentationMisuse, ShutdownDuringAnOpenSessionEndsItWithOneErrorAndLe
     ASSERT_TRUE(Allocator().BeginDefragmentation(options));
     Allocator().MarkAllForDefragmentation();
     ASSERT_TRUE(Allocator().DefragmentStep()) << "the session is in the middle of a pool";
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    DestroyAll(Allocator(), buffers);
     Destroy(Allocator(), image);
     EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
 
@@ -394,10 +383,9 @@ TEST_P(DefragmentationMisuse, ShutdownDuringAnOpenSessionWithLiveAllocationsRele
     EXPECT_EQ(capture.Count(LogLevel::Error, {}, "VMA"), 0u) << "VMA reported leaked allocations";
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, IncrementalDefragmentation,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
-INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationMisuse,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, IncrementalDefragmentation, ::testing::ValuesIn(kCopyPaths),
+                         CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationMisuse, ::testing::ValuesIn(kCopyPaths), CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX
