@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace SceneryEditorX::Test
 {
@@ -65,6 +66,21 @@ protected:
 
     using AllocatorTest::MakeBuffer;
     Buffer MakeBuffer(VkDeviceSize size, VmaMemoryUsage usage) { return MakeBuffer(size, CreateInfo(usage)); }
+    /// Each call fails cleanly with exactly one error containing `needle`, and no counter moves from
+    /// `before`.
+    void ExpectEachRefused(const std::vector<RefusedCall>& calls, std::string_view needle,
+                           const CounterSnapshot& before)
+    {
+        for (const RefusedCall& call : calls)
+        {
+            SCOPED_TRACE(call.name);
+            LogCapture capture;
+            EXPECT_TRUE(call.failedCleanly());
+            EXPECT_TRUE(OneAllocatorError(capture, needle));
+            EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
+        }
+    }
+
     struct Image
     {
         VkImage image = VK_NULL_HANDLE;

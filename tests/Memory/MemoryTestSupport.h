@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -73,6 +74,15 @@ size_t AllocatorErrors(const LogCapture& capture);
 /// No error line at all.
 ::testing::AssertionResult NoErrors(const LogCapture& capture);
 std::string Describe(const LogCapture& capture);
+
+// ------------------------------------------------------------------ tables of refused calls
+/// A call that must fail cleanly, as a row of a table: `name` for the failure's trace, and
+/// `failedCleanly`, which makes the call and returns true when it returned its documented failure value.
+struct RefusedCall
+{
+    const char* name;
+    std::function<bool()> failedCleanly;
+};
 
 // ------------------------------------------------------------------ counters
 /// Every counter that a failed call must leave as it was: VMA's totals, our cheap statistics and
