@@ -84,9 +84,7 @@ TEST_F(LifecycleTest, GetAllocatorIsNullBeforeInitAndNonNullAfter)
 
 TEST_F(LifecycleTest, InitTwiceFailsWithOneErrorAndKeepsTheFirstAllocator)
 {
-    AllocatorSettings settings;
-    settings.framesInFlight = 3;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.framesInFlight = 3}));
     const VmaAllocator first = MemoryAllocator::GetAllocator();
     MemoryAllocator allocator(CurrentTestName());
     VkBuffer buffer = VK_NULL_HANDLE;

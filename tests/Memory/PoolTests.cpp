@@ -233,9 +233,8 @@ TEST_F(PoolTest, CustomBufferSizeSetBeforeInitAppliesToTheFirstLargePools)
 TEST_F(PoolTest, PoolBlockSizesComeFromTheSettings)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.poolBlockSizes = {1 * MiB, 2 * MiB, 16 * MiB};
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3,
+                                      {.poolBlockSizes = {1 * MiB, 2 * MiB, 16 * MiB}}));
     const Buffer small = MakeBuffer(1 * KiB);
     const Buffer medium = MakeBuffer(512 * KiB);
     const Buffer large = MakeBuffer(4 * MiB);

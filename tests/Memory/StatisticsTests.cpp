@@ -404,9 +404,7 @@ TEST_F(StatisticsTest, CachedFragmentationIsRefreshedEveryRefreshIntervalWhenSom
 TEST_F(StatisticsTest, WithoutARefreshIntervalOnlyCalculateStatsComputesFragmentation)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.fragmentationRefreshFrames = 0;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.fragmentationRefreshFrames = 0}));
     std::vector<Resource> buffers = FillOneSmallBlock();
     for (size_t i = 1; i < buffers.size(); i += 2)
         Destroy(buffers[i]);

@@ -173,9 +173,7 @@ TEST_F(TransferTest, BufferTransfersOutsideTheBufferOrWithoutDataAreRejected)
 TEST_F(TransferTest, BufferWithoutTransferUsageCannotBeUploadedWhenTheSystemAddsNone)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.addTransferUsage = false;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.addTransferUsage = false}));
     const Buffer b = MakeBuffer(4 * KiB, VMA_MEMORY_USAGE_GPU_ONLY, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
     std::vector<uint8_t> bytes(64, 1);
     {
@@ -358,9 +356,7 @@ TEST_F(TransferTest, StagingBuffersAreReusedRatherThanPiledUp)
 TEST_F(TransferTest, WithoutAStagingCacheEveryStagingBufferIsFreedAfterUse)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.stagingCacheBytes = 0;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.stagingCacheBytes = 0}));
     const Buffer b = MakeBuffer(64 * KiB);
     const std::vector<uint8_t> data = Pattern(64 * KiB, 3);
     ASSERT_TRUE(Alloc().UploadToBuffer(b.allocation, data.data(), data.size()));
