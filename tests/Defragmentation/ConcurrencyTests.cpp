@@ -48,6 +48,23 @@ template <typename Tracked>
     return intact;
 }
 
+/// Keeps a resource the worker has just created; when creating it failed, frees what there is and
+/// tells the other workers to stop. Returns whether the resource was kept.
+template <typename Tracked>
+bool KeepOrStop(MemoryAllocator& allocator, bool created, const Tracked& resource, std::vector<Tracked>& own,
+                std::atomic<bool>& failed)
+{
+    if (created)
+    {
+        own.push_back(resource);
+        return true;
+    }
+    failed = true;
+    if (resource.allocation)
+        Destroy(allocator, resource);
+    return false;
+}
+
 void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64_t>& checks,
                   std::atomic<bool>& failed)
 {
@@ -61,14 +78,8 @@ void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64
         {
             TrackedBuffer b;
             const VkDeviceSize size = std::uniform_int_distribution<VkDeviceSize>(256, 64 * 1024)(rng);
-            if (!CreateFilledBuffer(allocator, size, ++nextSeed, b))
-            {
-                failed = true;
-                if (b.allocation)
-                    Destroy(allocator, b);
+            if (!KeepOrStop(allocator, CreateFilledBuffer(allocator, size, ++nextSeed, b), b, own, failed))
                 break;
-            }
-            own.push_back(b);
         }
         for (const TrackedBuffer& b : own)
             EXPECT_TRUE(CheckIntact(allocator, b, checks, failed))
@@ -97,14 +108,8 @@ void ImageWorker(MemoryAllocator& allocator, std::atomic<uint64_t>& checks, std:
     {
         TrackedImage im;
         const uint32_t side = 16u << std::uniform_int_distribution<uint32_t>(0, 2)(rng);
-        if (!CreateFilledImage(allocator, side, side, ++nextSeed, im))
-        {
-            failed = true;
-            if (im.allocation)
-                Destroy(allocator, im);
+        if (!KeepOrStop(allocator, CreateFilledImage(allocator, side, side, ++nextSeed, im), im, own, failed))
             break;
-        }
-        own.push_back(im);
         for (const TrackedImage& i : own)
             EXPECT_TRUE(CheckIntact(allocator, i, checks, failed)) << "image worker, iteration " << iteration;
         if (own.size() > 3)

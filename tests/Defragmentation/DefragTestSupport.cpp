@@ -179,6 +179,15 @@ void ExpectHoldPatterns(MemoryAllocator& allocator, const std::vector<TrackedBuf
         EXPECT_TRUE(HoldsPattern(allocator, im));
 }
 
+void ExpectMarked(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                  const std::vector<TrackedImage>& images)
+{
+    for (const TrackedBuffer& b : buffers)
+        EXPECT_TRUE(allocator.MarkForDefragmentation(b.allocation));
+    for (const TrackedImage& im : images)
+        EXPECT_TRUE(allocator.MarkForDefragmentation(im.allocation));
+}
+
 void DestroyAll(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
                 const std::vector<TrackedImage>& images)
 {

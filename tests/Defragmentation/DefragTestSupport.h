@@ -93,6 +93,9 @@ void Destroy(MemoryAllocator& allocator, const TrackedImage& image);
 /// Expects each buffer and each image to hold its pattern.
 void ExpectHoldPatterns(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
                         const std::vector<TrackedImage>& images = {});
+/// Marks each buffer and each image for defragmentation, expecting each mark to be accepted.
+void ExpectMarked(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                  const std::vector<TrackedImage>& images = {});
 /// Destroys each buffer and each image (Destroy, which expects success).
 void DestroyAll(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
                 const std::vector<TrackedImage>& images = {});

@@ -146,10 +146,7 @@ void FragmentThenDefragment::FragmentMarkAllAndDefragment(bool requirePacking)
     {
         RelocationRecorder recorder;
         ASSERT_TRUE(Allocator().BeginDefragmentation());
-        for (const TrackedBuffer& b : buffers)
-            EXPECT_TRUE(Allocator().MarkForDefragmentation(b.allocation));
-        for (const TrackedImage& im : images)
-            EXPECT_TRUE(Allocator().MarkForDefragmentation(im.allocation));
+        ExpectMarked(Allocator(), buffers, images);
         stats = Allocator().EndDefragmentation();
         EXPECT_FALSE(MemoryAllocator::IsDefragmenting());
 

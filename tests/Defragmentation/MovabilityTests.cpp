@@ -56,10 +56,8 @@ TEST_P(MovabilityWithoutAddedTransferUsage, BuffersWithoutTransferUsageNeverMove
 
     RelocationRecorder recorder;
     ASSERT_TRUE(Allocator().BeginDefragmentation());
-    for (const TrackedBuffer& b : vertexOnly)
-        EXPECT_TRUE(Allocator().MarkForDefragmentation(b.allocation));
-    for (const TrackedBuffer& b : movable)
-        EXPECT_TRUE(Allocator().MarkForDefragmentation(b.allocation));
+    ExpectMarked(Allocator(), vertexOnly);
+    ExpectMarked(Allocator(), movable);
     const DefragmentationStats stats = Allocator().EndDefragmentation();
 
     EXPECT_GT(stats.allocationsRefused, 0u);
