@@ -126,8 +126,7 @@ void AllocationPerResourcePair(benchmark::State& state, VmaMemoryUsage usage)
     if (type == UINT32_MAX)
         return state.SkipWithError("no memory type");
     const VkDevice device = Device().GetDevice();
-    const auto& sizes = PairSizes();
-    RunSizedPairs(state, BufferInfo(0, bufferUsage), sizes, 0,
+    RunSizedPairs(state, BufferInfo(0, bufferUsage), PairSizes(), 0,
                   [&](const VkBufferCreateInfo& info)
                   { return BufferWithOwnMemoryPair(state, device, type, info); });
     state.SetItemsProcessed(state.iterations());
@@ -141,8 +140,7 @@ void DriverFloorPair(benchmark::State& state, VmaMemoryUsage usage)
     if (!memory.Ok())
         return state.SkipWithError("floor memory allocation failed");
     const VkDevice device = Device().GetDevice();
-    const auto& sizes = PairSizes();
-    RunSizedPairs(state, BufferInfo(0, bufferUsage), sizes, 0,
+    RunSizedPairs(state, BufferInfo(0, bufferUsage), PairSizes(), 0,
                   [&](const VkBufferCreateInfo& info)
                   { return FloorBufferPair(state, device, memory, info); });
     state.SetItemsProcessed(state.iterations());

@@ -34,30 +34,34 @@ void Finish(benchmark::State& state, Clock::time_point start)
         benchmark::Counter(seconds > 0 ? static_cast<double>(state.iterations()) / seconds : 0.0);
 }
 
+/// This thread's timed loop: its own walk through the size list (each thread starts at its own place),
+/// then its rate (Finish).
+template <typename Pair>
+void RunThreadPairs(benchmark::State& state, const VkBufferCreateInfo& info, Pair&& pair)
+{
+    const auto& sizes = ThreadSizes();
+    const Clock::time_point start = Clock::now();
+    RunSizedPairs(state, info, sizes, static_cast<size_t>(state.thread_index()) * 257, pair);
+    Finish(state, start);
+}
+
 void OursThreads(benchmark::State& state, MemoryAllocator::AllocationStrategy strategy, bool tagPerThread)
 {
     // The default session is up before the run (main.cpp); threads must not re-initialize it.
     MemoryAllocator allocator(tagPerThread ? "bench-mt-" + std::to_string(state.thread_index()) : "bench-mt");
     allocator.SetAllocationStrategy(strategy);
-    const auto& sizes = ThreadSizes();
-    const Clock::time_point start = Clock::now();
-    RunSizedPairs(state, BufferInfo(0, kUsage), sizes, static_cast<size_t>(state.thread_index()) * 257,
-                  [&](const VkBufferCreateInfo& info)
-                  { return OursBufferPair(state, allocator, info, VMA_MEMORY_USAGE_GPU_ONLY); });
-    Finish(state, start);
+    RunThreadPairs(state, BufferInfo(0, kUsage),
+                   [&](const VkBufferCreateInfo& info)
+                   { return OursBufferPair(state, allocator, info, VMA_MEMORY_USAGE_GPU_ONLY); });
 }
 
 void RawVmaThreads(benchmark::State& state)
 {
     VmaAllocator vma = SharedRawVma(); // created before the run (main.cpp)
-    const auto& sizes = ThreadSizes();
     VmaAllocationCreateInfo aci{};
     aci.usage = VMA_MEMORY_USAGE_GPU_ONLY;
-    const Clock::time_point start = Clock::now();
-    RunSizedPairs(state, BufferInfo(0, EffectiveBufferUsage(kUsage)), sizes,
-                  static_cast<size_t>(state.thread_index()) * 257,
-                  [&](const VkBufferCreateInfo& info) { return RawVmaBufferPair(state, vma, info, aci); });
-    Finish(state, start);
+    RunThreadPairs(state, BufferInfo(0, EffectiveBufferUsage(kUsage)),
+                   [&](const VkBufferCreateInfo& info) { return RawVmaBufferPair(state, vma, info, aci); });
 }
 
 void DriverFloorThreads(benchmark::State& state)
@@ -67,12 +71,9 @@ void DriverFloorThreads(benchmark::State& state)
     FloorMemory memory(1024 * 1024, BufferMemoryType(SharedRawVma(), VMA_MEMORY_USAGE_GPU_ONLY, usage));
     if (!memory.Ok())
         return state.SkipWithError("floor memory allocation failed");
-    const auto& sizes = ThreadSizes();
-    const Clock::time_point start = Clock::now();
-    RunSizedPairs(state, BufferInfo(0, usage), sizes, static_cast<size_t>(state.thread_index()) * 257,
-                  [&](const VkBufferCreateInfo& info)
-                  { return FloorBufferPair(state, device, memory, info); });
-    Finish(state, start);
+    RunThreadPairs(state, BufferInfo(0, usage),
+                   [&](const VkBufferCreateInfo& info)
+                   { return FloorBufferPair(state, device, memory, info); });
 }
 
 void PrepareThreads(const benchmark::State&)
