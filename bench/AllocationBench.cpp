@@ -52,6 +52,14 @@ void RecordMemoryTypes(VmaMemoryUsage usage, VkBufferUsageFlags bufferUsage)
 }
 
 // ------------------------------------------------------------------ (a) buffers
+/// The timed loop of the (a) variants: the seeded size list from its start; every pair is an item.
+template <typename Pair>
+void RunPairs(benchmark::State& state, VkBufferUsageFlags bufferUsage, Pair&& pair)
+{
+    RunSizedPairs(state, BufferInfo(0, bufferUsage), PairSizes(), 0, pair);
+    state.SetItemsProcessed(state.iterations());
+}
+
 void OursPair(benchmark::State& state, VmaMemoryUsage usage)
 {
     if (!UseSession(SessionKind::Default))
@@ -67,12 +75,10 @@ void OursPair(benchmark::State& state, VmaMemoryUsage usage)
                 allocator.AllocateBuffer(BufferInfo(sizes[kSizeCount - 1 - i], kUsage), usage, buffer))
             background.emplace_back(buffer, a);
     }
-    RunSizedPairs(state, BufferInfo(0, kUsage), sizes, 0,
-                  [&](const VkBufferCreateInfo& info)
-                  { return OursBufferPair(state, allocator, info, usage); });
+    RunPairs(state, kUsage,
+             [&](const VkBufferCreateInfo& info) { return OursBufferPair(state, allocator, info, usage); });
     for (auto& [buffer, allocation] : background)
         allocator.DestroyBuffer(buffer, allocation);
-    state.SetItemsProcessed(state.iterations());
 }
 
 void RawVmaPair(benchmark::State& state, VmaMemoryUsage usage)
@@ -93,11 +99,10 @@ void RawVmaPair(benchmark::State& state, VmaMemoryUsage usage)
         if (vmaCreateBuffer(vma, &bg, &aci, &buffer, &a, nullptr) == VK_SUCCESS)
             background.emplace_back(buffer, a);
     }
-    RunSizedPairs(state, BufferInfo(0, bufferUsage), sizes, 0,
-                  [&](const VkBufferCreateInfo& info) { return RawVmaBufferPair(state, vma, info, aci); });
+    RunPairs(state, bufferUsage,
+             [&](const VkBufferCreateInfo& info) { return RawVmaBufferPair(state, vma, info, aci); });
     for (auto& [buffer, allocation] : background)
         vmaDestroyBuffer(vma, buffer, allocation);
-    state.SetItemsProcessed(state.iterations());
 }
 
 /// One buffer with its own vkAllocateMemory of memory type `type`, bound, then destroyed and freed.
@@ -126,10 +131,9 @@ void AllocationPerResourcePair(benchmark::State& state, VmaMemoryUsage usage)
     if (type == UINT32_MAX)
         return state.SkipWithError("no memory type");
     const VkDevice device = Device().GetDevice();
-    RunSizedPairs(state, BufferInfo(0, bufferUsage), PairSizes(), 0,
-                  [&](const VkBufferCreateInfo& info)
-                  { return BufferWithOwnMemoryPair(state, device, type, info); });
-    state.SetItemsProcessed(state.iterations());
+    RunPairs(state, bufferUsage,
+             [&](const VkBufferCreateInfo& info)
+             { return BufferWithOwnMemoryPair(state, device, type, info); });
 }
 
 void DriverFloorPair(benchmark::State& state, VmaMemoryUsage usage)
@@ -140,10 +144,8 @@ void DriverFloorPair(benchmark::State& state, VmaMemoryUsage usage)
     if (!memory.Ok())
         return state.SkipWithError("floor memory allocation failed");
     const VkDevice device = Device().GetDevice();
-    RunSizedPairs(state, BufferInfo(0, bufferUsage), PairSizes(), 0,
-                  [&](const VkBufferCreateInfo& info)
-                  { return FloorBufferPair(state, device, memory, info); });
-    state.SetItemsProcessed(state.iterations());
+    RunPairs(state, bufferUsage,
+             [&](const VkBufferCreateInfo& info) { return FloorBufferPair(state, device, memory, info); });
 }
 
 // ------------------------------------------------------------------ (b) images
