@@ -52,6 +52,14 @@ void RecordMemoryTypes(VmaMemoryUsage usage, VkBufferUsageFlags bufferUsage)
 }
 
 // ------------------------------------------------------------------ (a) buffers
+/// The timed loop of the (a) variants: the seeded size list from its start; every pair is an item.
+template <typename Pair>
+void RunPairs(benchmark::State& state, VkBufferUsageFlags bufferUsage, Pair&& pair)
+{
+    RunSizedPairs(state, BufferInfo(0, bufferUsage), PairSizes(), 0, pair);
+    state.SetItemsProcessed(state.iterations());
+}
+
 void OursPair(benchmark::State& state, VmaMemoryUsage usage)
 {
     if (!UseSession(SessionKind::Default))
@@ -67,23 +75,10 @@ void OursPair(benchmark::State& state, VmaMemoryUsage usage)
                 allocator.AllocateBuffer(BufferInfo(sizes[kSizeCount - 1 - i], kUsage), usage, buffer))
             background.emplace_back(buffer, a);
     }
-    VkBufferCreateInfo info = BufferInfo(0, kUsage);
-    size_t i = 0;
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = allocator.AllocateBuffer(info, usage, buffer);
-        if (!allocation)
-        {
-            state.SkipWithError("AllocateBuffer failed");
-            break;
-        }
-        allocator.DestroyBuffer(buffer, allocation);
-    }
+    RunPairs(state, kUsage,
+             [&](const VkBufferCreateInfo& info) { return OursBufferPair(state, allocator, info, usage); });
     for (auto& [buffer, allocation] : background)
         allocator.DestroyBuffer(buffer, allocation);
-    state.SetItemsProcessed(state.iterations());
 }
 
 void RawVmaPair(benchmark::State& state, VmaMemoryUsage usage)
@@ -104,23 +99,29 @@ void RawVmaPair(benchmark::State& state, VmaMemoryUsage usage)
         if (vmaCreateBuffer(vma, &bg, &aci, &buffer, &a, nullptr) == VK_SUCCESS)
             background.emplace_back(buffer, a);
     }
-    VkBufferCreateInfo info = BufferInfo(0, bufferUsage);
-    size_t i = 0;
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-        if (vmaCreateBuffer(vma, &info, &aci, &buffer, &allocation, nullptr) != VK_SUCCESS)
-        {
-            state.SkipWithError("vmaCreateBuffer failed");
-            break;
-        }
-        vmaDestroyBuffer(vma, buffer, allocation);
-    }
+    RunPairs(state, bufferUsage,
+             [&](const VkBufferCreateInfo& info) { return RawVmaBufferPair(state, vma, info, aci); });
     for (auto& [buffer, allocation] : background)
         vmaDestroyBuffer(vma, buffer, allocation);
-    state.SetItemsProcessed(state.iterations());
+}
+
+/// One buffer with its own vkAllocateMemory of memory type `type`, bound, then destroyed and freed.
+bool BufferWithOwnMemoryPair(benchmark::State& state, VkDevice device, uint32_t type,
+                             const VkBufferCreateInfo& info)
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    if (vkCreateBuffer(device, &info, nullptr, &buffer) != VK_SUCCESS)
+        return SkipRun(state, "vkCreateBuffer failed");
+    VkMemoryRequirements req{};
+    vkGetBufferMemoryRequirements(device, buffer, &req);
+    const bool bound = (req.memoryTypeBits & (1u << type)) &&
+                       AllocateLikeVma(req.size, type, memory) == VK_SUCCESS &&
+                       vkBindBufferMemory(device, buffer, memory, 0) == VK_SUCCESS;
+    vkDestroyBuffer(device, buffer, nullptr);
+    if (memory)
+        vkFreeMemory(device, memory, nullptr);
+    return bound || SkipRun(state, "vkAllocateMemory/vkBindBufferMemory failed");
 }
 
 void AllocationPerResourcePair(benchmark::State& state, VmaMemoryUsage usage)
@@ -130,34 +131,9 @@ void AllocationPerResourcePair(benchmark::State& state, VmaMemoryUsage usage)
     if (type == UINT32_MAX)
         return state.SkipWithError("no memory type");
     const VkDevice device = Device().GetDevice();
-    const auto& sizes = PairSizes();
-    VkBufferCreateInfo info = BufferInfo(0, bufferUsage);
-    size_t i = 0;
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VkDeviceMemory memory = VK_NULL_HANDLE;
-        if (vkCreateBuffer(device, &info, nullptr, &buffer) != VK_SUCCESS)
-        {
-            state.SkipWithError("vkCreateBuffer failed");
-            break;
-        }
-        VkMemoryRequirements req{};
-        vkGetBufferMemoryRequirements(device, buffer, &req);
-        if (!(req.memoryTypeBits & (1u << type)) || AllocateLikeVma(req.size, type, memory) != VK_SUCCESS ||
-            vkBindBufferMemory(device, buffer, memory, 0) != VK_SUCCESS)
-        {
-            vkDestroyBuffer(device, buffer, nullptr);
-            if (memory)
-                vkFreeMemory(device, memory, nullptr);
-            state.SkipWithError("vkAllocateMemory/vkBindBufferMemory failed");
-            break;
-        }
-        vkDestroyBuffer(device, buffer, nullptr);
-        vkFreeMemory(device, memory, nullptr);
-    }
-    state.SetItemsProcessed(state.iterations());
+    RunPairs(state, bufferUsage,
+             [&](const VkBufferCreateInfo& info)
+             { return BufferWithOwnMemoryPair(state, device, type, info); });
 }
 
 void DriverFloorPair(benchmark::State& state, VmaMemoryUsage usage)
@@ -168,29 +144,8 @@ void DriverFloorPair(benchmark::State& state, VmaMemoryUsage usage)
     if (!memory.Ok())
         return state.SkipWithError("floor memory allocation failed");
     const VkDevice device = Device().GetDevice();
-    const auto& sizes = PairSizes();
-    VkBufferCreateInfo info = BufferInfo(0, bufferUsage);
-    size_t i = 0;
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        if (vkCreateBuffer(device, &info, nullptr, &buffer) != VK_SUCCESS)
-        {
-            state.SkipWithError("vkCreateBuffer failed");
-            break;
-        }
-        VkMemoryRequirements req{};
-        vkGetBufferMemoryRequirements(device, buffer, &req);
-        if (req.size > memory.Size() || vkBindBufferMemory(device, buffer, memory.Get(), 0) != VK_SUCCESS)
-        {
-            vkDestroyBuffer(device, buffer, nullptr);
-            state.SkipWithError("vkBindBufferMemory failed");
-            break;
-        }
-        vkDestroyBuffer(device, buffer, nullptr);
-    }
-    state.SetItemsProcessed(state.iterations());
+    RunPairs(state, bufferUsage,
+             [&](const VkBufferCreateInfo& info) { return FloorBufferPair(state, device, memory, info); });
 }
 
 // ------------------------------------------------------------------ (b) images

@@ -51,6 +51,26 @@ void Finish(benchmark::State& state, const PhaseTimer& create)
     state.counters["buffers"] = static_cast<double>(kBatch);
 }
 
+/// The timed loop of the variants made of single calls: each iteration creates the whole batch (the
+/// creation timed by `create`) and destroys it again; a failed creation skips the run with `error`.
+template <typename CreateAll, typename DestroyAll>
+void RunBatches(benchmark::State& state, PhaseTimer& create, const char* error, CreateAll&& createAll,
+                DestroyAll&& destroyAll)
+{
+    for (auto _ : state)
+    {
+        create.Start();
+        const bool ok = createAll();
+        create.Stop();
+        destroyAll();
+        if (!ok)
+        {
+            state.SkipWithError(error);
+            break;
+        }
+    }
+}
+
 void OursBatch(benchmark::State& state, MemoryAllocator::AllocationStrategy strategy)
 {
     if (!UseSession(SessionKind::Default))
@@ -86,26 +106,25 @@ void OursSingles(benchmark::State& state)
     std::vector<std::pair<VkBuffer, VmaAllocation>> made(kBatch);
     VkBufferCreateInfo info = BufferInfo(0, kUsage);
     PhaseTimer create;
-    for (auto _ : state)
-    {
-        create.Start();
-        bool ok = true;
-        for (size_t i = 0; i < kBatch; ++i)
+    RunBatches(
+        state, create, "AllocateBuffer failed",
+        [&]
         {
-            info.size = sizes[i];
-            made[i].second = allocator.AllocateBuffer(info, VMA_MEMORY_USAGE_GPU_ONLY, made[i].first);
-            ok = ok && made[i].second;
-        }
-        create.Stop();
-        for (auto& [buffer, allocation] : made)
-            if (allocation)
-                allocator.DestroyBuffer(buffer, allocation);
-        if (!ok)
+            bool ok = true;
+            for (size_t i = 0; i < kBatch; ++i)
+            {
+                info.size = sizes[i];
+                made[i].second = allocator.AllocateBuffer(info, VMA_MEMORY_USAGE_GPU_ONLY, made[i].first);
+                ok = ok && made[i].second;
+            }
+            return ok;
+        },
+        [&]
         {
-            state.SkipWithError("AllocateBuffer failed");
-            break;
-        }
-    }
+            for (auto& [buffer, allocation] : made)
+                if (allocation)
+                    allocator.DestroyBuffer(buffer, allocation);
+        });
     Finish(state, create);
 }
 
@@ -118,27 +137,27 @@ void RawVmaSingles(benchmark::State& state)
     VmaAllocationCreateInfo aci{};
     aci.usage = VMA_MEMORY_USAGE_GPU_ONLY;
     PhaseTimer create;
-    for (auto _ : state)
-    {
-        create.Start();
-        bool ok = true;
-        for (size_t i = 0; i < kBatch; ++i)
+    RunBatches(
+        state, create, "vmaCreateBuffer failed",
+        [&]
         {
-            info.size = sizes[i];
-            made[i] = {VK_NULL_HANDLE, nullptr};
-            ok = vmaCreateBuffer(vma, &info, &aci, &made[i].first, &made[i].second, nullptr) == VK_SUCCESS &&
-                 ok;
-        }
-        create.Stop();
-        for (auto& [buffer, allocation] : made)
-            if (allocation)
-                vmaDestroyBuffer(vma, buffer, allocation);
-        if (!ok)
+            bool ok = true;
+            for (size_t i = 0; i < kBatch; ++i)
+            {
+                info.size = sizes[i];
+                made[i] = {VK_NULL_HANDLE, nullptr};
+                ok = vmaCreateBuffer(vma, &info, &aci, &made[i].first, &made[i].second, nullptr) ==
+                         VK_SUCCESS &&
+                     ok;
+            }
+            return ok;
+        },
+        [&]
         {
-            state.SkipWithError("vmaCreateBuffer failed");
-            break;
-        }
-    }
+            for (auto& [buffer, allocation] : made)
+                if (allocation)
+                    vmaDestroyBuffer(vma, buffer, allocation);
+        });
     Finish(state, create);
 }
 
@@ -158,40 +177,39 @@ void DriverFloorBatch(benchmark::State& state)
     std::vector<VkBuffer> made(kBatch, VK_NULL_HANDLE);
     VkBufferCreateInfo info = BufferInfo(0, usage);
     PhaseTimer create;
-    for (auto _ : state)
-    {
-        create.Start();
-        bool ok = true;
-        VkDeviceSize offset = 0;
-        for (size_t i = 0; i < kBatch && ok; ++i)
+    RunBatches(
+        state, create, "vkCreateBuffer/vkBindBufferMemory failed",
+        [&]
         {
-            info.size = sizes[i];
-            ok = vkCreateBuffer(device, &info, nullptr, &made[i]) == VK_SUCCESS;
-            if (!ok)
+            bool ok = true;
+            VkDeviceSize offset = 0;
+            for (size_t i = 0; i < kBatch && ok; ++i)
             {
-                made[i] = VK_NULL_HANDLE;
-                break;
+                info.size = sizes[i];
+                ok = vkCreateBuffer(device, &info, nullptr, &made[i]) == VK_SUCCESS;
+                if (!ok)
+                {
+                    made[i] = VK_NULL_HANDLE;
+                    break;
+                }
+                VkMemoryRequirements req{};
+                vkGetBufferMemoryRequirements(device, made[i], &req);
+                offset = (offset + req.alignment - 1) / req.alignment * req.alignment;
+                ok = offset + req.size <= memory.Size() &&
+                     vkBindBufferMemory(device, made[i], memory.Get(), offset) == VK_SUCCESS;
+                offset += req.size;
             }
-            VkMemoryRequirements req{};
-            vkGetBufferMemoryRequirements(device, made[i], &req);
-            offset = (offset + req.alignment - 1) / req.alignment * req.alignment;
-            ok = offset + req.size <= memory.Size() &&
-                 vkBindBufferMemory(device, made[i], memory.Get(), offset) == VK_SUCCESS;
-            offset += req.size;
-        }
-        create.Stop();
-        for (VkBuffer& buffer : made)
+            return ok;
+        },
+        [&]
         {
-            if (buffer)
-                vkDestroyBuffer(device, buffer, nullptr);
-            buffer = VK_NULL_HANDLE;
-        }
-        if (!ok)
-        {
-            state.SkipWithError("vkCreateBuffer/vkBindBufferMemory failed");
-            break;
-        }
-    }
+            for (VkBuffer& buffer : made)
+            {
+                if (buffer)
+                    vkDestroyBuffer(device, buffer, nullptr);
+                buffer = VK_NULL_HANDLE;
+            }
+        });
     Finish(state, create);
 }
 } // namespace

@@ -196,32 +196,9 @@ VkImageUsageFlags EffectiveImageUsage(VkFormat format, VkImageUsageFlags request
     return requested;
 }
 
-VkBufferCreateInfo BufferInfo(VkDeviceSize size, VkBufferUsageFlags usage)
-{
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = size;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    return info;
-}
-
 VkImageCreateInfo SquareImageInfo(uint32_t side, VkImageUsageFlags usage)
 {
-    VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    info.imageType = VK_IMAGE_TYPE_2D;
-    info.format = VK_FORMAT_R8G8B8A8_UNORM;
-    info.extent = {side, side, 1};
-    uint32_t levels = 1;
-    for (uint32_t s = side; s > 1; s >>= 1)
-        ++levels;
-    info.mipLevels = levels;
-    info.arrayLayers = 1;
-    info.samples = VK_SAMPLE_COUNT_1_BIT;
-    info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    return info;
+    return Test::ImageInfo(side, side, Test::FullMipCount(side, side), 1, VK_FORMAT_R8G8B8A8_UNORM, usage);
 }
 
 uint64_t SplitMix::Next()

@@ -6,6 +6,8 @@
 // Every scenario group lives in its own file and registers its benchmarks through one
 // Register*Benchmarks() function, called by main.cpp in a fixed order.
 
+#include "Testing/Builders.h"
+
 #include <SceneryEditorX/Memory.h>
 
 #include <benchmark/benchmark.h>
@@ -90,7 +92,7 @@ nlohmann::json RawVmaSetup();
 VkBufferUsageFlags EffectiveBufferUsage(VkBufferUsageFlags requested);
 /// Image usage as our allocator creates it (transfer bits where the format supports them).
 VkImageUsageFlags EffectiveImageUsage(VkFormat format, VkImageUsageFlags requested);
-VkBufferCreateInfo BufferInfo(VkDeviceSize size, VkBufferUsageFlags usage);
+using Test::BufferInfo; // the builders the tests use (testing/Testing/Builders.h)
 /// 2D RGBA8 image of side x side with a full mip chain, optimal tiling.
 VkImageCreateInfo SquareImageInfo(uint32_t side, VkImageUsageFlags usage);
 
@@ -128,6 +130,72 @@ private:
     VkDeviceMemory m_Memory = VK_NULL_HANDLE;
     VkDeviceSize m_Size = 0;
 };
+
+// ------------------------------------------------------------------ one timed buffer pair
+// The bodies of the buffer scenarios' timed loops: create one buffer and free it again, through ours,
+// raw VMA or the driver floor. On failure each skips the run with the failed call's name and
+// returns false, and the loop stops. Inline: they run inside the measured iterations.
+
+/// Skips the run with `error`; false, for `return SkipRun(...)` in the helpers below.
+inline bool SkipRun(benchmark::State& state, const char* error)
+{
+    state.SkipWithError(error);
+    return false;
+}
+
+inline bool OursBufferPair(benchmark::State& state, MemoryAllocator& allocator,
+                           const VkBufferCreateInfo& info, VmaMemoryUsage usage)
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VmaAllocation allocation = allocator.AllocateBuffer(info, usage, buffer);
+    if (!allocation)
+        return SkipRun(state, "AllocateBuffer failed");
+    allocator.DestroyBuffer(buffer, allocation);
+    return true;
+}
+
+inline bool RawVmaBufferPair(benchmark::State& state, VmaAllocator vma, const VkBufferCreateInfo& info,
+                             const VmaAllocationCreateInfo& createInfo)
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VmaAllocation allocation = nullptr;
+    if (vmaCreateBuffer(vma, &info, &createInfo, &buffer, &allocation, nullptr) != VK_SUCCESS)
+        return SkipRun(state, "vmaCreateBuffer failed");
+    vmaDestroyBuffer(vma, buffer, allocation);
+    return true;
+}
+
+/// The timed loop of a mixed-size scenario: each iteration gives `pair` the create info with the next
+/// size of `sizes` (a power-of-two count, walked from index `first` and wrapping); stops when `pair`
+/// returns false.
+template <typename Pair>
+void RunSizedPairs(benchmark::State& state, VkBufferCreateInfo info, const std::vector<VkDeviceSize>& sizes,
+                   size_t first, Pair&& pair)
+{
+    const size_t mask = sizes.size() - 1;
+    size_t i = first;
+    for (auto _ : state)
+    {
+        info.size = sizes[i++ & mask];
+        if (!pair(info))
+            break;
+    }
+}
+
+/// The driver floor: vkCreateBuffer, bound at offset 0 of `memory`, vkDestroyBuffer.
+inline bool FloorBufferPair(benchmark::State& state, VkDevice device, const FloorMemory& memory,
+                            const VkBufferCreateInfo& info)
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    if (vkCreateBuffer(device, &info, nullptr, &buffer) != VK_SUCCESS)
+        return SkipRun(state, "vkCreateBuffer failed");
+    VkMemoryRequirements req{};
+    vkGetBufferMemoryRequirements(device, buffer, &req);
+    const bool bound =
+        req.size <= memory.Size() && vkBindBufferMemory(device, buffer, memory.Get(), 0) == VK_SUCCESS;
+    vkDestroyBuffer(device, buffer, nullptr);
+    return bound || SkipRun(state, "vkBindBufferMemory failed");
+}
 
 // ------------------------------------------------------------------ extra figures
 /// Figures beyond Google Benchmark's (memory types, trace series, moved regions): written to the

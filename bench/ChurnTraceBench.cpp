@@ -154,19 +154,11 @@ VkResult TransitionToShaderRead(const std::vector<std::pair<VkImage, uint32_t>>&
         {
             std::vector<VkImageMemoryBarrier> barriers;
             barriers.reserve(images.size());
+            const Test::LayoutTransition toShaderRead{VK_IMAGE_LAYOUT_UNDEFINED,
+                                                      VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, 0,
+                                                      VK_ACCESS_SHADER_READ_BIT};
             for (const auto& [image, levels] : images)
-            {
-                VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-                b.srcAccessMask = 0;
-                b.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
-                b.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-                b.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-                b.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-                b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-                b.image = image;
-                b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, levels, 0, 1};
-                barriers.push_back(b);
-            }
+                barriers.push_back(Test::ColorImageBarrier(image, toShaderRead, levels));
             vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                                  0, 0, nullptr, 0, nullptr, static_cast<uint32_t>(barriers.size()),
                                  barriers.data());
@@ -184,10 +176,7 @@ struct Usage
 nlohmann::json PoolBreakdown(VmaAllocator allocator)
 {
     nlohmann::json out = nlohmann::json::array();
-    char* text = nullptr;
-    vmaBuildStatsString(allocator, &text, VK_TRUE);
-    const nlohmann::json root = nlohmann::json::parse(text ? text : "", nullptr, false);
-    vmaFreeStatsString(allocator, text);
+    const nlohmann::json root = nlohmann::json::parse(Test::DetailedStatsString(allocator), nullptr, false);
     if (!root.is_object())
         return out;
     auto addPool = [&](const std::string& name, const std::string& type, const nlohmann::json& pool)
@@ -275,18 +264,7 @@ public:
         return s.allocation != nullptr;
     }
 
-    void Destroy(uint32_t slot) override
-    {
-        Slot& s = m_Slots[slot];
-        if (!s.allocation)
-            return;
-        // The handle may have changed in a defragmentation: ask for the current one.
-        if (s.image)
-            m_Allocator.DestroyImageDeferred(MemoryAllocator::GetImage(s.allocation), s.allocation);
-        else
-            m_Allocator.DestroyBufferDeferred(MemoryAllocator::GetBuffer(s.allocation), s.allocation);
-        s.allocation = nullptr;
-    }
+    void Destroy(uint32_t slot) override { Release(m_Slots[slot], Deferred::Yes); }
 
     bool EndFrame(uint64_t frame) override
     {
@@ -323,15 +301,7 @@ public:
     void DestroyAll() override
     {
         for (Slot& s : m_Slots)
-        {
-            if (!s.allocation)
-                continue;
-            if (s.image)
-                m_Allocator.DestroyImage(MemoryAllocator::GetImage(s.allocation), s.allocation);
-            else
-                m_Allocator.DestroyBuffer(MemoryAllocator::GetBuffer(s.allocation), s.allocation);
-            s.allocation = nullptr;
-        }
+            Release(s, Deferred::No);
         MemoryAllocator::SetCurrentFrameIndex(MemoryAllocator::GetCurrentFrameIndex() + kFramesInFlight + 1);
     }
 
@@ -355,6 +325,34 @@ private:
         VmaAllocation allocation = nullptr;
         bool image = false;
     };
+    enum class Deferred
+    {
+        No,
+        Yes
+    };
+    void Release(Slot& s, Deferred deferred)
+    {
+        if (!s.allocation)
+            return;
+        // The handle may have changed in a defragmentation: ask for the current one.
+        if (s.image)
+        {
+            const VkImage image = MemoryAllocator::GetImage(s.allocation);
+            if (deferred == Deferred::Yes)
+                m_Allocator.DestroyImageDeferred(image, s.allocation);
+            else
+                m_Allocator.DestroyImage(image, s.allocation);
+        }
+        else
+        {
+            const VkBuffer buffer = MemoryAllocator::GetBuffer(s.allocation);
+            if (deferred == Deferred::Yes)
+                m_Allocator.DestroyBufferDeferred(buffer, s.allocation);
+            else
+                m_Allocator.DestroyBuffer(buffer, s.allocation);
+        }
+        s.allocation = nullptr;
+    }
     struct NewImage
     {
         VkImage image;

@@ -394,24 +394,25 @@ private:
         for (const std::string& c : counts)
         {
             const std::string suffix = " @" + c + " live";
-            Row stats{"(e) GetStats" + suffix, "ns/call"};
-            stats.ours = Ns("e/GetStats/" + c);
-            stats.raw = Ns("e/vmaCalculateStatistics/" + c);
-            stats.note = "raw column: vmaCalculateStatistics (walk)";
-            Add(stats);
-            Row budget{"(e) GetMemoryBudget" + suffix, "ns/call"};
-            budget.ours = Ns("e/GetMemoryBudget/" + c);
-            budget.raw = Ns("e/vmaGetHeapBudgets/" + c);
-            budget.note = "raw column: vmaGetHeapBudgets";
-            Add(budget);
-            Row contains{"(e) ContainsAllocation" + suffix, "ns/call"};
-            contains.ours = Ns("e/ContainsAllocation/" + c);
-            Add(contains);
-            Row exact{"(e) CalculateStats (exact)" + suffix, "ns/call"};
-            exact.ours = Ns("e/CalculateStats/" + c);
-            exact.raw = Ns("e/vmaCalculateStatistics/" + c);
-            exact.note = "raw column: vmaCalculateStatistics (walk)";
-            Add(exact);
+            const char* walkNote = "raw column: vmaCalculateStatistics (walk)";
+            Add({.scenario = "(e) GetStats" + suffix,
+                 .unit = "ns/call",
+                 .ours = Ns("e/GetStats/" + c),
+                 .raw = Ns("e/vmaCalculateStatistics/" + c),
+                 .note = walkNote});
+            Add({.scenario = "(e) GetMemoryBudget" + suffix,
+                 .unit = "ns/call",
+                 .ours = Ns("e/GetMemoryBudget/" + c),
+                 .raw = Ns("e/vmaGetHeapBudgets/" + c),
+                 .note = "raw column: vmaGetHeapBudgets"});
+            Add({.scenario = "(e) ContainsAllocation" + suffix,
+                 .unit = "ns/call",
+                 .ours = Ns("e/ContainsAllocation/" + c)});
+            Add({.scenario = "(e) CalculateStats (exact)" + suffix,
+                 .unit = "ns/call",
+                 .ours = Ns("e/CalculateStats/" + c),
+                 .raw = Ns("e/vmaCalculateStatistics/" + c),
+                 .note = walkNote});
         }
         const bool largest = std::find(counts.begin(), counts.end(), "100000") != counts.end();
         const bool met = measured && worst <= 1000.0 && flatness <= 1.5;

@@ -34,14 +34,8 @@ void OursPair(benchmark::State& state)
         allocation = allocator.AllocateBuffer(info, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
     for (auto _ : state)
     {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = allocator.AllocateBuffer(info, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
-        if (!allocation)
-        {
-            state.SkipWithError("AllocateBuffer failed");
+        if (!OursBufferPair(state, allocator, info, VMA_MEMORY_USAGE_GPU_ONLY))
             break;
-        }
-        allocator.DestroyBuffer(buffer, allocation);
     }
     for (auto& [buffer, allocation] : background)
         if (allocation)
@@ -63,14 +57,8 @@ void RawVmaPair(benchmark::State& state, VmaAllocationCreateFlags flags)
         vmaCreateBuffer(vma, &info, &aci, &buffer, &allocation, nullptr);
     for (auto _ : state)
     {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-        if (vmaCreateBuffer(vma, &info, &aci, &buffer, &allocation, nullptr) != VK_SUCCESS)
-        {
-            state.SkipWithError("vmaCreateBuffer failed");
+        if (!RawVmaBufferPair(state, vma, info, aci))
             break;
-        }
-        vmaDestroyBuffer(vma, buffer, allocation);
     }
     for (auto& [buffer, allocation] : background)
         if (allocation)
@@ -89,21 +77,8 @@ void DriverFloorPair(benchmark::State& state)
     const VkBufferCreateInfo info = BufferInfo(kSize, usage);
     for (auto _ : state)
     {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        if (vkCreateBuffer(device, &info, nullptr, &buffer) != VK_SUCCESS)
-        {
-            state.SkipWithError("vkCreateBuffer failed");
+        if (!FloorBufferPair(state, device, memory, info))
             break;
-        }
-        VkMemoryRequirements req{};
-        vkGetBufferMemoryRequirements(device, buffer, &req);
-        if (req.size > memory.Size() || vkBindBufferMemory(device, buffer, memory.Get(), 0) != VK_SUCCESS)
-        {
-            vkDestroyBuffer(device, buffer, nullptr);
-            state.SkipWithError("vkBindBufferMemory failed");
-            break;
-        }
-        vkDestroyBuffer(device, buffer, nullptr);
     }
     state.SetItemsProcessed(state.iterations());
     state.counters["pairs_per_iter"] = 1;

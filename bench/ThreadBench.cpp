@@ -34,52 +34,34 @@ void Finish(benchmark::State& state, Clock::time_point start)
         benchmark::Counter(seconds > 0 ? static_cast<double>(state.iterations()) / seconds : 0.0);
 }
 
+/// This thread's timed loop: its own walk through the size list (each thread starts at its own place),
+/// then its rate (Finish).
+template <typename Pair>
+void RunThreadPairs(benchmark::State& state, const VkBufferCreateInfo& info, Pair&& pair)
+{
+    const auto& sizes = ThreadSizes();
+    const Clock::time_point start = Clock::now();
+    RunSizedPairs(state, info, sizes, static_cast<size_t>(state.thread_index()) * 257, pair);
+    Finish(state, start);
+}
+
 void OursThreads(benchmark::State& state, MemoryAllocator::AllocationStrategy strategy, bool tagPerThread)
 {
     // The default session is up before the run (main.cpp); threads must not re-initialize it.
     MemoryAllocator allocator(tagPerThread ? "bench-mt-" + std::to_string(state.thread_index()) : "bench-mt");
     allocator.SetAllocationStrategy(strategy);
-    const auto& sizes = ThreadSizes();
-    VkBufferCreateInfo info = BufferInfo(0, kUsage);
-    size_t i = static_cast<size_t>(state.thread_index()) * 257;
-    const Clock::time_point start = Clock::now();
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = allocator.AllocateBuffer(info, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
-        if (!allocation)
-        {
-            state.SkipWithError("AllocateBuffer failed");
-            break;
-        }
-        allocator.DestroyBuffer(buffer, allocation);
-    }
-    Finish(state, start);
+    RunThreadPairs(state, BufferInfo(0, kUsage),
+                   [&](const VkBufferCreateInfo& info)
+                   { return OursBufferPair(state, allocator, info, VMA_MEMORY_USAGE_GPU_ONLY); });
 }
 
 void RawVmaThreads(benchmark::State& state)
 {
     VmaAllocator vma = SharedRawVma(); // created before the run (main.cpp)
-    const auto& sizes = ThreadSizes();
-    VkBufferCreateInfo info = BufferInfo(0, EffectiveBufferUsage(kUsage));
     VmaAllocationCreateInfo aci{};
     aci.usage = VMA_MEMORY_USAGE_GPU_ONLY;
-    size_t i = static_cast<size_t>(state.thread_index()) * 257;
-    const Clock::time_point start = Clock::now();
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-        if (vmaCreateBuffer(vma, &info, &aci, &buffer, &allocation, nullptr) != VK_SUCCESS)
-        {
-            state.SkipWithError("vmaCreateBuffer failed");
-            break;
-        }
-        vmaDestroyBuffer(vma, buffer, allocation);
-    }
-    Finish(state, start);
+    RunThreadPairs(state, BufferInfo(0, EffectiveBufferUsage(kUsage)),
+                   [&](const VkBufferCreateInfo& info) { return RawVmaBufferPair(state, vma, info, aci); });
 }
 
 void DriverFloorThreads(benchmark::State& state)
@@ -89,30 +71,9 @@ void DriverFloorThreads(benchmark::State& state)
     FloorMemory memory(1024 * 1024, BufferMemoryType(SharedRawVma(), VMA_MEMORY_USAGE_GPU_ONLY, usage));
     if (!memory.Ok())
         return state.SkipWithError("floor memory allocation failed");
-    const auto& sizes = ThreadSizes();
-    VkBufferCreateInfo info = BufferInfo(0, usage);
-    size_t i = static_cast<size_t>(state.thread_index()) * 257;
-    const Clock::time_point start = Clock::now();
-    for (auto _ : state)
-    {
-        info.size = sizes[i++ & (kSizeCount - 1)];
-        VkBuffer buffer = VK_NULL_HANDLE;
-        if (vkCreateBuffer(device, &info, nullptr, &buffer) != VK_SUCCESS)
-        {
-            state.SkipWithError("vkCreateBuffer failed");
-            break;
-        }
-        VkMemoryRequirements req{};
-        vkGetBufferMemoryRequirements(device, buffer, &req);
-        if (req.size > memory.Size() || vkBindBufferMemory(device, buffer, memory.Get(), 0) != VK_SUCCESS)
-        {
-            vkDestroyBuffer(device, buffer, nullptr);
-            state.SkipWithError("vkBindBufferMemory failed");
-            break;
-        }
-        vkDestroyBuffer(device, buffer, nullptr);
-    }
-    Finish(state, start);
+    RunThreadPairs(state, BufferInfo(0, usage),
+                   [&](const VkBufferCreateInfo& info)
+                   { return FloorBufferPair(state, device, memory, info); });
 }
 
 void PrepareThreads(const benchmark::State&)

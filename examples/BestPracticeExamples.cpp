@@ -2,6 +2,7 @@
 // Each example is the spec's text; lines marked "Check:" verify what the spec says happens.
 #include "ExampleSupport.h"
 #include "SpecExamples.h"
+#include "Testing/Builders.h"
 
 #include <memory>
 #include <utility>
@@ -165,10 +166,7 @@ bool Example_InitializationAndShutdown(const Ref<VulkanDevice>& vulkanDevice)
     SEDX_EXAMPLE_CHECK(globalAllocator->GetMemoryUsageWarningThreshold() == 0.85f);
     SEDX_EXAMPLE_CHECK(globalAllocator->GetAllocationStrategy() ==
                        MemoryAllocator::AllocationStrategy::Default);
-    VkBufferCreateInfo bufferInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    bufferInfo.size = 64 * 1024;
-    bufferInfo.usage = VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT;
-    bufferInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    const VkBufferCreateInfo bufferInfo = Test::BufferInfo(64 * 1024, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation allocation = globalAllocator->AllocateBuffer(bufferInfo, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
     SEDX_EXAMPLE_CHECK(allocation != nullptr);
@@ -211,10 +209,7 @@ bool Example_ErrorRecovery(const Ref<VulkanDevice>& vulkanDevice)
         ResourceLoader loader(allocator);
 
         // Check: an ordinary request succeeds at the first attempt.
-        VkBufferCreateInfo bufferInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-        bufferInfo.size = 8 * 1024 * 1024;
-        bufferInfo.usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
-        bufferInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+        VkBufferCreateInfo bufferInfo = Test::BufferInfo(8 * 1024 * 1024, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
         VkBuffer buffer = VK_NULL_HANDLE;
         VmaAllocation allocation = nullptr;
         SEDX_EXAMPLE_CHECK(loader.SafeAllocateBuffer(bufferInfo, buffer, allocation));

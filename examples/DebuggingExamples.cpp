@@ -2,6 +2,7 @@
 // Each example is the spec's text; lines marked "Check:" verify what the spec says happens.
 #include "ExampleSupport.h"
 #include "SpecExamples.h"
+#include "Testing/Builders.h"
 
 namespace SceneryEditorX::Examples
 {
@@ -31,10 +32,7 @@ bool Example_AssertionAndValidation(const Ref<VulkanDevice>& /*vulkanDevice*/)
 {
     // Not in the spec's snippet: the allocator, the buffer info and the buffer it uses.
     auto allocator = CreateRef<MemoryAllocator>("Validation");
-    VkBufferCreateInfo bufferInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    bufferInfo.size = 64 * 1024;
-    bufferInfo.usage = VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT;
-    bufferInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    const VkBufferCreateInfo bufferInfo = Test::BufferInfo(64 * 1024, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
     VkBuffer buffer;
 
     // The allocator includes comprehensive validation

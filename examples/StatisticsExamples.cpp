@@ -2,6 +2,7 @@
 // Each example is the spec's text; lines marked "Check:" verify what the spec says happens.
 #include "ExampleSupport.h"
 #include "SpecExamples.h"
+#include "Testing/Builders.h"
 
 #include <cmath>
 
@@ -41,10 +42,7 @@ bool Example_AllocationStatistics(const Ref<VulkanDevice>& /*vulkanDevice*/)
     auto allocator = CreateRef<MemoryAllocator>("Statistics");
     const AllocationStats before = LogAllocationStatistics(allocator);
 
-    VkBufferCreateInfo bufferInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    bufferInfo.size = 512 * 1024;
-    bufferInfo.usage = VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT;
-    bufferInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    const VkBufferCreateInfo bufferInfo = Test::BufferInfo(512 * 1024, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation allocation = allocator->AllocateBuffer(bufferInfo, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
     SEDX_EXAMPLE_CHECK(allocation != nullptr);
@@ -75,23 +73,10 @@ bool Example_DetailedStatisticsReporting(const Ref<VulkanDevice>& /*vulkanDevice
     // Not in the spec's snippet: the allocator, one buffer and one image so that the report has
     // something to show, and a capture of the log to check the report.
     auto allocator = CreateRef<MemoryAllocator>("Report");
-    VkBufferCreateInfo bufferInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    bufferInfo.size = 200 * 1024;
-    bufferInfo.usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
-    bufferInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    const VkBufferCreateInfo bufferInfo = Test::BufferInfo(200 * 1024, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation bufferAllocation = allocator->AllocateBuffer(bufferInfo, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
-    VkImageCreateInfo imageInfo{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    imageInfo.imageType = VK_IMAGE_TYPE_2D;
-    imageInfo.format = VK_FORMAT_R8G8B8A8_UNORM;
-    imageInfo.extent = {256, 256, 1};
-    imageInfo.mipLevels = 1;
-    imageInfo.arrayLayers = 1;
-    imageInfo.samples = VK_SAMPLE_COUNT_1_BIT;
-    imageInfo.tiling = VK_IMAGE_TILING_OPTIMAL;
-    imageInfo.usage = VK_IMAGE_USAGE_SAMPLED_BIT;
-    imageInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    imageInfo.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+    const VkImageCreateInfo imageInfo = Test::ImageInfo(256, 256); // RGBA8, sampled, one mip
     VkImage image = VK_NULL_HANDLE;
     VmaAllocation imageAllocation = allocator->AllocateImage(imageInfo, VMA_MEMORY_USAGE_GPU_ONLY, image);
     SEDX_EXAMPLE_CHECK(bufferAllocation != nullptr && imageAllocation != nullptr);
@@ -151,10 +136,8 @@ bool Example_MemoryBudgetMonitoring(const Ref<VulkanDevice>& /*vulkanDevice*/)
                        MemoryAllocator::GetDevice()->GetCapabilities().memoryBudget);
 
     // Check: the cleanup releases what was waiting for its frame to retire.
-    VkBufferCreateInfo bufferInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    bufferInfo.size = 4 * 1024 * 1024;
-    bufferInfo.usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
-    bufferInfo.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    const VkBufferCreateInfo bufferInfo =
+        Test::BufferInfo(4 * 1024 * 1024, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation allocation = allocator->AllocateBuffer(bufferInfo, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
     SEDX_EXAMPLE_CHECK(allocation != nullptr);

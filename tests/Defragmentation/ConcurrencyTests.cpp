@@ -37,6 +37,34 @@ constexpr int kIterations = 60;
 constexpr int kBufferWorkers = 4;
 
 /// A worker's own buffers: allocate, upload, read back every one each iteration, free some.
+/// Checks one resource's pattern and counts the check; a mismatch also tells the other workers to stop.
+template <typename Tracked>
+::testing::AssertionResult CheckIntact(MemoryAllocator& allocator, const Tracked& resource,
+                                       std::atomic<uint64_t>& checks, std::atomic<bool>& failed)
+{
+    ::testing::AssertionResult intact = HoldsPattern(allocator, resource);
+    failed = failed || !intact;
+    checks.fetch_add(1, std::memory_order_relaxed);
+    return intact;
+}
+
+/// Keeps a resource the worker has just created; when creating it failed, frees what there is and
+/// tells the other workers to stop. Returns whether the resource was kept.
+template <typename Tracked>
+bool KeepOrStop(MemoryAllocator& allocator, bool created, const Tracked& resource, std::vector<Tracked>& own,
+                std::atomic<bool>& failed)
+{
+    if (created)
+    {
+        own.push_back(resource);
+        return true;
+    }
+    failed = true;
+    if (resource.allocation)
+        Destroy(allocator, resource);
+    return false;
+}
+
 void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64_t>& checks,
                   std::atomic<bool>& failed)
 {
@@ -50,22 +78,12 @@ void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64
         {
             TrackedBuffer b;
             const VkDeviceSize size = std::uniform_int_distribution<VkDeviceSize>(256, 64 * 1024)(rng);
-            if (!CreateFilledBuffer(allocator, size, ++nextSeed, b))
-            {
-                failed = true;
-                if (b.allocation)
-                    Destroy(allocator, b);
+            if (!KeepOrStop(allocator, CreateFilledBuffer(allocator, size, ++nextSeed, b), b, own, failed))
                 break;
-            }
-            own.push_back(b);
         }
         for (const TrackedBuffer& b : own)
-        {
-            const ::testing::AssertionResult intact = HoldsPattern(allocator, b);
-            EXPECT_TRUE(intact) << "worker " << index << ", iteration " << iteration;
-            failed = failed || !intact;
-            checks.fetch_add(1, std::memory_order_relaxed);
-        }
+            EXPECT_TRUE(CheckIntact(allocator, b, checks, failed))
+                << "worker " << index << ", iteration " << iteration;
         while (own.size() > 4)
         {
             const size_t victim = std::uniform_int_distribution<size_t>(0, own.size() - 1)(rng);
@@ -90,21 +108,10 @@ void ImageWorker(MemoryAllocator& allocator, std::atomic<uint64_t>& checks, std:
     {
         TrackedImage im;
         const uint32_t side = 16u << std::uniform_int_distribution<uint32_t>(0, 2)(rng);
-        if (!CreateFilledImage(allocator, side, side, ++nextSeed, im))
-        {
-            failed = true;
-            if (im.allocation)
-                Destroy(allocator, im);
+        if (!KeepOrStop(allocator, CreateFilledImage(allocator, side, side, ++nextSeed, im), im, own, failed))
             break;
-        }
-        own.push_back(im);
         for (const TrackedImage& i : own)
-        {
-            const ::testing::AssertionResult intact = HoldsPattern(allocator, i);
-            EXPECT_TRUE(intact) << "image worker, iteration " << iteration;
-            failed = failed || !intact;
-            checks.fetch_add(1, std::memory_order_relaxed);
-        }
+            EXPECT_TRUE(CheckIntact(allocator, i, checks, failed)) << "image worker, iteration " << iteration;
         if (own.size() > 3)
         {
             Destroy(allocator, own.front());
@@ -236,8 +243,8 @@ TEST_P(DefragmentationConcurrency, TheManagerMeasuresAndDefragmentsWhileOtherThr
                     VkBuffer buffer = VK_NULL_HANDLE;
                     const VkDeviceSize size =
                         std::uniform_int_distribution<VkDeviceSize>(256, 64 * 1024)(rng);
-                    VmaAllocation allocation =
-                        Allocator().AllocateBuffer(BufferInfo(size), VMA_MEMORY_USAGE_GPU_ONLY, buffer);
+                    VmaAllocation allocation = Allocator().AllocateBuffer(BufferInfo(size, kStorageUsage),
+                                                                          VMA_MEMORY_USAGE_GPU_ONLY, buffer);
                     if (!allocation)
                     {
                         ADD_FAILURE() << "AllocateBuffer failed";
@@ -251,8 +258,7 @@ TEST_P(DefragmentationConcurrency, TheManagerMeasuresAndDefragmentsWhileOtherThr
                         own.erase(own.begin() + static_cast<std::ptrdiff_t>(victim));
                     }
                 }
-                for (const TrackedBuffer& b : own)
-                    Destroy(Allocator(), b);
+                DestroyAll(Allocator(), own);
             });
     for (std::thread& t : workers)
         t.join();
@@ -341,8 +347,8 @@ TEST_P(TransferRacingAPass, AReadbackThatRacesAMoveReadsTheMovedBuffer)
     // After the move, a new buffer takes the target's old place and is written.
     const auto allocateInTheOldPlace = [&]
     {
-        VmaAllocation allocation =
-            Allocator().AllocateBuffer(BufferInfo(kSize), VMA_MEMORY_USAGE_GPU_ONLY, newcomer.originalBuffer);
+        VmaAllocation allocation = Allocator().AllocateBuffer(
+            BufferInfo(kSize, kStorageUsage), VMA_MEMORY_USAGE_GPU_ONLY, newcomer.originalBuffer);
         ASSERT_TRUE(allocation);
         newcomer.allocation = allocation;
         newcomer.size = kSize;
@@ -362,11 +368,10 @@ TEST_P(TransferRacingAPass, AReadbackThatRacesAMoveReadsTheMovedBuffer)
         Destroy(Allocator(), newcomer);
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, TransferRacingAPass,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, TransferRacingAPass, ::testing::ValuesIn(kCopyPaths), CopyPathName);
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationConcurrency,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationConcurrency, ::testing::ValuesIn(kCopyPaths),
+                         CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

@@ -3,7 +3,6 @@
 #include <SceneryEditorX/VmaDump/DumpModel.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
 #include <cstring>
 
@@ -71,34 +70,9 @@ std::vector<uint8_t> MakePattern(uint32_t seed, size_t size)
     return bytes;
 }
 
-VkBufferCreateInfo BufferInfo(VkDeviceSize size, VkBufferUsageFlags usage)
+VkImageCreateInfo MippedImageInfo(uint32_t width, uint32_t height)
 {
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = size;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    return info;
-}
-
-uint32_t FullMipCount(uint32_t width, uint32_t height)
-{
-    return static_cast<uint32_t>(std::bit_width(std::max(width, height)));
-}
-
-VkImageCreateInfo ImageInfo(uint32_t width, uint32_t height, bool fullMipChain)
-{
-    VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    info.imageType = VK_IMAGE_TYPE_2D;
-    info.format = VK_FORMAT_R8G8B8A8_UNORM;
-    info.extent = {width, height, 1};
-    info.mipLevels = fullMipChain ? FullMipCount(width, height) : 1;
-    info.arrayLayers = 1;
-    info.samples = VK_SAMPLE_COUNT_1_BIT;
-    info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    info.usage = VK_IMAGE_USAGE_SAMPLED_BIT;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    return info;
+    return Test::ImageInfo(width, height, FullMipCount(width, height));
 }
 
 bool CreateFilledBuffer(MemoryAllocator& allocator, VkDeviceSize size, uint32_t seed, TrackedBuffer& out,
@@ -127,7 +101,7 @@ bool CreateFilledImage(MemoryAllocator& allocator, uint32_t width, uint32_t heig
                        TrackedImage& out)
 {
     out = {};
-    const VkImageCreateInfo info = ImageInfo(width, height);
+    const VkImageCreateInfo info = MippedImageInfo(width, height);
     VkImage image = VK_NULL_HANDLE;
     VmaAllocation allocation = allocator.AllocateImage(info, VMA_MEMORY_USAGE_GPU_ONLY, image);
     if (!allocation)
@@ -196,6 +170,33 @@ void Destroy(MemoryAllocator& allocator, const TrackedImage& image)
     EXPECT_TRUE(allocator.DestroyImage(MemoryAllocator::GetImage(image.allocation), image.allocation));
 }
 
+void ExpectHoldPatterns(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                        const std::vector<TrackedImage>& images)
+{
+    for (const TrackedBuffer& b : buffers)
+        EXPECT_TRUE(HoldsPattern(allocator, b));
+    for (const TrackedImage& im : images)
+        EXPECT_TRUE(HoldsPattern(allocator, im));
+}
+
+void ExpectMarked(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                  const std::vector<TrackedImage>& images)
+{
+    for (const TrackedBuffer& b : buffers)
+        EXPECT_TRUE(allocator.MarkForDefragmentation(b.allocation));
+    for (const TrackedImage& im : images)
+        EXPECT_TRUE(allocator.MarkForDefragmentation(im.allocation));
+}
+
+void DestroyAll(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                const std::vector<TrackedImage>& images)
+{
+    for (const TrackedBuffer& b : buffers)
+        Destroy(allocator, b);
+    for (const TrackedImage& im : images)
+        Destroy(allocator, im);
+}
+
 Placement PlacementOf(VmaAllocation allocation)
 {
     VmaAllocationInfo info{};
@@ -253,11 +254,9 @@ std::vector<PoolReport> PoolReports()
     VmaAllocator vma = MemoryAllocator::GetAllocator();
     if (!vma)
         return out;
-    char* text = nullptr;
-    vmaBuildStatsString(vma, &text, VK_TRUE);
     std::string error;
-    const std::optional<detail::DumpModel> model = detail::ParseVmaDump(text ? text : "", error);
-    vmaFreeStatsString(vma, text);
+    const std::optional<detail::DumpModel> model =
+        detail::ParseVmaDump(Test::DetailedStatsString(vma), error);
     if (!model)
     {
         ADD_FAILURE() << "VMA's dump could not be parsed: " << error;
@@ -331,7 +330,7 @@ std::vector<TrackedBuffer> MakeFragmentedBuffers(MemoryAllocator& allocator, siz
         {
             VkBuffer buffer = VK_NULL_HANDLE;
             VmaAllocation allocation =
-                allocator.AllocateBuffer(BufferInfo(size), VMA_MEMORY_USAGE_GPU_ONLY, buffer);
+                allocator.AllocateBuffer(BufferInfo(size, kStorageUsage), VMA_MEMORY_USAGE_GPU_ONLY, buffer);
             if (!allocation)
             {
                 ADD_FAILURE() << "AllocateBuffer(" << size << ") failed";

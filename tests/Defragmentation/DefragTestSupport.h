@@ -3,6 +3,7 @@
 // copy path, seeded byte patterns for buffers and images, a recorder of relocation notices and a
 // per-pool view of VMA's detailed dump.
 #include "Support/TestEnvironment.h"
+#include "Testing/Builders.h"
 
 #include <SceneryEditorX/Core/Log.h>
 #include <SceneryEditorX/Memory/MemoryAllocator.h>
@@ -25,6 +26,8 @@ enum class CopyPath
     MemcpyAllowed,
 };
 std::string CopyPathName(const ::testing::TestParamInfo<CopyPath>& info);
+/// Both copy paths: each acceptance test runs once with each (`::testing::ValuesIn(kCopyPaths)`).
+constexpr CopyPath kCopyPaths[] = {CopyPath::GpuCopy, CopyPath::MemcpyAllowed};
 
 /// Initializes the allocator for the parameter's copy path in SetUp and shuts it down in TearDown,
 /// failing the test if the shutdown reports a leak. Tests that shut down themselves may do so.
@@ -48,11 +51,13 @@ protected:
 /// `size` bytes that depend on `seed` and on the byte's index.
 std::vector<uint8_t> MakePattern(uint32_t seed, size_t size);
 
-VkBufferCreateInfo BufferInfo(VkDeviceSize size,
-                              VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
-/// An optimal-tiling RGBA8 2D image, sampled, with the full mip chain (or one level).
-VkImageCreateInfo ImageInfo(uint32_t width, uint32_t height, bool fullMipChain = true);
-uint32_t FullMipCount(uint32_t width, uint32_t height);
+/// The defragmentation tests' buffers: storage buffers, unless a test says otherwise.
+constexpr VkBufferUsageFlags kStorageUsage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+using Test::BufferInfo;
+using Test::CreateForeignBuffer;
+using Test::FullMipCount;
+/// An optimal-tiling RGBA8 2D image, sampled, with the full mip chain.
+VkImageCreateInfo MippedImageInfo(uint32_t width, uint32_t height);
 
 /// A buffer of the test with what it should hold.
 struct TrackedBuffer
@@ -74,7 +79,7 @@ struct TrackedImage
 
 /// Allocates a buffer (GPU_ONLY) and uploads its pattern. Adds a test failure and returns false on error.
 bool CreateFilledBuffer(MemoryAllocator& allocator, VkDeviceSize size, uint32_t seed, TrackedBuffer& out,
-                        VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
+                        VkBufferUsageFlags usage = kStorageUsage);
 /// Allocates an image (GPU_ONLY) and uploads its pattern into every mip level.
 bool CreateFilledImage(MemoryAllocator& allocator, uint32_t width, uint32_t height, uint32_t seed,
                        TrackedImage& out);
@@ -85,6 +90,15 @@ bool CreateFilledImage(MemoryAllocator& allocator, uint32_t width, uint32_t heig
 /// Destroys through the current handle (which may differ from the original after a move).
 void Destroy(MemoryAllocator& allocator, const TrackedBuffer& buffer);
 void Destroy(MemoryAllocator& allocator, const TrackedImage& image);
+/// Expects each buffer and each image to hold its pattern.
+void ExpectHoldPatterns(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                        const std::vector<TrackedImage>& images = {});
+/// Marks each buffer and each image for defragmentation, expecting each mark to be accepted.
+void ExpectMarked(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                  const std::vector<TrackedImage>& images = {});
+/// Destroys each buffer and each image (Destroy, which expects success).
+void DestroyAll(MemoryAllocator& allocator, const std::vector<TrackedBuffer>& buffers,
+                const std::vector<TrackedImage>& images = {});
 
 /// The place of an allocation in memory.
 struct Placement

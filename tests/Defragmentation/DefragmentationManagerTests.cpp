@@ -175,8 +175,8 @@ TEST_P(DefragmentationManagerPolicy, MarksWhatTheCandidateFunctionMarks)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationManagerPolicy,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationManagerPolicy, ::testing::ValuesIn(kCopyPaths),
+                         CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

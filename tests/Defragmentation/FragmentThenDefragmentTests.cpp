@@ -24,6 +24,51 @@ protected:
     void FragmentMarkAllAndDefragment(bool requirePacking);
 };
 
+/// The handle fields of one kind of resource in a relocation notice, and those of the other kind.
+template <typename Handle, typename Other>
+struct NoticeFields
+{
+    Handle RelocationNotice::*oldHandle;
+    Handle RelocationNotice::*newHandle;
+    Other RelocationNotice::*otherOld;
+    Other RelocationNotice::*otherNew;
+};
+constexpr NoticeFields<VkBuffer, VkImage> kBufferFields{
+    &RelocationNotice::oldBuffer, &RelocationNotice::newBuffer, &RelocationNotice::oldImage,
+    &RelocationNotice::newImage};
+constexpr NoticeFields<VkImage, VkBuffer> kImageFields{
+    &RelocationNotice::oldImage, &RelocationNotice::newImage, &RelocationNotice::oldBuffer,
+    &RelocationNotice::newBuffer};
+
+/// One resource against its notices: without one it kept its handle (`resource` names it in the
+/// message); with some, they chain from its first handle to the newest, which the registry holds.
+template <typename Handle, typename Other>
+void ExpectHandleChain(const std::map<VmaAllocation, std::vector<RelocationNotice>>& byAllocation,
+                       VmaAllocation allocation, Handle original, Handle current,
+                       const NoticeFields<Handle, Other>& fields, const char* resource)
+{
+    const auto it = byAllocation.find(allocation);
+    if (it == byAllocation.end())
+    {
+        EXPECT_EQ(current, original) << resource << " without a notice kept its handle";
+        return;
+    }
+    // A resource may move more than once in a session; the notices chain.
+    Handle expectedOld = original;
+    for (const RelocationNotice& n : it->second)
+    {
+        EXPECT_EQ(n.*fields.oldHandle, expectedOld);
+        EXPECT_NE(n.*fields.newHandle, VK_NULL_HANDLE);
+        EXPECT_NE(n.*fields.newHandle, n.*fields.oldHandle);
+        EXPECT_EQ(n.*fields.otherOld, VK_NULL_HANDLE);
+        EXPECT_EQ(n.*fields.otherNew, VK_NULL_HANDLE);
+        EXPECT_EQ(n.tag, "DefragTest");
+        expectedOld = n.*fields.newHandle;
+    }
+    EXPECT_EQ(current, it->second.back().*fields.newHandle) << "the registry holds the newest handle";
+    EXPECT_NE(current, original);
+}
+
 /// Checks the notices of one session against its stats, the registry and the resources' first handles.
 void ExpectNoticesMatch(const RelocationRecorder& recorder, const DefragmentationStats& stats,
                         const std::vector<TrackedBuffer>& buffers, const std::vector<TrackedImage>& images)
@@ -45,50 +90,14 @@ void ExpectNoticesMatch(const RelocationRecorder& recorder, const Defragmentatio
     for (const TrackedBuffer& b : buffers)
     {
         known.insert(b.allocation);
-        const VkBuffer current = MemoryAllocator::GetBuffer(b.allocation);
-        auto it = byAllocation.find(b.allocation);
-        if (it == byAllocation.end())
-        {
-            EXPECT_EQ(current, b.originalBuffer) << "a buffer without a notice kept its handle";
-            continue;
-        }
-        // A resource may move more than once in a session; the notices chain.
-        VkBuffer expectedOld = b.originalBuffer;
-        for (const RelocationNotice& n : it->second)
-        {
-            EXPECT_EQ(n.oldBuffer, expectedOld);
-            EXPECT_NE(n.newBuffer, VK_NULL_HANDLE);
-            EXPECT_NE(n.newBuffer, n.oldBuffer);
-            EXPECT_EQ(n.oldImage, VK_NULL_HANDLE);
-            EXPECT_EQ(n.newImage, VK_NULL_HANDLE);
-            EXPECT_EQ(n.tag, "DefragTest");
-            expectedOld = n.newBuffer;
-        }
-        EXPECT_EQ(current, it->second.back().newBuffer) << "the registry holds the newest handle";
-        EXPECT_NE(current, b.originalBuffer);
+        ExpectHandleChain(byAllocation, b.allocation, b.originalBuffer,
+                          MemoryAllocator::GetBuffer(b.allocation), kBufferFields, "a buffer");
     }
     for (const TrackedImage& im : images)
     {
         known.insert(im.allocation);
-        const VkImage current = MemoryAllocator::GetImage(im.allocation);
-        auto it = byAllocation.find(im.allocation);
-        if (it == byAllocation.end())
-        {
-            EXPECT_EQ(current, im.originalImage) << "an image without a notice kept its handle";
-            continue;
-        }
-        VkImage expectedOld = im.originalImage;
-        for (const RelocationNotice& n : it->second)
-        {
-            EXPECT_EQ(n.oldImage, expectedOld);
-            EXPECT_NE(n.newImage, VK_NULL_HANDLE);
-            EXPECT_NE(n.newImage, n.oldImage);
-            EXPECT_EQ(n.oldBuffer, VK_NULL_HANDLE);
-            EXPECT_EQ(n.newBuffer, VK_NULL_HANDLE);
-            expectedOld = n.newImage;
-        }
-        EXPECT_EQ(current, it->second.back().newImage) << "the registry holds the newest handle";
-        EXPECT_NE(current, im.originalImage);
+        ExpectHandleChain(byAllocation, im.allocation, im.originalImage,
+                          MemoryAllocator::GetImage(im.allocation), kImageFields, "an image");
     }
     for (const auto& [allocation, list] : byAllocation)
         EXPECT_TRUE(known.count(allocation)) << "a notice for an allocation the test did not mark";
@@ -137,10 +146,7 @@ void FragmentThenDefragment::FragmentMarkAllAndDefragment(bool requirePacking)
     {
         RelocationRecorder recorder;
         ASSERT_TRUE(Allocator().BeginDefragmentation());
-        for (const TrackedBuffer& b : buffers)
-            EXPECT_TRUE(Allocator().MarkForDefragmentation(b.allocation));
-        for (const TrackedImage& im : images)
-            EXPECT_TRUE(Allocator().MarkForDefragmentation(im.allocation));
+        ExpectMarked(Allocator(), buffers, images);
         stats = Allocator().EndDefragmentation();
         EXPECT_FALSE(MemoryAllocator::IsDefragmenting());
 
@@ -168,15 +174,9 @@ void FragmentThenDefragment::FragmentMarkAllAndDefragment(bool requirePacking)
             << p.liveBytes << " live bytes in blocks of " << p.blockSize << " bytes";
     }
 
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedImage& im : images)
-        EXPECT_TRUE(HoldsPattern(Allocator(), im));
+    ExpectHoldPatterns(Allocator(), buffers, images);
 
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
-    for (const TrackedImage& im : images)
-        Destroy(Allocator(), im);
+    DestroyAll(Allocator(), buffers, images);
     EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
 }
 
@@ -253,15 +253,9 @@ TEST_P(FragmentThenDefragment, UnmarkedAllocationsKeepTheirHandlesAndPlaces)
         EXPECT_EQ(MemoryAllocator::GetImage(im.allocation), im.originalImage);
         EXPECT_EQ(PlacementOf(im.allocation), placeBefore[im.allocation]);
     }
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedImage& im : images)
-        EXPECT_TRUE(HoldsPattern(Allocator(), im));
+    ExpectHoldPatterns(Allocator(), buffers, images);
 
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
-    for (const TrackedImage& im : images)
-        Destroy(Allocator(), im);
+    DestroyAll(Allocator(), buffers, images);
 }
 
 TEST_P(FragmentThenDefragment, TwoHundredRandomRoundsCorruptNothing)
@@ -333,21 +327,14 @@ TEST_P(FragmentThenDefragment, TwoHundredRandomRoundsCorruptNothing)
         for (const RelocationNotice& n : recorder.Notices())
             EXPECT_TRUE(marked.count(n.allocation)) << "an unmarked allocation moved";
         // Every live resource still holds its bytes.
-        for (const TrackedBuffer& b : buffers)
-            EXPECT_TRUE(HoldsPattern(Allocator(), b));
-        for (const TrackedImage& im : images)
-            EXPECT_TRUE(HoldsPattern(Allocator(), im));
+        ExpectHoldPatterns(Allocator(), buffers, images);
     }
     EXPECT_GT(moved, 0u);
     std::printf("%llu allocations moved over %d rounds\n", static_cast<unsigned long long>(moved), kRounds);
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
-    for (const TrackedImage& im : images)
-        Destroy(Allocator(), im);
+    DestroyAll(Allocator(), buffers, images);
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, FragmentThenDefragment,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, FragmentThenDefragment, ::testing::ValuesIn(kCopyPaths), CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

@@ -49,18 +49,15 @@ TEST_P(MovabilityWithoutAddedTransferUsage, BuffersWithoutTransferUsageNeverMove
         ASSERT_TRUE(CreateFilledBuffer(Allocator(), kSize, 100 + i, b, kMovableUsage));
         movable.push_back(b);
     }
-    for (const TrackedBuffer& b : fillers)
-        Destroy(Allocator(), b);
+    DestroyAll(Allocator(), fillers);
     std::map<VmaAllocation, Placement> placeBefore;
     for (const TrackedBuffer& b : vertexOnly)
         placeBefore[b.allocation] = PlacementOf(b.allocation);
 
     RelocationRecorder recorder;
     ASSERT_TRUE(Allocator().BeginDefragmentation());
-    for (const TrackedBuffer& b : vertexOnly)
-        EXPECT_TRUE(Allocator().MarkForDefragmentation(b.allocation));
-    for (const TrackedBuffer& b : movable)
-        EXPECT_TRUE(Allocator().MarkForDefragmentation(b.allocation));
+    ExpectMarked(Allocator(), vertexOnly);
+    ExpectMarked(Allocator(), movable);
     const DefragmentationStats stats = Allocator().EndDefragmentation();
 
     EXPECT_GT(stats.allocationsRefused, 0u);
@@ -73,13 +70,10 @@ TEST_P(MovabilityWithoutAddedTransferUsage, BuffersWithoutTransferUsageNeverMove
     for (const RelocationNotice& n : recorder.Notices())
         for (const TrackedBuffer& b : vertexOnly)
             EXPECT_NE(n.allocation, b.allocation) << "a buffer without transfer usage was reported moved";
-    for (const TrackedBuffer& b : movable)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
+    ExpectHoldPatterns(Allocator(), movable);
 
-    for (const TrackedBuffer& b : vertexOnly)
-        Destroy(Allocator(), b);
-    for (const TrackedBuffer& b : movable)
-        Destroy(Allocator(), b);
+    DestroyAll(Allocator(), vertexOnly);
+    DestroyAll(Allocator(), movable);
 }
 
 /// Puts every mip of `image` in GENERAL and clears it to `color`, with the caller's own commands
@@ -89,15 +83,9 @@ void ClearToGeneral(VkImage image, const VkImageCreateInfo& info, const VkClearC
     const VkResult result = Test::Device()->RunOneTimeCommands(
         [&](VkCommandBuffer cmd)
         {
-            VkImageMemoryBarrier barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-            barrier.srcAccessMask = 0;
-            barrier.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-            barrier.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-            barrier.newLayout = VK_IMAGE_LAYOUT_GENERAL;
-            barrier.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-            barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-            barrier.image = image;
-            barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, info.mipLevels, 0, 1};
+            VkImageMemoryBarrier barrier = Test::ColorImageBarrier(
+                image, {VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT},
+                info.mipLevels);
             vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
                                  nullptr, 0, nullptr, 1, &barrier);
             vkCmdClearColorImage(cmd, image, VK_IMAGE_LAYOUT_GENERAL, &color, 1, &barrier.subresourceRange);
@@ -114,7 +102,7 @@ TEST_P(Movability, ImagesOfUnknownLayoutAreRefusedAndImagesMarkedWithTheirLayout
 {
     // [filler][filler][unknown layout][layout given at Mark], 128x128 with mips; the fillers go, so
     // that VMA has a lower place for each of the two, whichever it proposes first.
-    const VkImageCreateInfo info = ImageInfo(128, 128);
+    const VkImageCreateInfo info = MippedImageInfo(128, 128);
     std::vector<TrackedImage> fillers(2);
     TrackedImage unknown;
     TrackedImage given;
@@ -176,15 +164,17 @@ TEST_P(Movability, GpuBufferAndGpuImageFollowMoves)
     constexpr VkDeviceSize kSize = 40 * 1024;
     for (uint32_t i = 0; i < 8; ++i)
     {
-        fillerBuffers.push_back(GpuBuffer::Create(m_Allocator, BufferInfo(kSize), VMA_MEMORY_USAGE_GPU_ONLY));
-        Ref<GpuBuffer> b = GpuBuffer::Create(m_Allocator, BufferInfo(kSize), VMA_MEMORY_USAGE_GPU_ONLY);
+        fillerBuffers.push_back(
+            GpuBuffer::Create(m_Allocator, BufferInfo(kSize, kStorageUsage), VMA_MEMORY_USAGE_GPU_ONLY));
+        Ref<GpuBuffer> b =
+            GpuBuffer::Create(m_Allocator, BufferInfo(kSize, kStorageUsage), VMA_MEMORY_USAGE_GPU_ONLY);
         ASSERT_TRUE(fillerBuffers.back() && b);
         const std::vector<uint8_t> pattern = MakePattern(200 + i, kSize);
         ASSERT_TRUE(b->Upload(pattern.data(), kSize));
         originalBuffers.push_back(b->GetBuffer());
         buffers.push_back(b);
     }
-    const VkImageCreateInfo info = ImageInfo(64, 64);
+    const VkImageCreateInfo info = MippedImageInfo(64, 64);
     const VkDeviceSize imageBytes = MemoryAllocator::ImageDataSize(info);
     for (uint32_t i = 0; i < 3; ++i)
     {
@@ -245,7 +235,8 @@ TEST_P(Movability, MappedAllocationsStayMappedAtTheirNewPlace)
     for (VmaAllocation& filler : fillers)
     {
         VkBuffer fillerBuffer = VK_NULL_HANDLE;
-        filler = Allocator().AllocateBuffer(BufferInfo(kSize), VMA_MEMORY_USAGE_CPU_TO_GPU, fillerBuffer);
+        filler = Allocator().AllocateBuffer(BufferInfo(kSize, kStorageUsage), VMA_MEMORY_USAGE_CPU_TO_GPU,
+                                            fillerBuffer);
         ASSERT_TRUE(filler);
     }
     AllocationCreateInfo persistentInfo;
@@ -253,11 +244,11 @@ TEST_P(Movability, MappedAllocationsStayMappedAtTheirNewPlace)
     persistentInfo.flags = AllocationFlags::Mapped;
     VkBuffer persistentBuffer = VK_NULL_HANDLE;
     VmaAllocation persistent =
-        Allocator().AllocateBuffer(BufferInfo(kSize), persistentInfo, persistentBuffer);
+        Allocator().AllocateBuffer(BufferInfo(kSize, kStorageUsage), persistentInfo, persistentBuffer);
     ASSERT_TRUE(persistent);
     VkBuffer explicitBuffer = VK_NULL_HANDLE;
-    VmaAllocation explicitlyMapped =
-        Allocator().AllocateBuffer(BufferInfo(kSize), VMA_MEMORY_USAGE_CPU_TO_GPU, explicitBuffer);
+    VmaAllocation explicitlyMapped = Allocator().AllocateBuffer(BufferInfo(kSize, kStorageUsage),
+                                                                VMA_MEMORY_USAGE_CPU_TO_GPU, explicitBuffer);
     ASSERT_TRUE(explicitlyMapped);
 
     void* persistentBefore = MemoryAllocator::GetMappedData(persistent);
@@ -317,8 +308,8 @@ TEST_P(Movability, LargeAutoUsageBuffersOutsideThePoolsMoveWithoutMapping)
             {
                 all[i].size = kSize;
                 all[i].seed = 40 + i;
-                all[i].allocation = Allocator().AllocateBuffer(BufferInfo(kSize), VMA_MEMORY_USAGE_AUTO,
-                                                               all[i].originalBuffer);
+                all[i].allocation = Allocator().AllocateBuffer(BufferInfo(kSize, kStorageUsage),
+                                                               VMA_MEMORY_USAGE_AUTO, all[i].originalBuffer);
                 const std::vector<uint8_t> pattern = MakePattern(all[i].seed, kSize);
                 ok = ok && all[i].allocation &&
                      Allocator().UploadToBuffer(all[i].allocation, pattern.data(), kSize);
@@ -343,10 +334,9 @@ TEST_P(Movability, LargeAutoUsageBuffersOutsideThePoolsMoveWithoutMapping)
         ::testing::ExitedWithCode(0), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, Movability, ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed),
+INSTANTIATE_TEST_SUITE_P(CopyPaths, Movability, ::testing::ValuesIn(kCopyPaths), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, MovabilityWithoutAddedTransferUsage, ::testing::ValuesIn(kCopyPaths),
                          CopyPathName);
-INSTANTIATE_TEST_SUITE_P(CopyPaths, MovabilityWithoutAddedTransferUsage,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

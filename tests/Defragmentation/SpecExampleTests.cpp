@@ -212,14 +212,11 @@ TEST_P(SpecExamples, DefragmentationStrategyRunsAboveThirtyPercentAndThenWaitsFi
     EXPECT_EQ(capture.Count(LogLevel::Info, "Starting memory defragmentation"), 1u);
     EXPECT_EQ(recorder.Count(), movesSoFar);
 
-    for (const TrackedBuffer& b : live)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : live)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), live);
+    DestroyAll(Allocator(), live);
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, SpecExamples,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, SpecExamples, ::testing::ValuesIn(kCopyPaths), CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

@@ -60,10 +60,8 @@ TEST_P(IncrementalDefragmentation, EachStepMovesAtMostTheLimitAndEndReturnsTheTo
     EXPECT_LE(stats.allocationsMoved, 4u * stats.passes);
     EXPECT_EQ(stats.bytesMoved, VkDeviceSize(32 * 1024) * stats.allocationsMoved);
 
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), buffers);
+    DestroyAll(Allocator(), buffers);
 }
 
 TEST_P(IncrementalDefragmentation, AByteLimitBoundsEachPass)
@@ -87,10 +85,8 @@ TEST_P(IncrementalDefragmentation, AByteLimitBoundsEachPass)
     EXPECT_GT(stats.passes, 1u);
     EXPECT_LE(stats.bytesMoved, options.maxBytesPerPass * stats.passes);
     EXPECT_GT(stats.allocationsMoved, 3u);
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), buffers);
+    DestroyAll(Allocator(), buffers);
 }
 
 TEST_P(DefragmentationMisuse, MarkWithoutBeginIsOneError)
@@ -152,13 +148,9 @@ TEST_P(DefragmentationMisuse, MarkingAForeignAllocationIsOneErrorAndItNeverMoves
     ASSERT_TRUE(CreateFilledImage(Allocator(), 128, 128, 1, first));
     VkBufferCreateInfo info =
         BufferInfo(64 * 1024, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT);
-    VmaAllocationCreateInfo aci{};
-    aci.usage = VMA_MEMORY_USAGE_AUTO;
     VkBuffer foreignBuffer = VK_NULL_HANDLE;
     VmaAllocation foreign = nullptr;
-    ASSERT_EQ(
-        vmaCreateBuffer(MemoryAllocator::GetAllocator(), &info, &aci, &foreignBuffer, &foreign, nullptr),
-        VK_SUCCESS);
+    ASSERT_EQ(CreateForeignBuffer(info, 0, foreignBuffer, foreign), VK_SUCCESS);
     ASSERT_TRUE(CreateFilledImage(Allocator(), 128, 128, 2, last));
     Destroy(Allocator(), first);
     const Placement before = PlacementOf(foreign);
@@ -250,10 +242,8 @@ TEST_P(DefragmentationMisuse, MarkingAfterTheFirstStepIsOneError)
     }
     Allocator().EndDefragmentation();
     buffers.push_back(late);
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), buffers);
+    DestroyAll(Allocator(), buffers);
 }
 
 TEST_P(DefragmentationMisuse, DestroyingAMarkedAllocationBeforeEndIsFine)
@@ -279,10 +269,8 @@ TEST_P(DefragmentationMisuse, DestroyingAMarkedAllocationBeforeEndIsFine)
     EXPECT_EQ(recorder.Count(), stats.allocationsMoved);
     for (const RelocationNotice& n : recorder.Notices())
         EXPECT_FALSE(gone.count(n.allocation)) << "a destroyed allocation was moved";
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    ExpectHoldPatterns(Allocator(), buffers);
+    DestroyAll(Allocator(), buffers);
     EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
 }
 
@@ -341,15 +329,13 @@ TEST_P(DefragmentationMisuse, ExtensiveRunsAsFullWithOneInfoLine)
     const DefragmentationStats stats = Allocator().EndDefragmentation();
     EXPECT_GT(stats.allocationsMoved, 0u);
     EXPECT_EQ(AllocatorErrors(capture), 0u);
-    for (const TrackedBuffer& b : buffers)
-        EXPECT_TRUE(HoldsPattern(Allocator(), b));
+    ExpectHoldPatterns(Allocator(), buffers);
     // Other algorithms are taken as asked: no such line.
     capture.Clear();
     ASSERT_TRUE(Allocator().BeginDefragmentation(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT));
     Allocator().EndDefragmentation();
     EXPECT_EQ(capture.Count(LogLevel::Info, "runs as FULL"), 0u);
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    DestroyAll(Allocator(), buffers);
 }
 
 TEST_P(DefragmentationMisuse, ShutdownDuringAnOpenSessionEndsItWithOneErrorAndLeaksNothing)
@@ -362,8 +348,7 @@ TEST_P(DefragmentationMisuse, ShutdownDuringAnOpenSessionEndsItWithOneErrorAndLe
     ASSERT_TRUE(Allocator().BeginDefragmentation(options));
     Allocator().MarkAllForDefragmentation();
     ASSERT_TRUE(Allocator().DefragmentStep()) << "the session is in the middle of a pool";
-    for (const TrackedBuffer& b : buffers)
-        Destroy(Allocator(), b);
+    DestroyAll(Allocator(), buffers);
     Destroy(Allocator(), image);
     EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
 
@@ -398,10 +383,9 @@ TEST_P(DefragmentationMisuse, ShutdownDuringAnOpenSessionWithLiveAllocationsRele
     EXPECT_EQ(capture.Count(LogLevel::Error, {}, "VMA"), 0u) << "VMA reported leaked allocations";
 }
 
-INSTANTIATE_TEST_SUITE_P(CopyPaths, IncrementalDefragmentation,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
-INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationMisuse,
-                         ::testing::Values(CopyPath::GpuCopy, CopyPath::MemcpyAllowed), CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, IncrementalDefragmentation, ::testing::ValuesIn(kCopyPaths),
+                         CopyPathName);
+INSTANTIATE_TEST_SUITE_P(CopyPaths, DefragmentationMisuse, ::testing::ValuesIn(kCopyPaths), CopyPathName);
 
 } // namespace
 } // namespace SceneryEditorX

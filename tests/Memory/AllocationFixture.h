@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace SceneryEditorX::Test
 {
@@ -63,22 +64,23 @@ protected:
         EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
     }
 
-    struct Buffer
+    using AllocatorTest::MakeBuffer;
+    Buffer MakeBuffer(VkDeviceSize size, VmaMemoryUsage usage) { return MakeBuffer(size, CreateInfo(usage)); }
+    /// Each call fails cleanly with exactly one error containing `needle`, and no counter moves from
+    /// `before`.
+    void ExpectEachRefused(const std::vector<RefusedCall>& calls, std::string_view needle,
+                           const CounterSnapshot& before)
     {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
-    Buffer MakeBuffer(VkDeviceSize size, const AllocationCreateInfo& createInfo)
-    {
-        Buffer b;
-        b.allocation = Alloc().AllocateBuffer(BufferInfo(size), createInfo, b.buffer);
-        EXPECT_NE(b.allocation, nullptr);
-        return b;
+        for (const RefusedCall& call : calls)
+        {
+            SCOPED_TRACE(call.name);
+            LogCapture capture;
+            EXPECT_TRUE(call.failedCleanly());
+            EXPECT_TRUE(OneAllocatorError(capture, needle));
+            EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
+        }
     }
-    Buffer MakeBuffer(VkDeviceSize size, VmaMemoryUsage usage = VMA_MEMORY_USAGE_GPU_ONLY)
-    {
-        return MakeBuffer(size, CreateInfo(usage));
-    }
+
     struct Image
     {
         VkImage image = VK_NULL_HANDLE;

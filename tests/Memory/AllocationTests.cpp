@@ -127,28 +127,19 @@ TEST_F(AllocationTest, DestroyingABufferAsAnImageOrAnImageAsABufferFailsAndChang
     const Buffer buffer = MakeBuffer(4 * KiB);
     const Image image = MakeImage();
     const CounterSnapshot before = Snapshot(Alloc());
-    for (int kase = 0; kase < 4; ++kase)
-    {
-        SCOPED_TRACE(kase);
-        LogCapture capture;
-        switch (kase)
-        {
-        case 0: // the image's handle with the buffer's allocation
-            EXPECT_FALSE(Alloc().DestroyImage(image.image, buffer.allocation));
-            break;
-        case 1:
-            EXPECT_FALSE(Alloc().DestroyBuffer(buffer.buffer, image.allocation));
-            break;
-        case 2: // a buffer handle passed as an image with its own allocation
-            EXPECT_FALSE(Alloc().DestroyImage(reinterpret_cast<VkImage>(buffer.buffer), buffer.allocation));
-            break;
-        default:
-            EXPECT_FALSE(Alloc().DestroyImageDeferred(image.image, buffer.allocation));
-            break;
-        }
-        EXPECT_TRUE(OneAllocatorError(capture, "does not belong"));
-        EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
-    }
+    const std::vector<RefusedCall> calls = {
+        RefusedCall("DestroyImage(image, buffer's allocation)",
+                    [&] { return !Alloc().DestroyImage(image.image, buffer.allocation); }),
+        RefusedCall("DestroyBuffer(buffer, image's allocation)",
+                    [&] { return !Alloc().DestroyBuffer(buffer.buffer, image.allocation); }),
+        // a buffer handle passed as an image with its own allocation
+        RefusedCall(
+            "DestroyImage(buffer as image, buffer's allocation)", [&]
+            { return !Alloc().DestroyImage(reinterpret_cast<VkImage>(buffer.buffer), buffer.allocation); }),
+        RefusedCall("DestroyImageDeferred(image, buffer's allocation)",
+                    [&] { return !Alloc().DestroyImageDeferred(image.image, buffer.allocation); }),
+    };
+    ExpectEachRefused(calls, "does not belong", before);
     EXPECT_TRUE(Alloc().DestroyBuffer(buffer.buffer, buffer.allocation));
     EXPECT_TRUE(Alloc().DestroyImage(image.image, image.allocation));
 }
@@ -158,56 +149,22 @@ TEST_F(AllocationTest, DestroyWithANullHandleOrAllocationFailsWithOneError)
     const Buffer buffer = MakeBuffer(4 * KiB);
     const Image image = MakeImage();
     const CounterSnapshot before = Snapshot(Alloc());
-    const std::vector<std::pair<const char*, std::function<bool()>>> calls = {
-        {"DestroyBuffer(null, a)",
-         [&]
-         {
-             return Alloc().DestroyBuffer(VK_NULL_HANDLE, buffer.allocation);
-         }},
-        {"DestroyBuffer(b, null)",
-         [&]
-         {
-             return Alloc().DestroyBuffer(buffer.buffer, nullptr);
-         }},
-        {"DestroyBuffer(null, null)",
-         [&]
-         {
-             return Alloc().DestroyBuffer(VK_NULL_HANDLE, nullptr);
-         }},
-        {"DestroyImage(null, a)",
-         [&]
-         {
-             return Alloc().DestroyImage(VK_NULL_HANDLE, image.allocation);
-         }},
-        {"DestroyImage(i, null)",
-         [&]
-         {
-             return Alloc().DestroyImage(image.image, nullptr);
-         }},
-        {"DestroyBufferDeferred(null, a)",
-         [&]
-         {
-             return Alloc().DestroyBufferDeferred(VK_NULL_HANDLE, buffer.allocation);
-         }},
-        {"DestroyImageDeferred(i, null)",
-         [&]
-         {
-             return Alloc().DestroyImageDeferred(image.image, nullptr);
-         }},
-        {"Free(null)",
-         [&]
-         {
-             return Alloc().Free(nullptr);
-         }},
+    const std::vector<RefusedCall> calls = {
+        RefusedCall("DestroyBuffer(null, a)",
+                    [&] { return !Alloc().DestroyBuffer(VK_NULL_HANDLE, buffer.allocation); }),
+        RefusedCall("DestroyBuffer(b, null)", [&] { return !Alloc().DestroyBuffer(buffer.buffer, nullptr); }),
+        RefusedCall("DestroyBuffer(null, null)",
+                    [&] { return !Alloc().DestroyBuffer(VK_NULL_HANDLE, nullptr); }),
+        RefusedCall("DestroyImage(null, a)",
+                    [&] { return !Alloc().DestroyImage(VK_NULL_HANDLE, image.allocation); }),
+        RefusedCall("DestroyImage(i, null)", [&] { return !Alloc().DestroyImage(image.image, nullptr); }),
+        RefusedCall("DestroyBufferDeferred(null, a)",
+                    [&] { return !Alloc().DestroyBufferDeferred(VK_NULL_HANDLE, buffer.allocation); }),
+        RefusedCall("DestroyImageDeferred(i, null)",
+                    [&] { return !Alloc().DestroyImageDeferred(image.image, nullptr); }),
+        RefusedCall("Free(null)", [&] { return !Alloc().Free(nullptr); }),
     };
-    for (const auto& [name, call] : calls)
-    {
-        SCOPED_TRACE(name);
-        LogCapture capture;
-        EXPECT_FALSE(call());
-        EXPECT_TRUE(OneAllocatorError(capture, "null"));
-        EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
-    }
+    ExpectEachRefused(calls, "null", before);
     EXPECT_TRUE(MemoryAllocator::ContainsAllocation(buffer.allocation));
     EXPECT_TRUE(MemoryAllocator::ContainsAllocation(image.allocation));
     EXPECT_TRUE(Alloc().DestroyBuffer(buffer.buffer, buffer.allocation));
@@ -225,36 +182,15 @@ TEST_F(AllocationTest, SecondDestroyFailsWithOneErrorAndChangesNothing)
     ASSERT_TRUE(Alloc().DestroyImage(image.image, image.allocation));
     ASSERT_TRUE(Alloc().Free(freed.allocation));
     const CounterSnapshot before = Snapshot(Alloc());
-    const std::vector<std::pair<const char*, std::function<bool()>>> calls = {
-        {"DestroyBuffer",
-         [&]
-         {
-             return Alloc().DestroyBuffer(buffer.buffer, buffer.allocation);
-         }},
-        {"DestroyImage",
-         [&]
-         {
-             return Alloc().DestroyImage(image.image, image.allocation);
-         }},
-        {"Free",
-         [&]
-         {
-             return Alloc().Free(freed.allocation);
-         }},
-        {"DestroyBufferDeferred",
-         [&]
-         {
-             return Alloc().DestroyBufferDeferred(buffer.buffer, buffer.allocation);
-         }},
+    const std::vector<RefusedCall> calls = {
+        RefusedCall("DestroyBuffer",
+                    [&] { return !Alloc().DestroyBuffer(buffer.buffer, buffer.allocation); }),
+        RefusedCall("DestroyImage", [&] { return !Alloc().DestroyImage(image.image, image.allocation); }),
+        RefusedCall("Free", [&] { return !Alloc().Free(freed.allocation); }),
+        RefusedCall("DestroyBufferDeferred",
+                    [&] { return !Alloc().DestroyBufferDeferred(buffer.buffer, buffer.allocation); }),
     };
-    for (const auto& [name, call] : calls)
-    {
-        SCOPED_TRACE(name);
-        LogCapture capture;
-        EXPECT_FALSE(call());
-        EXPECT_TRUE(OneAllocatorError(capture, "not live"));
-        EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
-    }
+    ExpectEachRefused(calls, "not live", before);
     EXPECT_TRUE(Alloc().DestroyBuffer(keep.buffer, keep.allocation));
 }
 
@@ -292,12 +228,7 @@ TEST_F(AllocationTest, BufferAboveMaxMemoryAllocationSizeIsRejected)
 class AllocationUnderHeapLimitTest : public AllocationTest
 {
 protected:
-    AllocatorSettings Settings() const override
-    {
-        AllocatorSettings settings;
-        settings.heapSizeLimits = AllHeapLimits(64 * MiB);
-        return settings;
-    }
+    AllocatorSettings Settings() const override { return {.heapSizeLimits = AllHeapLimits(64 * MiB)}; }
 };
 
 TEST_F(AllocationUnderHeapLimitTest, BufferLargerThanEveryHeapIsRejected)
@@ -411,65 +342,24 @@ TEST_F(AllocationTest, ForeignVmaAllocationsAreRefusedAndLeftAlone)
 {
     // Made through the raw VMA escape hatch: not the system's to destroy, map or fill.
     VkBufferCreateInfo info = BufferInfo(4 * KiB, VK_BUFFER_USAGE_TRANSFER_DST_BIT);
-    VmaAllocationCreateInfo aci{};
-    aci.usage = VMA_MEMORY_USAGE_AUTO;
-    aci.flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation foreign = nullptr;
-    ASSERT_EQ(vmaCreateBuffer(MemoryAllocator::GetAllocator(), &info, &aci, &buffer, &foreign, nullptr),
+    ASSERT_EQ(CreateForeignBuffer(info, VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT, buffer, foreign),
               VK_SUCCESS);
     const CounterSnapshot before = Snapshot(Alloc());
     std::vector<uint8_t> bytes(64, 1);
-    const std::vector<std::pair<const char*, std::function<bool()>>> calls = {
-        {"DestroyBuffer",
-         [&]
-         {
-             return !Alloc().DestroyBuffer(buffer, foreign);
-         }},
-        {"DestroyBufferDeferred",
-         [&]
-         {
-             return !Alloc().DestroyBufferDeferred(buffer, foreign);
-         }},
-        {"Free",
-         [&]
-         {
-             return !Alloc().Free(foreign);
-         }},
-        {"MapMemory",
-         [&]
-         {
-             return Alloc().MapMemory(foreign) == nullptr;
-         }},
-        {"UnmapMemory",
-         [&]
-         {
-             return !MemoryAllocator::UnmapMemory(foreign);
-         }},
-        {"FlushAllocation",
-         [&]
-         {
-             return !MemoryAllocator::FlushAllocation(foreign);
-         }},
-        {"UploadToBuffer",
-         [&]
-         {
-             return !Alloc().UploadToBuffer(foreign, bytes.data(), bytes.size());
-         }},
-        {"SetAllocationName",
-         [&]
-         {
-             return !Alloc().SetAllocationName(foreign, "mine");
-         }},
+    const std::vector<RefusedCall> calls = {
+        RefusedCall("DestroyBuffer", [&] { return !Alloc().DestroyBuffer(buffer, foreign); }),
+        RefusedCall("DestroyBufferDeferred", [&] { return !Alloc().DestroyBufferDeferred(buffer, foreign); }),
+        RefusedCall("Free", [&] { return !Alloc().Free(foreign); }),
+        RefusedCall("MapMemory", [&] { return Alloc().MapMemory(foreign) == nullptr; }),
+        RefusedCall("UnmapMemory", [&] { return !MemoryAllocator::UnmapMemory(foreign); }),
+        RefusedCall("FlushAllocation", [&] { return !MemoryAllocator::FlushAllocation(foreign); }),
+        RefusedCall("UploadToBuffer",
+                    [&] { return !Alloc().UploadToBuffer(foreign, bytes.data(), bytes.size()); }),
+        RefusedCall("SetAllocationName", [&] { return !Alloc().SetAllocationName(foreign, "mine"); }),
     };
-    for (const auto& [name, call] : calls)
-    {
-        SCOPED_TRACE(name);
-        LogCapture capture;
-        EXPECT_TRUE(call());
-        EXPECT_TRUE(OneAllocatorError(capture, "not live"));
-        EXPECT_TRUE(SameCounters(before, Snapshot(Alloc())));
-    }
+    ExpectEachRefused(calls, "not live", before);
     EXPECT_FALSE(MemoryAllocator::ContainsAllocation(foreign));
     EXPECT_EQ(MemoryAllocator::GetBuffer(foreign), VK_NULL_HANDLE);
     EXPECT_EQ(InfoOf(foreign).size, before.vma.allocationBytes) << "still VMA's, untouched";

@@ -45,18 +45,8 @@ Sums DeviceLocalSums()
 class BudgetTest : public AllocatorTest
 {
 protected:
-    AllocatorSettings Settings() const override
-    {
-        AllocatorSettings settings;
-        settings.heapSizeLimits = AllHeapLimits(kHeapLimit);
-        return settings;
-    }
+    AllocatorSettings Settings() const override { return {.heapSizeLimits = AllHeapLimits(kHeapLimit)}; }
 
-    struct Buffer
-    {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
     /// A buffer in its own VkDeviceMemory, so that the usage grows by exactly its size.
     Buffer MakeDedicated(VkDeviceSize size, MemoryAllocator* allocator = nullptr,
                          AllocationFlags extra = AllocationFlags::None)
@@ -68,7 +58,6 @@ protected:
             b.buffer);
         return b;
     }
-    void Destroy(const Buffer& b) { EXPECT_TRUE(Alloc().DestroyBuffer(b.buffer, b.allocation)); }
     static bool HasBudgetExtension() { return Device()->GetCapabilities().memoryBudget; }
 };
 
@@ -371,11 +360,10 @@ bool SafeAllocateBuffer(MemoryAllocator& allocator, VkBufferCreateInfo& bufferIn
 class SafeAllocateTest : public BudgetTest
 {
 protected:
+    // Host heaps, if any, stay free.
     AllocatorSettings Settings() const override
     {
-        AllocatorSettings settings;
-        settings.heapSizeLimits = DeviceLocalHeapLimits(kHeapLimit); // host heaps, if any, stay free
-        return settings;
+        return {.heapSizeLimits = DeviceLocalHeapLimits(kHeapLimit)};
     }
 };
 

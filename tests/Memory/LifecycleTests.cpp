@@ -36,6 +36,19 @@ protected:
 
     static bool InitDefault() { return MemoryAllocator::Init(Device(), VK_API_VERSION_1_3); }
 
+    /// Initializes, allocates an image, destroys it and shuts down: `allocation` is then what a caller
+    /// holding a stale allocation has after Shutdown. Call through ASSERT_NO_FATAL_FAILURE.
+    static void MakeStaleAllocationAndShutDown(VmaAllocation& allocation)
+    {
+        ASSERT_TRUE(InitDefault());
+        MemoryAllocator allocator(CurrentTestName());
+        VkImage image = VK_NULL_HANDLE;
+        allocation = allocator.AllocateImage(ImageInfo(16, 16), VMA_MEMORY_USAGE_GPU_ONLY, image);
+        ASSERT_NE(allocation, nullptr);
+        ASSERT_TRUE(allocator.DestroyImage(image, allocation));
+        ASSERT_TRUE(MemoryAllocator::Shutdown());
+    }
+
     static std::optional<TagStats> TagStatsOf(const std::string& tag)
     {
         for (const TagStats& s : MemoryAllocator::GetAllTagStats())
@@ -71,9 +84,7 @@ TEST_F(LifecycleTest, GetAllocatorIsNullBeforeInitAndNonNullAfter)
 
 TEST_F(LifecycleTest, InitTwiceFailsWithOneErrorAndKeepsTheFirstAllocator)
 {
-    AllocatorSettings settings;
-    settings.framesInFlight = 3;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.framesInFlight = 3}));
     const VmaAllocator first = MemoryAllocator::GetAllocator();
     MemoryAllocator allocator(CurrentTestName());
     VkBuffer buffer = VK_NULL_HANDLE;
@@ -192,186 +203,108 @@ TEST_F(LifecycleTest, EveryCallAfterShutdownFailsWithOneTaggedErrorAndNoCrash)
 
     MemoryAllocator& a = *allocator;
     std::vector<uint8_t> bytes(64, 0xAB);
-    struct Call
-    {
-        const char* name;
-        std::function<bool()> failedCleanly; // true when the result is the documented failure value
+    const std::vector<RefusedCall> calls = {
+        RefusedCall("AllocateBuffer",
+                    [&]
+                    {
+                        VkBuffer out = reinterpret_cast<VkBuffer>(uintptr_t{0x1234});
+                        return a.AllocateBuffer(BufferInfo(4 * KiB), VMA_MEMORY_USAGE_GPU_ONLY, out) ==
+                                   nullptr &&
+                               out == VK_NULL_HANDLE;
+                    }),
+        RefusedCall("AllocateBuffer(create info)",
+                    [&]
+                    {
+                        VkBuffer out = VK_NULL_HANDLE;
+                        return a.AllocateBuffer(BufferInfo(4 * KiB), CreateInfo(VMA_MEMORY_USAGE_AUTO),
+                                                out) == nullptr;
+                    }),
+        RefusedCall("AllocateImage",
+                    [&]
+                    {
+                        VkImage out = reinterpret_cast<VkImage>(uintptr_t{0x1234});
+                        VkDeviceSize size = 99;
+                        return a.AllocateImage(ImageInfo(16, 16), VMA_MEMORY_USAGE_GPU_ONLY, out, &size) ==
+                                   nullptr &&
+                               out == VK_NULL_HANDLE;
+                    }),
+        RefusedCall("AllocateImage(create info)",
+                    [&]
+                    {
+                        VkImage out = VK_NULL_HANDLE;
+                        return a.AllocateImage(ImageInfo(16, 16), CreateInfo(VMA_MEMORY_USAGE_AUTO), out) ==
+                               nullptr;
+                    }),
+        RefusedCall("DestroyBuffer", [&] { return !a.DestroyBuffer(buffer, bufferAllocation); }),
+        RefusedCall("DestroyImage", [&] { return !a.DestroyImage(image, imageAllocation); }),
+        RefusedCall("DestroyBufferDeferred",
+                    [&] { return !a.DestroyBufferDeferred(buffer, bufferAllocation); }),
+        RefusedCall("DestroyImageDeferred", [&] { return !a.DestroyImageDeferred(image, imageAllocation); }),
+        RefusedCall("Free", [&] { return !a.Free(bufferAllocation); }),
+        RefusedCall("AllocateBufferBatch",
+                    [&] {
+                        return a.AllocateBufferBatch({4 * KiB, 8 * KiB}, BufferUsage::Vertex).empty();
+                    }),
+        RefusedCall("FreeBufferBatch",
+                    [&]
+                    {
+                        std::vector<BatchBufferAllocation> batch{{buffer, bufferAllocation, 4 * KiB}};
+                        return !a.FreeBufferBatch(batch) && batch.empty();
+                    }),
+        RefusedCall("MapMemory", [&] { return a.MapMemory<uint8_t>(bufferAllocation) == nullptr; }),
+        RefusedCall("UnmapMemory", [&] { return !MemoryAllocator::UnmapMemory(bufferAllocation); }),
+        RefusedCall("FlushAllocation", [&] { return !MemoryAllocator::FlushAllocation(bufferAllocation); }),
+        RefusedCall("InvalidateAllocation",
+                    [&] { return !MemoryAllocator::InvalidateAllocation(bufferAllocation); }),
+        RefusedCall("UploadToBuffer",
+                    [&] { return !a.UploadToBuffer(bufferAllocation, bytes.data(), bytes.size()); }),
+        RefusedCall("ReadbackBuffer",
+                    [&] { return !a.ReadbackBuffer(bufferAllocation, bytes.data(), bytes.size()); }),
+        RefusedCall("UploadToImage",
+                    [&] { return !a.UploadToImage(imageAllocation, bytes.data(), bytes.size()); }),
+        RefusedCall("ReadbackImage",
+                    [&] { return !a.ReadbackImage(imageAllocation, bytes) && bytes.size() == 64; }),
+        RefusedCall("SetImageLayout", [&]
+                    { return !MemoryAllocator::SetImageLayout(imageAllocation, VK_IMAGE_LAYOUT_GENERAL); }),
+        RefusedCall("SetCurrentFrameIndex", [&] { return !MemoryAllocator::SetCurrentFrameIndex(1); }),
+        RefusedCall("ContainsAllocation",
+                    [&] { return !MemoryAllocator::ContainsAllocation(bufferAllocation); }),
+        RefusedCall("SetAllocationName", [&] { return !a.SetAllocationName(bufferAllocation, "late"); }),
+        RefusedCall("GetStats",
+                    [&]
+                    {
+                        const AllocationStats s = a.GetStats();
+                        return s.totalBytes == 0 && s.usedBytes == 0 && s.allocationCount == 0 &&
+                               s.blockCount == 0;
+                    }),
+        RefusedCall("CalculateStats",
+                    [&]
+                    {
+                        const AllocationStats s = a.CalculateStats();
+                        return s.totalBytes == 0 && s.usedBytes == 0 && s.allocationCount == 0;
+                    }),
+        RefusedCall("PrintDetailedStats",
+                    [&]
+                    {
+                        a.PrintDetailedStats();
+                        return true;
+                    }),
+        RefusedCall("GetMemoryBudget",
+                    [&]
+                    {
+                        const MemoryBudget b = a.GetMemoryBudget();
+                        return b.totalBytes == 0 && b.usedBytes == 0 && !b.isOverBudget;
+                    }),
+        RefusedCall("GetHeapBudgets", [&] { return MemoryAllocator::GetHeapBudgets().empty(); }),
+        RefusedCall("GetAllocator", [&] { return MemoryAllocator::GetAllocator() == nullptr; }),
+        RefusedCall("Shutdown", [&] { return !MemoryAllocator::Shutdown(); }),
+        RefusedCall(
+            "GpuBuffer::Create",
+            [&] { return !GpuBuffer::Create(allocator, BufferInfo(4 * KiB), VMA_MEMORY_USAGE_GPU_ONLY); }),
+        RefusedCall("GpuImage::Create", [&]
+                    { return !GpuImage::Create(allocator, ImageInfo(16, 16), VMA_MEMORY_USAGE_GPU_ONLY); }),
     };
-    const std::vector<Call> calls = {
-        {"AllocateBuffer",
-         [&]
-         {
-             VkBuffer out = reinterpret_cast<VkBuffer>(uintptr_t{0x1234});
-             return a.AllocateBuffer(BufferInfo(4 * KiB), VMA_MEMORY_USAGE_GPU_ONLY, out) == nullptr &&
-                    out == VK_NULL_HANDLE;
-         }},
-        {"AllocateBuffer(create info)",
-         [&]
-         {
-             VkBuffer out = VK_NULL_HANDLE;
-             return a.AllocateBuffer(BufferInfo(4 * KiB), CreateInfo(VMA_MEMORY_USAGE_AUTO), out) == nullptr;
-         }},
-        {"AllocateImage",
-         [&]
-         {
-             VkImage out = reinterpret_cast<VkImage>(uintptr_t{0x1234});
-             VkDeviceSize size = 99;
-             return a.AllocateImage(ImageInfo(16, 16), VMA_MEMORY_USAGE_GPU_ONLY, out, &size) == nullptr &&
-                    out == VK_NULL_HANDLE;
-         }},
-        {"AllocateImage(create info)",
-         [&]
-         {
-             VkImage out = VK_NULL_HANDLE;
-             return a.AllocateImage(ImageInfo(16, 16), CreateInfo(VMA_MEMORY_USAGE_AUTO), out) == nullptr;
-         }},
-        {"DestroyBuffer",
-         [&]
-         {
-             return !a.DestroyBuffer(buffer, bufferAllocation);
-         }},
-        {"DestroyImage",
-         [&]
-         {
-             return !a.DestroyImage(image, imageAllocation);
-         }},
-        {"DestroyBufferDeferred",
-         [&]
-         {
-             return !a.DestroyBufferDeferred(buffer, bufferAllocation);
-         }},
-        {"DestroyImageDeferred",
-         [&]
-         {
-             return !a.DestroyImageDeferred(image, imageAllocation);
-         }},
-        {"Free",
-         [&]
-         {
-             return !a.Free(bufferAllocation);
-         }},
-        {"AllocateBufferBatch",
-         [&]
-         {
-             return a.AllocateBufferBatch({4 * KiB, 8 * KiB}, BufferUsage::Vertex).empty();
-         }},
-        {"FreeBufferBatch",
-         [&]
-         {
-             std::vector<BatchBufferAllocation> batch{{buffer, bufferAllocation, 4 * KiB}};
-             return !a.FreeBufferBatch(batch) && batch.empty();
-         }},
-        {"MapMemory",
-         [&]
-         {
-             return a.MapMemory<uint8_t>(bufferAllocation) == nullptr;
-         }},
-        {"UnmapMemory",
-         [&]
-         {
-             return !MemoryAllocator::UnmapMemory(bufferAllocation);
-         }},
-        {"FlushAllocation",
-         [&]
-         {
-             return !MemoryAllocator::FlushAllocation(bufferAllocation);
-         }},
-        {"InvalidateAllocation",
-         [&]
-         {
-             return !MemoryAllocator::InvalidateAllocation(bufferAllocation);
-         }},
-        {"UploadToBuffer",
-         [&]
-         {
-             return !a.UploadToBuffer(bufferAllocation, bytes.data(), bytes.size());
-         }},
-        {"ReadbackBuffer",
-         [&]
-         {
-             return !a.ReadbackBuffer(bufferAllocation, bytes.data(), bytes.size());
-         }},
-        {"UploadToImage",
-         [&]
-         {
-             return !a.UploadToImage(imageAllocation, bytes.data(), bytes.size());
-         }},
-        {"ReadbackImage",
-         [&]
-         {
-             return !a.ReadbackImage(imageAllocation, bytes) && bytes.size() == 64;
-         }},
-        {"SetImageLayout",
-         [&]
-         {
-             return !MemoryAllocator::SetImageLayout(imageAllocation, VK_IMAGE_LAYOUT_GENERAL);
-         }},
-        {"SetCurrentFrameIndex",
-         [&]
-         {
-             return !MemoryAllocator::SetCurrentFrameIndex(1);
-         }},
-        {"ContainsAllocation",
-         [&]
-         {
-             return !MemoryAllocator::ContainsAllocation(bufferAllocation);
-         }},
-        {"SetAllocationName",
-         [&]
-         {
-             return !a.SetAllocationName(bufferAllocation, "late");
-         }},
-        {"GetStats",
-         [&]
-         {
-             const AllocationStats s = a.GetStats();
-             return s.totalBytes == 0 && s.usedBytes == 0 && s.allocationCount == 0 && s.blockCount == 0;
-         }},
-        {"CalculateStats",
-         [&]
-         {
-             const AllocationStats s = a.CalculateStats();
-             return s.totalBytes == 0 && s.usedBytes == 0 && s.allocationCount == 0;
-         }},
-        {"PrintDetailedStats",
-         [&]
-         {
-             a.PrintDetailedStats();
-             return true;
-         }},
-        {"GetMemoryBudget",
-         [&]
-         {
-             const MemoryBudget b = a.GetMemoryBudget();
-             return b.totalBytes == 0 && b.usedBytes == 0 && !b.isOverBudget;
-         }},
-        {"GetHeapBudgets",
-         [&]
-         {
-             return MemoryAllocator::GetHeapBudgets().empty();
-         }},
-        {"GetAllocator",
-         [&]
-         {
-             return MemoryAllocator::GetAllocator() == nullptr;
-         }},
-        {"Shutdown",
-         [&]
-         {
-             return !MemoryAllocator::Shutdown();
-         }},
-        {"GpuBuffer::Create",
-         [&]
-         {
-             return !GpuBuffer::Create(allocator, BufferInfo(4 * KiB), VMA_MEMORY_USAGE_GPU_ONLY);
-         }},
-        {"GpuImage::Create",
-         [&]
-         {
-             return !GpuImage::Create(allocator, ImageInfo(16, 16), VMA_MEMORY_USAGE_GPU_ONLY);
-         }},
-    };
-    for (const Call& call : calls)
+    for (const RefusedCall& call : calls)
     {
         SCOPED_TRACE(call.name);
         LogCapture capture;
@@ -384,13 +317,8 @@ TEST_F(LifecycleTest, EveryCallAfterShutdownFailsWithOneTaggedErrorAndNoCrash)
 
 TEST_F(LifecycleTest, HandleQueriesAfterShutdownReturnNull)
 {
-    ASSERT_TRUE(InitDefault());
-    MemoryAllocator allocator(CurrentTestName());
-    VkImage image = VK_NULL_HANDLE;
-    VmaAllocation allocation = allocator.AllocateImage(ImageInfo(16, 16), VMA_MEMORY_USAGE_GPU_ONLY, image);
-    ASSERT_NE(allocation, nullptr);
-    ASSERT_TRUE(allocator.DestroyImage(image, allocation));
-    ASSERT_TRUE(MemoryAllocator::Shutdown());
+    VmaAllocation allocation = nullptr;
+    ASSERT_NO_FATAL_FAILURE(MakeStaleAllocationAndShutDown(allocation));
 
     EXPECT_EQ(MemoryAllocator::GetBuffer(allocation), VK_NULL_HANDLE);
     EXPECT_EQ(MemoryAllocator::GetImage(allocation), VK_NULL_HANDLE);
@@ -407,13 +335,8 @@ TEST_F(LifecycleTest, HandleQueriesAfterShutdownReturnNull)
 // asks for a clear error on any use after Shutdown; a caller cannot tell "not live" from "no allocator".
 TEST_F(LifecycleTest, HandleQueriesAfterShutdownWriteOneError)
 {
-    ASSERT_TRUE(InitDefault());
-    MemoryAllocator allocator(CurrentTestName());
-    VkImage image = VK_NULL_HANDLE;
-    VmaAllocation allocation = allocator.AllocateImage(ImageInfo(16, 16), VMA_MEMORY_USAGE_GPU_ONLY, image);
-    ASSERT_NE(allocation, nullptr);
-    ASSERT_TRUE(allocator.DestroyImage(image, allocation));
-    ASSERT_TRUE(MemoryAllocator::Shutdown());
+    VmaAllocation allocation = nullptr;
+    ASSERT_NO_FATAL_FAILURE(MakeStaleAllocationAndShutDown(allocation));
 
     for (const auto& [name, query] :
          std::vector<std::pair<const char*, std::function<void()>>>{

@@ -20,18 +20,6 @@ using namespace ::SceneryEditorX::Test;
 class LifetimeTest : public AllocatorTest
 {
 protected:
-    struct Buffer
-    {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
-    Buffer MakeBuffer(VkDeviceSize size)
-    {
-        Buffer b;
-        b.allocation = Alloc().AllocateBuffer(BufferInfo(size), VMA_MEMORY_USAGE_GPU_ONLY, b.buffer);
-        EXPECT_NE(b.allocation, nullptr);
-        return b;
-    }
     static uint64_t VmaCount() { return VmaTotals().allocationCount; }
 };
 
@@ -132,12 +120,7 @@ TEST_F(LifetimeTest, ADeferredDestroyCannotBeRepeatedOrUndone)
 class NoFramesInFlightTest : public LifetimeTest
 {
 protected:
-    AllocatorSettings Settings() const override
-    {
-        AllocatorSettings settings;
-        settings.framesInFlight = 0;
-        return settings;
-    }
+    AllocatorSettings Settings() const override { return {.framesInFlight = 0}; }
 };
 
 TEST_F(NoFramesInFlightTest, DeferredDestroyWithZeroFramesInFlightIsImmediate)
@@ -156,12 +139,7 @@ TEST_F(NoFramesInFlightTest, DeferredDestroyWithZeroFramesInFlightIsImmediate)
 class ThreeFramesInFlightTest : public LifetimeTest
 {
 protected:
-    AllocatorSettings Settings() const override
-    {
-        AllocatorSettings settings;
-        settings.framesInFlight = 3;
-        return settings;
-    }
+    AllocatorSettings Settings() const override { return {.framesInFlight = 3}; }
 };
 
 TEST_F(ThreeFramesInFlightTest, DeferredDestroyWaitsForEveryFrameInFlight)
@@ -275,12 +253,7 @@ TEST_F(LifetimeTest, FreeBufferBatchWithAnEntryAlreadyFreedFreesTheRestAndReport
 class BatchUnderHeapLimitTest : public LifetimeTest
 {
 protected:
-    AllocatorSettings Settings() const override
-    {
-        AllocatorSettings settings;
-        settings.heapSizeLimits = AllHeapLimits(64 * MiB);
-        return settings;
-    }
+    AllocatorSettings Settings() const override { return {.heapSizeLimits = AllHeapLimits(64 * MiB)}; }
     /// Allocates and frees buffers of the batch's sizes first, so that the blocks they need exist
     /// and the counters to compare with include them.
     void PreWarm(const std::vector<VkDeviceSize>& sizes)

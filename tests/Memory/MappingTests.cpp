@@ -18,16 +18,9 @@ using namespace ::SceneryEditorX::Test;
 class MappingTest : public AllocatorTest
 {
 protected:
-    struct Buffer
-    {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
     Buffer MakeHostVisibleBuffer(VkDeviceSize size = 16 * KiB)
     {
-        Buffer b;
-        b.allocation = Alloc().AllocateBuffer(BufferInfo(size), VMA_MEMORY_USAGE_CPU_TO_GPU, b.buffer);
-        EXPECT_NE(b.allocation, nullptr);
+        const Buffer b = MakeBuffer(size, CreateInfo(VMA_MEMORY_USAGE_CPU_TO_GPU));
         EXPECT_NE(MemoryFlagsOf(b.allocation) & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT, 0u);
         return b;
     }

@@ -7,32 +7,6 @@
 namespace SceneryEditorX::Test
 {
 
-VkBufferCreateInfo BufferInfo(VkDeviceSize size, VkBufferUsageFlags usage)
-{
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = size;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    return info;
-}
-
-VkImageCreateInfo ImageInfo(uint32_t width, uint32_t height, uint32_t mipLevels, uint32_t arrayLayers,
-                            VkFormat format, VkImageUsageFlags usage)
-{
-    VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    info.imageType = VK_IMAGE_TYPE_2D;
-    info.format = format;
-    info.extent = {width, height, 1};
-    info.mipLevels = mipLevels;
-    info.arrayLayers = arrayLayers;
-    info.samples = VK_SAMPLE_COUNT_1_BIT;
-    info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    return info;
-}
-
 AllocationCreateInfo CreateInfo(VmaMemoryUsage usage, AllocationFlags flags, std::string name)
 {
     AllocationCreateInfo info;
@@ -92,11 +66,9 @@ uint32_t VmaMemoryTypeFor(const VkBufferCreateInfo& info, VmaMemoryUsage usage)
 
 std::optional<PoolPlacement> PlacementOf(const std::string& vmaName)
 {
-    char* text = nullptr;
-    vmaBuildStatsString(MemoryAllocator::GetAllocator(), &text, VK_TRUE);
     std::string error;
-    const std::optional<detail::DumpModel> model = detail::ParseVmaDump(text ? text : "", error);
-    vmaFreeStatsString(MemoryAllocator::GetAllocator(), text);
+    const std::optional<detail::DumpModel> model =
+        detail::ParseVmaDump(DetailedStatsString(MemoryAllocator::GetAllocator()), error);
     if (!model)
     {
         ADD_FAILURE() << "VMA's dump could not be parsed: " << error;
@@ -235,6 +207,12 @@ CounterSnapshot Snapshot(const MemoryAllocator& allocator)
            << "the counters changed:\n  before: " << describe(before) << "\n  after:  " << describe(after);
 }
 
+bool EndsWith(const std::string& text, const std::string& suffix)
+{
+    return text.size() >= suffix.size() &&
+           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::string CurrentTestName()
 {
     const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -251,6 +229,21 @@ void AllocatorTest::SetUp()
     ASSERT_FALSE(MemoryAllocator::IsInitialized()) << "a previous test left the allocator initialized";
     ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, Settings()));
     m_Allocator = CreateRef<MemoryAllocator>(CurrentTestName());
+}
+
+Buffer AllocatorTest::MakeBuffer(VkDeviceSize size, const AllocationCreateInfo& createInfo,
+                                 VkBufferUsageFlags bufferUsage, MemoryAllocator* allocator)
+{
+    Buffer b;
+    MemoryAllocator& a = allocator ? *allocator : Alloc();
+    b.allocation = a.AllocateBuffer(BufferInfo(size, bufferUsage), createInfo, b.buffer);
+    EXPECT_NE(b.allocation, nullptr) << size << " bytes";
+    return b;
+}
+
+void AllocatorTest::Destroy(const Buffer& b)
+{
+    EXPECT_TRUE(Alloc().DestroyBuffer(b.buffer, b.allocation));
 }
 
 void AllocatorTest::TearDown()

@@ -7,12 +7,14 @@
 // say so and check it first (`IsSingleUnifiedHeap`); the others hold on a discrete layout as well.
 
 #include "Support/TestEnvironment.h"
+#include "Testing/Builders.h"
 
 #include <SceneryEditorX/Core/Log.h>
 #include <SceneryEditorX/Memory/MemoryAllocator.h>
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -28,11 +30,7 @@ constexpr VkDeviceSize MiB = 1024 * 1024;
 constexpr const char* kAllocatorTag = "VulkanAllocator";
 
 // ------------------------------------------------------------------ create infos
-VkBufferCreateInfo BufferInfo(VkDeviceSize size,
-                              VkBufferUsageFlags usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
-VkImageCreateInfo ImageInfo(uint32_t width, uint32_t height, uint32_t mipLevels = 1, uint32_t arrayLayers = 1,
-                            VkFormat format = VK_FORMAT_R8G8B8A8_UNORM,
-                            VkImageUsageFlags usage = VK_IMAGE_USAGE_SAMPLED_BIT);
+// (buffer and image create infos: Testing/Builders.h)
 AllocationCreateInfo CreateInfo(VmaMemoryUsage usage, AllocationFlags flags = AllocationFlags::None,
                                 std::string name = {});
 
@@ -77,6 +75,15 @@ size_t AllocatorErrors(const LogCapture& capture);
 ::testing::AssertionResult NoErrors(const LogCapture& capture);
 std::string Describe(const LogCapture& capture);
 
+// ------------------------------------------------------------------ tables of refused calls
+/// A call that must fail cleanly, as a row of a table: `name` for the failure's trace, and
+/// `failedCleanly`, which makes the call and returns true when it returned its documented failure value.
+struct RefusedCall
+{
+    const char* name;
+    std::function<bool()> failedCleanly;
+};
+
 // ------------------------------------------------------------------ counters
 /// Every counter that a failed call must leave as it was: VMA's totals, our cheap statistics and
 /// the calling instance's tag.
@@ -91,6 +98,13 @@ CounterSnapshot Snapshot(const MemoryAllocator& allocator);
 ::testing::AssertionResult SameCounters(const CounterSnapshot& before, const CounterSnapshot& after);
 
 // ------------------------------------------------------------------ fixture
+/// A buffer and its allocation, as the fixtures make them.
+struct Buffer
+{
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VmaAllocation allocation = nullptr;
+};
+
 /// Initializes the global allocator on the test device in SetUp (with `Settings()`), gives each test
 /// an instance tagged with the test's name, and shuts down in TearDown, failing the test if the
 /// shutdown reports a leak (ours or VMA's).
@@ -106,11 +120,22 @@ protected:
     /// "tag:name", the VMA name of an allocation named `name` by this test's instance.
     std::string VmaName(const std::string& name) const { return m_Allocator->GetTag() + ":" + name; }
 
+    /// Allocates a buffer of `size` bytes through `allocator` (this test's instance when null) and
+    /// expects it to succeed.
+    Buffer MakeBuffer(VkDeviceSize size,
+                      const AllocationCreateInfo& createInfo = CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY),
+                      VkBufferUsageFlags bufferUsage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+                      MemoryAllocator* allocator = nullptr);
+    /// Destroys a buffer through this test's instance and expects it to succeed.
+    void Destroy(const Buffer& b);
+
     Ref<MemoryAllocator> m_Allocator;
 
 private:
     std::optional<ScopedLogLevel> m_Level;
 };
+
+bool EndsWith(const std::string& text, const std::string& suffix);
 
 /// The name of the running test ("Suite.Test"), unique per test: a tag no other test shares.
 std::string CurrentTestName();

@@ -250,9 +250,7 @@ TEST_F(MemoryUsageTest, SetAllocationNameRenamesTheVmaAllocation)
 TEST_F(MemoryUsageTest, AllocationNamesCanBeSwitchedOff)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.allocationNames = false;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.allocationNames = false}));
     const Buffer b =
         MakeBuffer(4 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::None, "vertices"));
     EXPECT_EQ(VmaNameOf(b.allocation), "");

@@ -16,31 +16,15 @@ namespace
 {
 using namespace ::SceneryEditorX::Test;
 
-bool EndsWith(const std::string& text, const std::string& suffix)
-{
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 class PoolTest : public AllocatorTest
 {
 protected:
-    struct Buffer
-    {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
     Buffer MakeBuffer(VkDeviceSize size, const std::string& name = {},
                       VmaMemoryUsage usage = VMA_MEMORY_USAGE_GPU_ONLY, MemoryAllocator* allocator = nullptr)
     {
-        Buffer b;
-        MemoryAllocator& a = allocator ? *allocator : Alloc();
-        b.allocation =
-            a.AllocateBuffer(BufferInfo(size), CreateInfo(usage, AllocationFlags::None, name), b.buffer);
-        EXPECT_NE(b.allocation, nullptr) << size << " bytes";
-        return b;
+        return AllocatorTest::MakeBuffer(size, CreateInfo(usage, AllocationFlags::None, name),
+                                         VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, allocator);
     }
-    void Destroy(const Buffer& b) { EXPECT_TRUE(Alloc().DestroyBuffer(b.buffer, b.allocation)); }
 };
 
 // ------------------------------------------------------------------ size classes
@@ -249,9 +233,8 @@ TEST_F(PoolTest, CustomBufferSizeSetBeforeInitAppliesToTheFirstLargePools)
 TEST_F(PoolTest, PoolBlockSizesComeFromTheSettings)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.poolBlockSizes = {1 * MiB, 2 * MiB, 16 * MiB};
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3,
+                                      {.poolBlockSizes = {1 * MiB, 2 * MiB, 16 * MiB}}));
     const Buffer small = MakeBuffer(1 * KiB);
     const Buffer medium = MakeBuffer(512 * KiB);
     const Buffer large = MakeBuffer(4 * MiB);
@@ -272,9 +255,7 @@ class PoolFallbackTest : public PoolTest
 protected:
     AllocatorSettings Settings() const override
     {
-        AllocatorSettings settings;
-        settings.heapSizeLimits = DeviceLocalHeapLimits(48 * MiB);
-        return settings;
+        return {.heapSizeLimits = DeviceLocalHeapLimits(48 * MiB)};
     }
 };
 

@@ -16,12 +16,6 @@ namespace
 using namespace ::SceneryEditorX::Test;
 using Strategy = MemoryAllocator::AllocationStrategy;
 
-struct Buffer
-{
-    VkBuffer buffer = VK_NULL_HANDLE;
-    VmaAllocation allocation = nullptr;
-};
-
 class ReuseCacheTest : public AllocatorTest
 {
 protected:
@@ -30,16 +24,6 @@ protected:
         AllocatorTest::SetUp();
         Alloc().SetAllocationStrategy(Strategy::SpeedOptimized);
     }
-    Buffer Make(VkDeviceSize size,
-                const AllocationCreateInfo& createInfo = CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY),
-                VkBufferUsageFlags usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT)
-    {
-        Buffer b;
-        b.allocation = Alloc().AllocateBuffer(BufferInfo(size, usage), createInfo, b.buffer);
-        EXPECT_NE(b.allocation, nullptr) << size << " bytes";
-        return b;
-    }
-    void Destroy(const Buffer& b) { EXPECT_TRUE(Alloc().DestroyBuffer(b.buffer, b.allocation)); }
     uint64_t Cached() const { return m_Allocator->GetStats().reuseCacheCount; }
     VkDeviceSize BufferSizeOf(VkBuffer buffer)
     {
@@ -51,13 +35,13 @@ protected:
 
 TEST_F(ReuseCacheTest, AFreedBufferIsHandedToTheNextRequestOfItsClass)
 {
-    const Buffer first = Make(60 * KiB);
+    const Buffer first = MakeBuffer(60 * KiB);
     Destroy(first);
     EXPECT_EQ(Cached(), 1u);
     EXPECT_FALSE(MemoryAllocator::ContainsAllocation(first.allocation)) << "cached is not live";
 
     // 62 KiB rounds to the same 64 KiB class as 60 KiB.
-    const Buffer second = Make(62 * KiB);
+    const Buffer second = MakeBuffer(62 * KiB);
     EXPECT_EQ(second.buffer, first.buffer);
     EXPECT_EQ(second.allocation, first.allocation);
     EXPECT_EQ(Cached(), 0u);
@@ -70,11 +54,11 @@ TEST_F(ReuseCacheTest, AFreedBufferIsHandedToTheNextRequestOfItsClass)
 
 TEST_F(ReuseCacheTest, TheBufferIsItsClassSizeSoItCanBeLargerThanRequested)
 {
-    const Buffer speed = Make(60 * KiB);
+    const Buffer speed = MakeBuffer(60 * KiB);
     EXPECT_GE(BufferSizeOf(speed.buffer), 64 * KiB) << "made at its class size, 64 KiB";
     EXPECT_GE(InfoOf(speed.allocation).size, 64 * KiB);
     Alloc().SetAllocationStrategy(Strategy::Default);
-    const Buffer exact = Make(60 * KiB);
+    const Buffer exact = MakeBuffer(60 * KiB);
     EXPECT_LT(BufferSizeOf(exact.buffer), 64 * KiB) << "other strategies get the size asked for";
     Destroy(exact);
     Destroy(speed);
@@ -99,9 +83,9 @@ TEST_F(ReuseCacheTest, ClassesAreAQuarterOctave)
     for (const Case& c : cases)
     {
         SCOPED_TRACE(::testing::Message() << c.first << " then " << c.second);
-        const Buffer a = Make(c.first);
+        const Buffer a = MakeBuffer(c.first);
         Destroy(a);
-        const Buffer b = Make(c.second);
+        const Buffer b = MakeBuffer(c.second);
         EXPECT_EQ(b.allocation == a.allocation, c.same);
         Destroy(b);
         EXPECT_EQ(MemoryAllocator::ReleaseReuseCache(), c.same ? 1u : 2u);
@@ -110,21 +94,22 @@ TEST_F(ReuseCacheTest, ClassesAreAQuarterOctave)
 
 TEST_F(ReuseCacheTest, ADifferentKeyNeverGetsTheCachedBuffer)
 {
-    const Buffer cached = Make(60 * KiB);
+    const Buffer cached = MakeBuffer(60 * KiB);
     Destroy(cached);
     std::vector<Buffer> others;
-    others.push_back(Make(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY), VK_BUFFER_USAGE_INDEX_BUFFER_BIT));
-    others.push_back(Make(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_CPU_TO_GPU)));
-    others.push_back(Make(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Mapped)));
-    others.push_back(Make(30 * KiB));
+    others.push_back(
+        MakeBuffer(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY), VK_BUFFER_USAGE_INDEX_BUFFER_BIT));
+    others.push_back(MakeBuffer(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_CPU_TO_GPU)));
+    others.push_back(MakeBuffer(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Mapped)));
+    others.push_back(MakeBuffer(30 * KiB));
     ASSERT_TRUE(Alloc().SetBufferAlignment(4096));
-    others.push_back(Make(60 * KiB));
+    others.push_back(MakeBuffer(60 * KiB));
     ASSERT_TRUE(Alloc().SetBufferAlignment(1));
-    others.push_back(Make(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Dedicated)));
+    others.push_back(MakeBuffer(60 * KiB, CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Dedicated)));
     for (const Buffer& b : others)
         EXPECT_NE(b.allocation, cached.allocation);
     EXPECT_EQ(Cached(), 1u);
-    const Buffer same = Make(60 * KiB);
+    const Buffer same = MakeBuffer(60 * KiB);
     EXPECT_EQ(same.allocation, cached.allocation);
     Destroy(same);
     for (const Buffer& b : others)
@@ -137,7 +122,7 @@ TEST_F(ReuseCacheTest, OtherStrategiesNeverCache)
     for (Strategy s : {Strategy::Default, Strategy::MemoryOptimized})
     {
         Alloc().SetAllocationStrategy(s);
-        const Buffer b = Make(60 * KiB);
+        const Buffer b = MakeBuffer(60 * KiB);
         Destroy(b);
         EXPECT_EQ(Cached(), 0u);
     }
@@ -149,7 +134,7 @@ TEST_F(ReuseCacheTest, ADeferredDestroyIsHandedOutOnlyAfterItsFrameRetires)
     ASSERT_GE(frames, 1u);
     const uint64_t destroyFrame = MemoryAllocator::GetCurrentFrameIndex() + 1;
     ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(destroyFrame));
-    const Buffer inFlight = Make(60 * KiB);
+    const Buffer inFlight = MakeBuffer(60 * KiB);
     ASSERT_TRUE(Alloc().DestroyBufferDeferred(inFlight.buffer, inFlight.allocation));
     EXPECT_EQ(Cached(), 0u) << "still in use by the frames in flight";
 
@@ -159,14 +144,14 @@ TEST_F(ReuseCacheTest, ADeferredDestroyIsHandedOutOnlyAfterItsFrameRetires)
     for (uint64_t f = destroyFrame; f < destroyFrame + frames; ++f)
     {
         ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(f));
-        meanwhile.push_back(Make(60 * KiB));
+        meanwhile.push_back(MakeBuffer(60 * KiB));
         EXPECT_NE(meanwhile.back().buffer, inFlight.buffer) << "frame " << f;
         EXPECT_NE(meanwhile.back().allocation, inFlight.allocation) << "frame " << f;
     }
 
     ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(destroyFrame + frames));
     EXPECT_EQ(Cached(), 1u) << "its frame has retired";
-    const Buffer again = Make(60 * KiB);
+    const Buffer again = MakeBuffer(60 * KiB);
     EXPECT_EQ(again.buffer, inFlight.buffer);
     EXPECT_EQ(again.allocation, inFlight.allocation);
     Destroy(again);
@@ -177,7 +162,7 @@ TEST_F(ReuseCacheTest, ADeferredDestroyIsHandedOutOnlyAfterItsFrameRetires)
 TEST_F(ReuseCacheTest, StatisticsShowTheCacheApartFromUsedBytes)
 {
     const AllocationStats before = Alloc().GetStats();
-    const Buffer b = Make(60 * KiB);
+    const Buffer b = MakeBuffer(60 * KiB);
     const VkDeviceSize size = InfoOf(b.allocation).size;
     Destroy(b);
     const AllocationStats cached = Alloc().GetStats();
@@ -200,8 +185,8 @@ TEST_F(ReuseCacheTest, StatisticsShowTheCacheApartFromUsedBytes)
 
 TEST_F(ReuseCacheTest, ADefragmentationSessionEmptiesTheCacheAndBypassesIt)
 {
-    const Buffer a = Make(60 * KiB);
-    const Buffer b = Make(60 * KiB);
+    const Buffer a = MakeBuffer(60 * KiB);
+    const Buffer b = MakeBuffer(60 * KiB);
     Destroy(a);
     EXPECT_EQ(Cached(), 1u);
     ASSERT_TRUE(Alloc().BeginDefragmentation());
@@ -209,14 +194,14 @@ TEST_F(ReuseCacheTest, ADefragmentationSessionEmptiesTheCacheAndBypassesIt)
     Destroy(b);
     EXPECT_EQ(Cached(), 0u) << "freed, not cached, while the session is open";
     Alloc().EndDefragmentation();
-    const Buffer c = Make(60 * KiB);
+    const Buffer c = MakeBuffer(60 * KiB);
     Destroy(c);
     EXPECT_EQ(Cached(), 1u);
 }
 
 TEST_F(ReuseCacheTest, CrossingAWarningThresholdReleasesTheCache)
 {
-    const Buffer b = Make(60 * KiB);
+    const Buffer b = MakeBuffer(60 * KiB);
     Destroy(b);
     ASSERT_EQ(Cached(), 1u);
     MemoryAllocator watcher(Tag() + ".watcher");
@@ -228,11 +213,11 @@ TEST_F(ReuseCacheTest, CrossingAWarningThresholdReleasesTheCache)
         << Describe(capture);
 
     // While the watcher stays above its threshold, freed buffers are not cached again.
-    const Buffer meanwhile = Make(60 * KiB);
+    const Buffer meanwhile = MakeBuffer(60 * KiB);
     Destroy(meanwhile);
     EXPECT_EQ(Cached(), 0u) << "memory is short: freed, not cached";
     ASSERT_TRUE(watcher.SetMemoryUsageWarningThreshold(1.0f));
-    const Buffer after = Make(60 * KiB);
+    const Buffer after = MakeBuffer(60 * KiB);
     Destroy(after);
     EXPECT_EQ(Cached(), 1u) << "no instance above its threshold any more";
 }
@@ -242,12 +227,12 @@ TEST_F(ReuseCacheTest, AnInstanceDestroyedAboveItsThresholdStopsHoldingTheCacheB
     {
         MemoryAllocator watcher(Tag() + ".watcher");
         ASSERT_TRUE(watcher.SetMemoryUsageWarningThreshold(1e-9f));
-        const Buffer keepsUsage = Make(60 * KiB);
+        const Buffer keepsUsage = MakeBuffer(60 * KiB);
         EXPECT_TRUE(watcher.GetMemoryBudget().isAboveWarningThreshold);
         Destroy(keepsUsage);
         EXPECT_EQ(Cached(), 0u);
     }
-    const Buffer b = Make(60 * KiB);
+    const Buffer b = MakeBuffer(60 * KiB);
     Destroy(b);
     EXPECT_EQ(Cached(), 1u);
 }
@@ -257,25 +242,25 @@ TEST_F(ReuseCacheTest, ABufferFreedOnAnotherThreadIsHandedOutHere)
     // A thread frees into its own shard; a request on another thread finds it there. The main
     // thread leases its stripe first (an uncached allocation), so the worker gets another one.
     Alloc().SetAllocationStrategy(Strategy::Default);
-    Destroy(Make(4 * KiB));
+    Destroy(MakeBuffer(4 * KiB));
     Alloc().SetAllocationStrategy(Strategy::SpeedOptimized);
     Buffer freedThere;
     std::thread(
         [&]
         {
-            freedThere = Make(60 * KiB);
+            freedThere = MakeBuffer(60 * KiB);
             Destroy(freedThere);
         })
         .join();
     EXPECT_EQ(Cached(), 1u);
-    const Buffer here = Make(62 * KiB);
+    const Buffer here = MakeBuffer(62 * KiB);
     EXPECT_EQ(here.buffer, freedThere.buffer);
     EXPECT_EQ(Cached(), 0u);
 
     // And the other way round: freed here, taken on another thread.
     Destroy(here);
     Buffer takenThere;
-    std::thread([&] { takenThere = Make(60 * KiB); }).join();
+    std::thread([&] { takenThere = MakeBuffer(60 * KiB); }).join();
     EXPECT_EQ(takenThere.buffer, here.buffer);
     Destroy(takenThere);
 }
@@ -283,19 +268,14 @@ TEST_F(ReuseCacheTest, ABufferFreedOnAnotherThreadIsHandedOutHere)
 class SmallReuseCacheTest : public ReuseCacheTest
 {
 protected:
-    AllocatorSettings Settings() const override
-    {
-        AllocatorSettings s;
-        s.bufferReuseCacheBytes = 128 * KiB;
-        return s;
-    }
+    AllocatorSettings Settings() const override { return {.bufferReuseCacheBytes = 128 * KiB}; }
 };
 
 TEST_F(SmallReuseCacheTest, TheCacheNeverHoldsMoreThanItsCap)
 {
     std::vector<Buffer> buffers;
     for (int i = 0; i < 4; ++i)
-        buffers.push_back(Make(64 * KiB));
+        buffers.push_back(MakeBuffer(64 * KiB));
     const uint64_t vmaBefore = VmaTotals().allocationCount;
     for (const Buffer& b : buffers)
         Destroy(b);
@@ -312,7 +292,7 @@ TEST_F(SmallReuseCacheTest, TheCapHoldsForThreadsFreeingAtOnce)
     constexpr int kThreads = 4;
     std::vector<Buffer> buffers;
     for (int i = 0; i < 2 * kThreads; ++i)
-        buffers.push_back(Make(64 * KiB));
+        buffers.push_back(MakeBuffer(64 * KiB));
     const uint64_t vmaBefore = VmaTotals().allocationCount;
     std::latch started(kThreads);
     std::latch freed(kThreads);
@@ -334,8 +314,8 @@ TEST_F(SmallReuseCacheTest, TheCapHoldsForThreadsFreeingAtOnce)
     EXPECT_EQ(VmaTotals().allocationCount, vmaBefore - 2 * kThreads + 2);
     EXPECT_EQ(MemoryAllocator::ReleaseReuseCache(), 2u);
     // Released, the whole cap is free again, whichever shards held it.
-    const Buffer a = Make(64 * KiB);
-    const Buffer b = Make(64 * KiB);
+    const Buffer a = MakeBuffer(64 * KiB);
+    const Buffer b = MakeBuffer(64 * KiB);
     Destroy(a);
     Destroy(b);
     EXPECT_EQ(Cached(), 2u);
@@ -344,17 +324,12 @@ TEST_F(SmallReuseCacheTest, TheCapHoldsForThreadsFreeingAtOnce)
 class NoReuseCacheTest : public ReuseCacheTest
 {
 protected:
-    AllocatorSettings Settings() const override
-    {
-        AllocatorSettings s;
-        s.bufferReuseCacheBytes = 0;
-        return s;
-    }
+    AllocatorSettings Settings() const override { return {.bufferReuseCacheBytes = 0}; }
 };
 
 TEST_F(NoReuseCacheTest, ACapOfZeroTurnsReuseOff)
 {
-    const Buffer a = Make(60 * KiB);
+    const Buffer a = MakeBuffer(60 * KiB);
     EXPECT_LT(BufferSizeOf(a.buffer), 64 * KiB) << "no class rounding without the cache";
     const uint64_t vmaBefore = VmaTotals().allocationCount;
     Destroy(a);
@@ -367,7 +342,7 @@ TEST_F(NoReuseCacheTest, ACapOfZeroTurnsReuseOff)
 TEST_F(ReuseCacheTest, ShutdownReleasesTheCacheWithoutLeakReports)
 {
     for (int i = 0; i < 8; ++i)
-        Destroy(Make((i + 1) * 16 * KiB));
+        Destroy(MakeBuffer((i + 1) * 16 * KiB));
     EXPECT_GT(Cached(), 0u);
 }
 

@@ -18,19 +18,11 @@ namespace
 {
 using namespace ::SceneryEditorX::Test;
 
-bool EndsWith(const std::string& text, const std::string& suffix)
-{
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::optional<detail::DumpModel> RealDump()
 {
-    char* text = nullptr;
-    vmaBuildStatsString(MemoryAllocator::GetAllocator(), &text, VK_TRUE);
     std::string error;
-    std::optional<detail::DumpModel> model = detail::ParseVmaDump(text ? text : "", error);
-    vmaFreeStatsString(MemoryAllocator::GetAllocator(), text);
+    std::optional<detail::DumpModel> model =
+        detail::ParseVmaDump(DetailedStatsString(MemoryAllocator::GetAllocator()), error);
     EXPECT_TRUE(model) << error;
     return model;
 }
@@ -412,9 +404,7 @@ TEST_F(StatisticsTest, CachedFragmentationIsRefreshedEveryRefreshIntervalWhenSom
 TEST_F(StatisticsTest, WithoutARefreshIntervalOnlyCalculateStatsComputesFragmentation)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.fragmentationRefreshFrames = 0;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.fragmentationRefreshFrames = 0}));
     std::vector<Resource> buffers = FillOneSmallBlock();
     for (size_t i = 1; i < buffers.size(); i += 2)
         Destroy(buffers[i]);

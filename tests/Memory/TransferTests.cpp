@@ -34,18 +34,10 @@ VkDeviceSize Rgba8LevelSize(const VkImageCreateInfo& info, uint32_t level)
 class TransferTest : public AllocatorTest
 {
 protected:
-    struct Buffer
-    {
-        VkBuffer buffer = VK_NULL_HANDLE;
-        VmaAllocation allocation = nullptr;
-    };
     Buffer MakeBuffer(VkDeviceSize size, VmaMemoryUsage usage = VMA_MEMORY_USAGE_GPU_ONLY,
                       VkBufferUsageFlags bufferUsage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT)
     {
-        Buffer b;
-        b.allocation = Alloc().AllocateBuffer(BufferInfo(size, bufferUsage), usage, b.buffer);
-        EXPECT_NE(b.allocation, nullptr);
-        return b;
+        return AllocatorTest::MakeBuffer(size, CreateInfo(usage), bufferUsage);
     }
     struct Image
     {
@@ -181,9 +173,7 @@ TEST_F(TransferTest, BufferTransfersOutsideTheBufferOrWithoutDataAreRejected)
 TEST_F(TransferTest, BufferWithoutTransferUsageCannotBeUploadedWhenTheSystemAddsNone)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.addTransferUsage = false;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.addTransferUsage = false}));
     const Buffer b = MakeBuffer(4 * KiB, VMA_MEMORY_USAGE_GPU_ONLY, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
     std::vector<uint8_t> bytes(64, 1);
     {
@@ -329,15 +319,9 @@ TEST_F(TransferTest, TheRecordedLayoutFollowsUploadsAndSetImageLayout)
     ASSERT_TRUE(Device()->RunOneTimeCommands(
                     [&](VkCommandBuffer cmd)
                     {
-                        VkImageMemoryBarrier barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-                        barrier.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
-                        barrier.dstAccessMask = VK_ACCESS_MEMORY_READ_BIT;
-                        barrier.oldLayout = VK_IMAGE_LAYOUT_GENERAL;
-                        barrier.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-                        barrier.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-                        barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-                        barrier.image = image.image;
-                        barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+                        const VkImageMemoryBarrier barrier = ColorImageBarrier(
+                            image.image, {VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+                                          VK_ACCESS_MEMORY_WRITE_BIT, VK_ACCESS_MEMORY_READ_BIT});
                         vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                                              VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, nullptr, 0, nullptr, 1,
                                              &barrier);
@@ -372,9 +356,7 @@ TEST_F(TransferTest, StagingBuffersAreReusedRatherThanPiledUp)
 TEST_F(TransferTest, WithoutAStagingCacheEveryStagingBufferIsFreedAfterUse)
 {
     ASSERT_TRUE(MemoryAllocator::Shutdown());
-    AllocatorSettings settings;
-    settings.stagingCacheBytes = 0;
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, settings));
+    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.stagingCacheBytes = 0}));
     const Buffer b = MakeBuffer(64 * KiB);
     const std::vector<uint8_t> data = Pattern(64 * KiB, 3);
     ASSERT_TRUE(Alloc().UploadToBuffer(b.allocation, data.data(), data.size()));

@@ -520,12 +520,9 @@ TEST_F(BadInput, BufferAndAllocationThatDoNotBelongTogetherAreRefused)
 TEST_F(BadInput, ForeignAllocationFromRawVmaIsNotOurs)
 {
     VkBufferCreateInfo info = BufferInfo(4 * KiB);
-    VmaAllocationCreateInfo aci{};
-    aci.usage = VMA_MEMORY_USAGE_AUTO;
-    aci.flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation foreign = nullptr;
-    ASSERT_EQ(vmaCreateBuffer(MemoryAllocator::GetAllocator(), &info, &aci, &buffer, &foreign, nullptr),
+    ASSERT_EQ(CreateForeignBuffer(info, VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT, buffer, foreign),
               VK_SUCCESS);
     std::vector<uint8_t> data(16);
     EXPECT_FALSE(MemoryAllocator::ContainsAllocation(foreign));
@@ -955,13 +952,9 @@ TEST_F(BadInput, MarkingFreedOrForeignAllocationsOrAfterTheFirstStepIsRefused)
     VmaAllocation freed = Buffer(freedBuffer);
     ASSERT_TRUE(A().DestroyBuffer(freedBuffer, freed));
     VkBufferCreateInfo info = BufferInfo(256);
-    VmaAllocationCreateInfo aci{};
-    aci.usage = VMA_MEMORY_USAGE_AUTO;
     VkBuffer foreignBuffer = VK_NULL_HANDLE;
     VmaAllocation foreign = nullptr;
-    ASSERT_EQ(
-        vmaCreateBuffer(MemoryAllocator::GetAllocator(), &info, &aci, &foreignBuffer, &foreign, nullptr),
-        VK_SUCCESS);
+    ASSERT_EQ(CreateForeignBuffer(info, 0, foreignBuffer, foreign), VK_SUCCESS);
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation a = Buffer(buffer);
     ASSERT_TRUE(A().BeginDefragmentation());

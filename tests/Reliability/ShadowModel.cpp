@@ -57,10 +57,7 @@ std::vector<VkDeviceSize> StagingSizesInDump()
     VmaAllocator allocator = MemoryAllocator::GetAllocator();
     if (!allocator)
         return sizes;
-    char* text = nullptr;
-    vmaBuildStatsString(allocator, &text, VK_TRUE);
-    const nlohmann::json dump = nlohmann::json::parse(text ? text : "{}", nullptr, false);
-    vmaFreeStatsString(allocator, text);
+    const nlohmann::json dump = nlohmann::json::parse(Test::DetailedStatsString(allocator), nullptr, false);
     CollectStaging(dump, sizes);
     return sizes;
 }

@@ -31,8 +31,9 @@
 namespace SceneryEditorX::Reliability
 {
 
-// The create-info builders, sizes, tag and log description of the memory tests (tests/Memory).
+// The create-info builders (testing/), sizes, tag and log description of the memory tests (tests/Memory).
 using Test::BufferInfo;
+using Test::CreateForeignBuffer;
 using Test::CreateInfo;
 using Test::Describe;
 using Test::ImageInfo;

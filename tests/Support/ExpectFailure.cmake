@@ -1,5 +1,6 @@
 # cmake -DPROGRAM=<exe> -DEXPECT_OUTPUT=<regex>[|<regex>...] -P ExpectFailure.cmake
 # Passes when PROGRAM exits non-zero (without crashing) and its output matches every regex.
+include(${CMAKE_CURRENT_LIST_DIR}/ExpectMatches.cmake)
 if(NOT PROGRAM)
     message(FATAL_ERROR "ExpectFailure.cmake: PROGRAM is not set")
 endif()
@@ -11,10 +12,5 @@ endif()
 if(NOT result MATCHES "^[0-9]+$")
     message(FATAL_ERROR "expected ${PROGRAM} to fail with an exit code, but: ${result}")
 endif()
-string(REPLACE "|" ";" patterns "${EXPECT_OUTPUT}")
-foreach(pattern IN LISTS patterns)
-    if(NOT output MATCHES "${pattern}")
-        message(FATAL_ERROR "the output of ${PROGRAM} does not match '${pattern}'")
-    endif()
-endforeach()
+sedx_expect_matches("${output}" "${EXPECT_OUTPUT}" "the output of ${PROGRAM}")
 message(STATUS "${PROGRAM} failed as expected (exit code ${result})")

@@ -10,6 +10,7 @@
 #include <SceneryEditorX/Memory.h>
 #include <SceneryEditorX/VmaDump/DumpModel.h>
 #include <Support/TestEnvironment.h>
+#include <Testing/Builders.h>
 
 #include <nlohmann/json.hpp>
 
@@ -24,36 +25,20 @@ namespace
 using namespace ::SceneryEditorX::Test;
 using namespace ::SceneryEditorX::Tool;
 
-VkBufferCreateInfo BufferInfo(VkDeviceSize size)
+VkBufferCreateInfo MeshBufferInfo(VkDeviceSize size)
 {
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = size;
-    info.usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-    return info;
+    return BufferInfo(size, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT);
 }
 
-VkImageCreateInfo ImageInfo(uint32_t side)
+VkImageCreateInfo TextureInfo(uint32_t side)
 {
-    VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    info.imageType = VK_IMAGE_TYPE_2D;
-    info.format = VK_FORMAT_R8G8B8A8_UNORM;
-    info.extent = {side, side, 1};
-    info.mipLevels = 1;
-    info.arrayLayers = 1;
-    info.samples = VK_SAMPLE_COUNT_1_BIT;
-    info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    info.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-    info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    return info;
+    return ImageInfo(side, side, 1, 1, VK_FORMAT_R8G8B8A8_UNORM,
+                     VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
 }
 
 std::string StatsOf(VmaAllocator allocator)
 {
-    char* text = nullptr;
-    vmaBuildStatsString(allocator, &text, VK_TRUE);
-    std::string out = text ? text : "";
-    vmaFreeStatsString(allocator, text);
-    return out;
+    return DetailedStatsString(allocator);
 }
 
 std::filesystem::path SaveDump(const std::string& name, const std::string& json)
@@ -99,7 +84,7 @@ TEST(ReportTest, DrawsADumpWrittenByARawVmaAllocator)
     {
         VkBuffer buffer = VK_NULL_HANDLE;
         VmaAllocation allocation = nullptr;
-        const VkBufferCreateInfo bi = BufferInfo(size);
+        const VkBufferCreateInfo bi = MeshBufferInfo(size);
         ASSERT_EQ(vmaCreateBuffer(vma, &bi, &aci, &buffer, &allocation, nullptr), VK_SUCCESS);
         buffers.emplace_back(buffer, allocation);
     }
@@ -108,7 +93,7 @@ TEST(ReportTest, DrawsADumpWrittenByARawVmaAllocator)
     {
         VkBuffer buffer = VK_NULL_HANDLE;
         VmaAllocation allocation = nullptr;
-        const VkBufferCreateInfo bi = BufferInfo(2 * 1024 * 1024);
+        const VkBufferCreateInfo bi = MeshBufferInfo(2 * 1024 * 1024);
         ASSERT_EQ(vmaCreateBuffer(vma, &bi, &dedicated, &buffer, &allocation, nullptr), VK_SUCCESS);
         buffers.emplace_back(buffer, allocation);
     }
@@ -117,7 +102,7 @@ TEST(ReportTest, DrawsADumpWrittenByARawVmaAllocator)
     buffers.erase(buffers.begin() + 1);
     VkImage image = VK_NULL_HANDLE;
     VmaAllocation imageAllocation = nullptr;
-    const VkImageCreateInfo ii = ImageInfo(256);
+    const VkImageCreateInfo ii = TextureInfo(256);
     ASSERT_EQ(vmaCreateImage(vma, &ii, &aci, &image, &imageAllocation, nullptr), VK_SUCCESS);
 
     const std::string json = StatsOf(vma);
@@ -159,14 +144,14 @@ TEST(ReportTest, DrawsADumpOfTheTaggedSystem)
             AllocationCreateInfo info;
             info.name = "tile " + std::to_string(i) + " vertices";
             VkBuffer buffer = VK_NULL_HANDLE;
-            VmaAllocation allocation = mesh.AllocateBuffer(BufferInfo((i + 1) * 96 * 1024), info, buffer);
+            VmaAllocation allocation = mesh.AllocateBuffer(MeshBufferInfo((i + 1) * 96 * 1024), info, buffer);
             ASSERT_NE(allocation, nullptr);
             buffers.emplace_back(buffer, allocation);
         }
         AllocationCreateInfo texture;
         texture.name = "grass";
         VkImage image = VK_NULL_HANDLE;
-        VmaAllocation imageAllocation = textures.AllocateImage(ImageInfo(512), texture, image);
+        VmaAllocation imageAllocation = textures.AllocateImage(TextureInfo(512), texture, image);
         ASSERT_NE(imageAllocation, nullptr);
         ASSERT_TRUE(mesh.DestroyBuffer(buffers[2].first, buffers[2].second));
         buffers.erase(buffers.begin() + 2);

@@ -3,6 +3,7 @@
 # FAIL: passes when PROGRAM exits non-zero (with an exit code, not a crash) and its stderr matches
 # every regex. PASS: passes when it exits 0, prints nothing on stderr (but the missing-font warning),
 # and the file after "-o" exists and is not empty.
+include(${CMAKE_CURRENT_LIST_DIR}/../Support/ExpectMatches.cmake)
 if(NOT PROGRAM OR NOT EXPECT MATCHES "^(PASS|FAIL)$")
     message(FATAL_ERROR "RunCommand.cmake: PROGRAM and EXPECT (PASS or FAIL) are required")
 endif()
@@ -23,12 +24,7 @@ if(EXPECT STREQUAL "FAIL")
     if(result EQUAL 0)
         message(FATAL_ERROR "expected a non-zero exit code")
     endif()
-    string(REPLACE "|" ";" patterns "${EXPECT_STDERR}")
-    foreach(pattern IN LISTS patterns)
-        if(NOT err MATCHES "${pattern}")
-            message(FATAL_ERROR "stderr does not match '${pattern}'")
-        endif()
-    endforeach()
+    sedx_expect_matches("${err}" "${EXPECT_STDERR}" "stderr")
 else()
     if(NOT result EQUAL 0)
         message(FATAL_ERROR "expected exit code 0")

@@ -1,4 +1,5 @@
 #include "Support/TestEnvironment.h"
+#include "Testing/Builders.h"
 
 #include <SceneryEditorX/Vulkan/VulkanDevice.h>
 
@@ -17,6 +18,7 @@ namespace
 {
 using ::SceneryEditorX::Test::FindMemoryType;
 
+using ::SceneryEditorX::Test::BufferInfo;
 using ::SceneryEditorX::Test::DeviceTest;
 using ::SceneryEditorX::Test::ScopedEnv;
 
@@ -279,10 +281,7 @@ TEST_F(VulkanDeviceTest, ReportedCapabilitiesAreUsableWithoutValidationMessages)
 
 TEST_F(VulkanDeviceTest, SetObjectNameNamesObjectsAndIgnoresEmptyArguments)
 {
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = 64;
-    info.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    const VkBufferCreateInfo info = BufferInfo(64, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
     VkBuffer buffer = VK_NULL_HANDLE;
     ASSERT_EQ(vkCreateBuffer(GetVkDevice(), &info, nullptr, &buffer), VK_SUCCESS);
     const auto handle = reinterpret_cast<uint64_t>(buffer);

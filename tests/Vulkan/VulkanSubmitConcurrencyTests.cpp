@@ -1,6 +1,7 @@
 // Every submission goes through VulkanDevice's queue lock: several threads submit at once and all of
 // their work lands, validation-clean (the layer's thread checks would report unsynchronized queue use).
 #include "Support/TestEnvironment.h"
+#include "Testing/Builders.h"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@ namespace SceneryEditorX
 {
 namespace
 {
+using ::SceneryEditorX::Test::BufferInfo;
 using ::SceneryEditorX::Test::DeviceTest;
 using ::SceneryEditorX::Test::FindMemoryType;
 
@@ -36,10 +38,7 @@ protected:
         DeviceTest::SetUp();
         if (HasFatalFailure())
             return;
-        VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-        info.size = 4;
-        info.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-        info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+        const VkBufferCreateInfo info = BufferInfo(4, VK_BUFFER_USAGE_TRANSFER_DST_BIT);
         VkBuffer probe = VK_NULL_HANDLE;
         ASSERT_EQ(vkCreateBuffer(GetVkDevice(), &info, nullptr, &probe), VK_SUCCESS);
         VkMemoryRequirements requirements{};
@@ -66,10 +65,7 @@ protected:
     {
         HostBuffer& b = m_Buffers.emplace_back();
         b.size = size;
-        VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-        info.size = size;
-        info.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-        info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+        const VkBufferCreateInfo info = BufferInfo(size, VK_BUFFER_USAGE_TRANSFER_DST_BIT);
         if (vkCreateBuffer(GetVkDevice(), &info, nullptr, &b.buffer) != VK_SUCCESS)
             return nullptr;
         VkMemoryRequirements requirements{};
