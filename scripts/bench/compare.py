@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs two sedx-bench builds interleaved (old, new, old, new, ...) and compares each scenario's
-median time per iteration. Interleaving spreads a machine's drift over both builds alike.
+median time per iteration (over every repetition of every run). Interleaving spreads a machine's drift over both builds alike.
 
   scripts/bench/compare.py OLD_BIN NEW_BIN [--runs 5] [--filter REGEX] [--out DIR]
 
@@ -22,11 +22,11 @@ def run(binary, out, flt):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     with open(out) as f:
         data = json.load(f)
-    times = {}
+    times = {}  # every repetition's time per iteration, in the run's time unit
     for b in data.get("benchmarks", []):
         if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
             continue
-        times[b["name"]] = b["real_time"]  # per iteration, in the run's time unit
+        times.setdefault(b["name"], []).append(b["real_time"])
         times[b["name"] + "@unit"] = b.get("time_unit", "ns")
     return times
 
@@ -50,7 +50,7 @@ def main():
                 if name.endswith("@unit"):
                     units[name[:-5]] = t
                 else:
-                    samples[which].setdefault(name, []).append(t)
+                    samples[which].setdefault(name, []).extend(t)
             print(f"run {i + 1}/{a.runs} {which}: {len(times) // 2} scenarios", file=sys.stderr)
     print(f"| scenario | old median | new median | new/old |")
     print("|---|---:|---:|---:|")

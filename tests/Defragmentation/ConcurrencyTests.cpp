@@ -65,13 +65,25 @@ bool KeepOrStop(MemoryAllocator& allocator, bool created, const Tracked& resourc
     return false;
 }
 
-void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64_t>& checks,
-                  std::atomic<bool>& failed)
+// Workers run their iterations, and go on (up to 30 s) until the defragmenter has moved something,
+// so that a slow or loaded machine, where the defragmenter gets few turns, still tests moves under
+// concurrency.
+bool KeepWorking(int iteration, int iterations, const std::atomic<uint64_t>& moved,
+                 std::chrono::steady_clock::time_point start)
 {
+    if (iteration < iterations)
+        return true;
+    return moved.load() == 0 && std::chrono::steady_clock::now() - start < std::chrono::seconds(30);
+}
+
+void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64_t>& checks,
+                  std::atomic<bool>& failed, const std::atomic<uint64_t>& moved)
+{
+    const auto start = std::chrono::steady_clock::now();
     std::mt19937 rng(1000 + index);
     std::vector<TrackedBuffer> own;
     uint32_t nextSeed = index * 100000;
-    for (int iteration = 0; iteration < kIterations && !failed.load(); ++iteration)
+    for (int iteration = 0; KeepWorking(iteration, kIterations, moved, start) && !failed.load(); ++iteration)
     {
         const int count = std::uniform_int_distribution<int>(1, 2)(rng);
         for (int i = 0; i < count; ++i)
@@ -99,12 +111,15 @@ void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64
 }
 
 /// A worker with images (default pools, where the staging buffers live too).
-void ImageWorker(MemoryAllocator& allocator, std::atomic<uint64_t>& checks, std::atomic<bool>& failed)
+void ImageWorker(MemoryAllocator& allocator, std::atomic<uint64_t>& checks, std::atomic<bool>& failed,
+                 const std::atomic<uint64_t>& moved)
 {
+    const auto start = std::chrono::steady_clock::now();
     std::mt19937 rng(77);
     std::vector<TrackedImage> own;
     uint32_t nextSeed = 900000;
-    for (int iteration = 0; iteration < kIterations / 2 && !failed.load(); ++iteration)
+    for (int iteration = 0; KeepWorking(iteration, kIterations / 2, moved, start) && !failed.load();
+         ++iteration)
     {
         TrackedImage im;
         const uint32_t side = 16u << std::uniform_int_distribution<uint32_t>(0, 2)(rng);
@@ -141,7 +156,7 @@ TEST_P(DefragmentationConcurrency, DefragmentsWhileOtherThreadsAllocateUploadRea
         [&](const RelocationNotice&) { notices.fetch_add(1, std::memory_order_relaxed); });
 
     uint64_t sessions = 0;
-    uint64_t moved = 0;
+    std::atomic<uint64_t> moved{0};
     uint64_t steps = 0;
     std::thread defragmenter(
         [&]
@@ -172,8 +187,8 @@ TEST_P(DefragmentationConcurrency, DefragmentsWhileOtherThreadsAllocateUploadRea
 
     std::vector<std::thread> workers;
     for (uint32_t i = 0; i < kBufferWorkers; ++i)
-        workers.emplace_back([&, i] { BufferWorker(Allocator(), i, checks, failed); });
-    workers.emplace_back([&] { ImageWorker(Allocator(), checks, failed); });
+        workers.emplace_back([&, i] { BufferWorker(Allocator(), i, checks, failed, moved); });
+    workers.emplace_back([&] { ImageWorker(Allocator(), checks, failed, moved); });
     for (std::thread& t : workers)
         t.join();
     workersDone.store(true);
@@ -183,10 +198,10 @@ TEST_P(DefragmentationConcurrency, DefragmentsWhileOtherThreadsAllocateUploadRea
     std::printf(
         "%llu sessions (%llu incremental steps) moved %llu allocations while %llu contents were checked\n",
         static_cast<unsigned long long>(sessions), static_cast<unsigned long long>(steps),
-        static_cast<unsigned long long>(moved), static_cast<unsigned long long>(checks.load()));
+        static_cast<unsigned long long>(moved.load()), static_cast<unsigned long long>(checks.load()));
     EXPECT_GT(sessions, 1u);
-    EXPECT_GT(moved, 0u) << "nothing moved: the test did not exercise moves under concurrency";
-    EXPECT_EQ(notices.load(), moved);
+    EXPECT_GT(moved.load(), 0u) << "nothing moved: the test did not exercise moves under concurrency";
+    EXPECT_EQ(notices.load(), moved.load());
     const AllocationStats stats = Allocator().GetStats();
     EXPECT_EQ(stats.tag.allocationCount, 0u);
     EXPECT_EQ(stats.tag.usedBytes, 0u);
