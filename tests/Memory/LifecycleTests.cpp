@@ -258,8 +258,8 @@ TEST_F(LifecycleTest, EveryCallAfterShutdownFailsWithOneTaggedErrorAndNoCrash)
         {"FreeBufferBatch",
          [&]
          {
-             std::vector<BatchBufferAllocation> batch{{buffer, bufferAllocation, 4 * KiB}};
-             return !a.FreeBufferBatch(batch) && batch.empty();
+             const std::vector<BatchBufferAllocation> batch{{buffer, bufferAllocation, 4 * KiB}};
+             return !a.FreeBufferBatch(batch);
          }},
         {"MapMemory",
          [&]
