@@ -59,6 +59,16 @@ run_test() {
             [[ "$out" =~ $p ]] || { echo "output does not match '$p'"; return 1; }
         done
         return 0 ;;
+    expect_output) # tests/Support/ExpectOutput.cmake
+        out=$(cd "$wd" && env $env "$program" 2>&1; echo "x$?"); rc=${out##*x}; out=${out%x*}
+        printf '%s\n' "$out" >> "$RES/tests.log"
+        [ $rc -eq 0 ] || { echo "exit $rc, 0 was expected"; return 1; }
+        IFS='|' read -ra pats <<< "$patterns"
+        for p in "${pats[@]}"; do
+            p=${p//$'\x1e'/$'\n'}
+            [[ "$out" =~ $p ]] || { echo "output does not match '$p'"; return 1; }
+        done
+        return 0 ;;
     run_command) # tests/Tool/RunCommand.cmake
         local o=""
         for i in "${!argv[@]}"; do [ "${argv[$i]}" = "-o" ] && o="${argv[$((i + 1))]}"; done

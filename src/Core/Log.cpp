@@ -32,10 +32,13 @@ struct LogState
     }
 };
 
+// Never destroyed: static destructors (an application's, the library's) may log until the process
+// ends, and a logger destroyed before them would crash there. The sink flushes every line, so
+// nothing is left to flush at exit.
 LogState& State()
 {
-    static LogState state;
-    return state;
+    static LogState* const state = new LogState;
+    return *state;
 }
 
 spdlog::level::level_enum ToSpdlog(LogLevel level)
