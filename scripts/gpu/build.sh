@@ -45,6 +45,8 @@ for t in json.load(sys.stdin)["tests"]:
         elif script.endswith("RunCommand.cmake"):
             kind, program = "run_command", fix(defs["PROGRAM"])
             args, expect, patterns = defs.get("ARGS", ""), defs["EXPECT"], defs.get("EXPECT_STDERR", "")
+            if "EXIT_CODE" in defs:
+                expect += ":" + defs["EXIT_CODE"]  # FAIL:<the exit code it must have>
         else:
             kind = "cmake_only"
     else:

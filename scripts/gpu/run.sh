@@ -73,12 +73,17 @@ run_test() {
         local o=""
         for i in "${!argv[@]}"; do [ "${argv[$i]}" = "-o" ] && o="${argv[$((i + 1))]}"; done
         [ -n "$o" ] && rm -f "$o"
-        (cd "$wd" && env $env "$program" "${argv[@]}" 2> "$RES/stderr.txt" >> "$RES/tests.log"); rc=$?
+        (cd "$wd" && env $env "$program" "${argv[@]}" 2> "$RES/stderr.txt" > "$RES/stdout.txt"); rc=$?
+        cat "$RES/stdout.txt" >> "$RES/tests.log"
         err=$(cat "$RES/stderr.txt"; echo x); err=${err%x} # keeps the trailing newline
         printf '%s' "$err" >> "$RES/tests.log"
         [ $rc -lt 128 ] || { echo "killed (exit $rc)"; return 1; }
+        local code=""
+        [[ "$expect" == FAIL:* ]] && { code=${expect#FAIL:}; expect=FAIL; }
         if [ "$expect" = FAIL ]; then
             [ $rc -ne 0 ] || { echo "exit 0, a failure was expected"; return 1; }
+            [ -z "$code" ] || [ $rc -eq "$code" ] || { echo "exit $rc, $code was expected"; return 1; }
+            [ ! -s "$RES/stdout.txt" ] || { echo "stdout not empty: errors go to stderr"; return 1; }
             IFS='|' read -ra pats <<< "$patterns"
             for p in "${pats[@]}"; do
                 p=${p//$'\x1e'/$'\n'}
