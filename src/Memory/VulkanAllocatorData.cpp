@@ -1,5 +1,6 @@
 // Lifecycle of the global allocator: Init, Shutdown, frames and the retire queue, size-class pools.
 #include "AllocatorData.h"
+#include "VmaImplementation.h"
 
 #include <SceneryEditorX/Core/Log.h>
 
@@ -187,7 +188,7 @@ bool MemoryAllocator::Init(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     }
 
     auto data = std::make_unique<VulkanAllocatorData>();
-    if (VkResult r = vmaCreateAllocator(&ci, &data->allocator); r != VK_SUCCESS)
+    if (VkResult r = CreateLibraryVmaAllocator(ci, data->allocator); r != VK_SUCCESS)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "vmaCreateAllocator failed: {}", VkResultName(r));
         return false;
