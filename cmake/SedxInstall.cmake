@@ -11,8 +11,8 @@ install(TARGETS SceneryEditorXMemory EXPORT SceneryEditorXMemoryTargets
 install(TARGETS SceneryEditorXVmaDump EXPORT SceneryEditorXMemoryTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/SceneryEditorX DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-get_target_property(_vma_inc GPUOpen::VulkanMemoryAllocator INTERFACE_INCLUDE_DIRECTORIES)
-install(FILES "${_vma_inc}/vk_mem_alloc.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/SceneryEditorX/vma)
+# The guarded vk_mem_alloc.h and VMA's own header under upstream/ (src/CMakeLists.txt).
+install(DIRECTORY ${SEDX_VMA_HEADER_DIR}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/SceneryEditorX/vma)
 
 install(EXPORT SceneryEditorXMemoryTargets NAMESPACE SceneryEditorX::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SceneryEditorXMemory)

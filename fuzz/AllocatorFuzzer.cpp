@@ -414,9 +414,11 @@ struct Session
                 e.allocation = PickAllocation();
                 e.buffer = reinterpret_cast<VkBuffer>(PickHandle(e.allocation));
             }
+            const std::vector<BatchBufferAllocation> before = batch;
             A().FreeBufferBatch(batch);
-            if (!batch.empty())
-                __builtin_trap(); // the vector is always cleared
+            for (size_t i = 0; i < batch.size(); ++i)
+                if (batch[i].allocation != before[i].allocation || batch[i].buffer != before[i].buffer)
+                    __builtin_trap(); // the caller's entries are never changed
             Sync();
             break;
         }

@@ -23,6 +23,7 @@ mkdir -p "$OUT/lib"
 # The tests as CTest knows them, one a line, fields separated by 0x1f:
 #   name, working directory, environment, kind, program, arguments, expectation, patterns
 # kind: gtest (program + arguments), expect_failure (tests/Support/ExpectFailure.cmake),
+# expect_output (tests/Support/ExpectOutput.cmake),
 # run_command (tests/Tool/RunCommand.cmake), or cmake_only (needs CMake and a compiler: skipped there).
 (cd build/debug && ctest --show-only=json-v1) | ROOT="$ROOT" python3 -c '
 import json, os, sys
@@ -39,9 +40,13 @@ for t in json.load(sys.stdin)["tests"]:
         script = cmd[-1]
         if script.endswith("ExpectFailure.cmake"):
             kind, program, patterns = "expect_failure", fix(defs["PROGRAM"]), defs.get("EXPECT_OUTPUT", "")
+        elif script.endswith("ExpectOutput.cmake"):
+            kind, program, patterns = "expect_output", fix(defs["PROGRAM"]), defs.get("EXPECT_OUTPUT", "")
         elif script.endswith("RunCommand.cmake"):
             kind, program = "run_command", fix(defs["PROGRAM"])
             args, expect, patterns = defs.get("ARGS", ""), defs["EXPECT"], defs.get("EXPECT_STDERR", "")
+            if "EXIT_CODE" in defs:
+                expect += ":" + defs["EXIT_CODE"]  # FAIL:<the exit code it must have>
         else:
             kind = "cmake_only"
     else:

@@ -59,16 +59,31 @@ run_test() {
             [[ "$out" =~ $p ]] || { echo "output does not match '$p'"; return 1; }
         done
         return 0 ;;
+    expect_output) # tests/Support/ExpectOutput.cmake
+        out=$(cd "$wd" && env $env "$program" 2>&1; echo "x$?"); rc=${out##*x}; out=${out%x*}
+        printf '%s\n' "$out" >> "$RES/tests.log"
+        [ $rc -eq 0 ] || { echo "exit $rc, 0 was expected"; return 1; }
+        IFS='|' read -ra pats <<< "$patterns"
+        for p in "${pats[@]}"; do
+            p=${p//$'\x1e'/$'\n'}
+            [[ "$out" =~ $p ]] || { echo "output does not match '$p'"; return 1; }
+        done
+        return 0 ;;
     run_command) # tests/Tool/RunCommand.cmake
         local o=""
         for i in "${!argv[@]}"; do [ "${argv[$i]}" = "-o" ] && o="${argv[$((i + 1))]}"; done
         [ -n "$o" ] && rm -f "$o"
-        (cd "$wd" && env $env "$program" "${argv[@]}" 2> "$RES/stderr.txt" >> "$RES/tests.log"); rc=$?
+        (cd "$wd" && env $env "$program" "${argv[@]}" 2> "$RES/stderr.txt" > "$RES/stdout.txt"); rc=$?
+        cat "$RES/stdout.txt" >> "$RES/tests.log"
         err=$(cat "$RES/stderr.txt"; echo x); err=${err%x} # keeps the trailing newline
         printf '%s' "$err" >> "$RES/tests.log"
         [ $rc -lt 128 ] || { echo "killed (exit $rc)"; return 1; }
+        local code=""
+        [[ "$expect" == FAIL:* ]] && { code=${expect#FAIL:}; expect=FAIL; }
         if [ "$expect" = FAIL ]; then
             [ $rc -ne 0 ] || { echo "exit 0, a failure was expected"; return 1; }
+            [ -z "$code" ] || [ $rc -eq "$code" ] || { echo "exit $rc, $code was expected"; return 1; }
+            [ ! -s "$RES/stdout.txt" ] || { echo "stdout not empty: errors go to stderr"; return 1; }
             IFS='|' read -ra pats <<< "$patterns"
             for p in "${pats[@]}"; do
                 p=${p//$'\x1e'/$'\n'}

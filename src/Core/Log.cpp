@@ -21,21 +21,30 @@ struct LogState
     std::mutex captureMutex;
     std::atomic<size_t> captureCount{0};
     std::vector<LogCapture*> captures;
-    std::shared_ptr<spdlog::logger> logger;
+    std::shared_ptr<spdlog::logger> logger;      // Trace and Info: stdout
+    std::shared_ptr<spdlog::logger> errorLogger; // Warn and Error: stderr
 
     LogState()
     {
-        logger =
-            std::make_shared<spdlog::logger>("SEDX", std::make_shared<spdlog::sinks::stdout_color_sink_mt>());
-        logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
-        logger->set_level(spdlog::level::trace); // filtering happens in Log::ShouldLog
+        logger = MakeLogger(std::make_shared<spdlog::sinks::stdout_color_sink_mt>());
+        errorLogger = MakeLogger(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    }
+    static std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink)
+    {
+        auto made = std::make_shared<spdlog::logger>("SEDX", std::move(sink));
+        made->set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
+        made->set_level(spdlog::level::trace); // filtering happens in Log::ShouldLog
+        return made;
     }
 };
 
+// Never destroyed: static destructors (an application's, the library's) may log until the process
+// ends, and a logger destroyed before them would crash there. The sink flushes every line, so
+// nothing is left to flush at exit.
 LogState& State()
 {
-    static LogState state;
-    return state;
+    static LogState* const state = new LogState;
+    return *state;
 }
 
 spdlog::level::level_enum ToSpdlog(LogLevel level)
@@ -102,10 +111,11 @@ void Log::Write(LogLevel level, std::string_view tag, std::string_view message)
     if (!ShouldLog(level) || !IsTagEnabled(tag))
         return;
     LogState& s = State();
+    spdlog::logger& logger = level >= LogLevel::Warn ? *s.errorLogger : *s.logger;
     if (tag.empty())
-        s.logger->log(ToSpdlog(level), "{}", message);
+        logger.log(ToSpdlog(level), "{}", message);
     else
-        s.logger->log(ToSpdlog(level), "[{}] {}", tag, message);
+        logger.log(ToSpdlog(level), "[{}] {}", tag, message);
 
     if (s.captureCount.load(std::memory_order_acquire) != 0)
     {

@@ -258,7 +258,7 @@ VkImage MemoryAllocator::GetImage(VmaAllocation allocation)
 
 // ------------------------------------------------------------------------------------------------ batches
 std::vector<BatchBufferAllocation>
-MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, BufferUsageFlags usage,
+MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, VkBufferUsageFlags usage,
                                      VmaMemoryUsage memoryUsage, std::source_location where)
 {
     std::vector<BatchBufferAllocation> batch;
@@ -266,7 +266,7 @@ MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, Buf
     if (!system)
         return batch;
     const std::string& tag = GetTag();
-    if (sizes.empty() || usage == BufferUsage::None)
+    if (sizes.empty() || usage == 0)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch: {}", tag,
                             sizes.empty() ? "no sizes given" : "usage is None");
@@ -295,7 +295,7 @@ MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, Buf
     AllocationCreateInfo createInfo;
     createInfo.usage = memoryUsage;
     VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.usage = ToVkBufferUsage(usage);
+    info.usage = usage;
     info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     // The buffers differ only in size: check the request once, with the largest size (the limits
     // are upper bounds, and no size is 0), and translate it once.
@@ -330,12 +330,13 @@ MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, Buf
     return batch;
 }
 
-bool MemoryAllocator::FreeBufferBatch(std::vector<BatchBufferAllocation>& batch)
+bool MemoryAllocator::FreeBufferBatch(std::span<const BatchBufferAllocation> batch)
 {
+    // The range is the caller's and stays as it is; DestroyBuffer checks each pair (and logs one
+    // line for each bad one), so a second free of the same entries frees nothing.
     bool allValid = true;
     for (const BatchBufferAllocation& entry : batch)
         allValid = DestroyBuffer(entry.buffer, entry.allocation) && allValid;
-    batch.clear();
     return allValid;
 }
 

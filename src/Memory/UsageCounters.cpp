@@ -175,8 +175,9 @@ struct TagTable
 };
 TagTable& Tags()
 {
-    static TagTable table; // lives for the process: records point into it
-    return table;
+    // Never destroyed: records point into it, and Shutdown may run from a static destructor.
+    static TagTable* const table = new TagTable;
+    return *table;
 }
 } // namespace
 

@@ -139,6 +139,32 @@ TEST(Log, ClearEmptiesTheCaptureAndDestroyedCapturesStopRecording)
     EXPECT_EQ(outer.Records().size(), 2u);
 }
 
+TEST(Log, WarningsAndErrorsGoToStderrTraceAndInfoToStdout)
+{
+    ScopedLogLevel level(LogLevel::Trace);
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    SEDX_CORE_TRACE_TAG("LogTest", "trace line");
+    SEDX_CORE_INFO_TAG("LogTest", "info line");
+    SEDX_CORE_WARN_TAG("LogTest", "warn line");
+    SEDX_CORE_ERROR_TAG("LogTest", "error line");
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    const std::string out = ::testing::internal::GetCapturedStdout();
+    const auto count = [](const std::string& text, const std::string& needle)
+    {
+        size_t n = 0;
+        for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+            ++n;
+        return n;
+    };
+    EXPECT_EQ(count(out, "[LogTest] trace line"), 1u) << out;
+    EXPECT_EQ(count(out, "[LogTest] info line"), 1u) << out;
+    EXPECT_EQ(count(out, "[LogTest]"), 2u) << out;
+    EXPECT_EQ(count(err, "[LogTest] warn line"), 1u) << err;
+    EXPECT_EQ(count(err, "[LogTest] error line"), 1u) << err;
+    EXPECT_EQ(count(err, "[LogTest]"), 2u) << err;
+}
+
 TEST(LogThreads, CaptureRecordsEveryLineFromSeveralThreads)
 {
     constexpr int kThreads = 8;

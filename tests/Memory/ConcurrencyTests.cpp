@@ -337,7 +337,7 @@ private:
             if (!MemoryAllocator::ContainsAllocation(entry.allocation) ||
                 MemoryAllocator::GetBuffer(entry.allocation) != entry.buffer)
                 Fail("batch entry not live");
-        if (!m_Allocator.FreeBufferBatch(batch) || !batch.empty())
+        if (!m_Allocator.FreeBufferBatch(batch))
             Fail("FreeBufferBatch failed");
         ++m_Result.batches;
     }

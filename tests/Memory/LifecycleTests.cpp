@@ -248,8 +248,8 @@ TEST_F(LifecycleTest, EveryCallAfterShutdownFailsWithOneTaggedErrorAndNoCrash)
         RefusedCall("FreeBufferBatch",
                     [&]
                     {
-                        std::vector<BatchBufferAllocation> batch{{buffer, bufferAllocation, 4 * KiB}};
-                        return !a.FreeBufferBatch(batch) && batch.empty();
+                        const std::vector<BatchBufferAllocation> batch{{buffer, bufferAllocation, 4 * KiB}};
+                        return !a.FreeBufferBatch(batch);
                     }),
         RefusedCall("MapMemory", [&] { return a.MapMemory<uint8_t>(bufferAllocation) == nullptr; }),
         RefusedCall("UnmapMemory", [&] { return !MemoryAllocator::UnmapMemory(bufferAllocation); }),

@@ -681,7 +681,7 @@ TEST_F(BadInput, BatchesWithABadEntryAreAllOrNothing)
     std::swap(batch[1], batch[2]); // the mismatched entry before the one it names
     LogCapture capture;
     EXPECT_FALSE(A().FreeBufferBatch(batch));
-    EXPECT_TRUE(batch.empty());
+    EXPECT_EQ(batch.size(), 3u);
     EXPECT_EQ(capture.Count(LogLevel::Error, "does not belong", kAllocatorTag), 1u) << Describe(capture);
     EXPECT_EQ(capture.Count(LogLevel::Error), 1u) << Describe(capture);
     EXPECT_FALSE(MemoryAllocator::ContainsAllocation(first));

@@ -1,7 +1,8 @@
 # cmake -DPROGRAM=<exe> -DARGS=<arg>|<arg>... -DEXPECT=PASS|FAIL [-DEXPECT_STDERR=<regex>|<regex>...]
 #       -P RunCommand.cmake
-# FAIL: passes when PROGRAM exits non-zero (with an exit code, not a crash) and its stderr matches
-# every regex. PASS: passes when it exits 0, prints nothing on stderr (but the missing-font warning),
+# FAIL: passes when PROGRAM exits non-zero (with an exit code, not a crash), prints nothing on stdout
+# (errors go to stderr) and its stderr matches every regex. EXIT_CODE, when given, is the exit code
+# a FAIL must have. PASS: passes when it exits 0, prints nothing on stderr (but the missing-font warning),
 # and the file after "-o" exists and is not empty.
 include(${CMAKE_CURRENT_LIST_DIR}/../Support/ExpectMatches.cmake)
 if(NOT PROGRAM OR NOT EXPECT MATCHES "^(PASS|FAIL)$")
@@ -23,6 +24,12 @@ endif()
 if(EXPECT STREQUAL "FAIL")
     if(result EQUAL 0)
         message(FATAL_ERROR "expected a non-zero exit code")
+    endif()
+    if(DEFINED EXIT_CODE AND NOT result EQUAL EXIT_CODE)
+        message(FATAL_ERROR "expected exit code ${EXIT_CODE}")
+    endif()
+    if(NOT out STREQUAL "")
+        message(FATAL_ERROR "expected nothing on stdout: errors go to stderr")
     endif()
     sedx_expect_matches("${err}" "${EXPECT_STDERR}" "stderr")
 else()

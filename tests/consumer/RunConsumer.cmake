@@ -5,6 +5,9 @@
 # install:      `cmake --install MAIN_BINARY_DIR` into WORK_DIR/prefix, then configure the consumer with
 #               CMAKE_PREFIX_PATH=WORK_DIR/prefix alone (no VMA prefix: the package must carry VMA's header).
 # subdirectory: configure the consumer with SEDX_SOURCE_DIR=SOURCE_DIR (add_subdirectory).
+# OWN_VMA (install mode): 'package-header' or 'own-copy' (tests/consumer/CMakeLists.txt) adds the
+#               application's own VMA_IMPLEMENTATION unit; then the build must FAIL and its output
+#               match EXPECT_BUILD_ERROR (a regex), and nothing runs.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var MODE WORK_DIR SOURCE_DIR MAIN_BINARY_DIR CONSUMER_SOURCE_DIR GENERATOR)
@@ -50,6 +53,14 @@ if(MODE STREQUAL "install")
     if(NOT vma_header)
         message(FATAL_ERROR "[consumer install] the installed package does not carry vk_mem_alloc.h")
     endif()
+    if(OWN_VMA)
+        set(upstream_header "${prefix}/include/SceneryEditorX/vma/upstream/vk_mem_alloc.h")
+        if(NOT EXISTS "${upstream_header}")
+            message(FATAL_ERROR "[consumer install] the package has no ${upstream_header}")
+        endif()
+        list(APPEND configure_args "-DSEDX_CONSUMER_OWN_VMA=${OWN_VMA}"
+                                   "-DSEDX_CONSUMER_OWN_VMA_HEADER=${upstream_header}")
+    endif()
     run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DCMAKE_PREFIX_PATH=${prefix}")
     load_cache("${build_dir}" READ_WITH_PREFIX cache_ SceneryEditorXMemory_DIR)
     string(FIND "${cache_SceneryEditorXMemory_DIR}" "${prefix}/" at)
@@ -63,5 +74,21 @@ else()
     message(FATAL_ERROR "RunConsumer.cmake: MODE must be 'install' or 'subdirectory', not '${MODE}'")
 endif()
 
+if(OWN_VMA)
+    message(STATUS "[consumer ${MODE}] build, expected to fail: ${EXPECT_BUILD_ERROR}")
+    execute_process(COMMAND "${CMAKE_COMMAND}" --build "${build_dir}" -j ${jobs} RESULT_VARIABLE result
+                    OUTPUT_VARIABLE output ERROR_VARIABLE output)
+    message("${output}")
+    if(result EQUAL 0)
+        message(FATAL_ERROR "[consumer ${MODE}] an application with its own VMA_IMPLEMENTATION (${OWN_VMA}) "
+                            "built: two VMA builds would be mixed")
+    endif()
+    if(NOT output MATCHES "${EXPECT_BUILD_ERROR}")
+        message(FATAL_ERROR "[consumer ${MODE}] the build failed, but its output does not match "
+                            "'${EXPECT_BUILD_ERROR}'")
+    endif()
+    message(STATUS "[consumer ${MODE}] the build failed as expected (${OWN_VMA})")
+    return()
+endif()
 run("build" "${CMAKE_COMMAND}" --build "${build_dir}" -j ${jobs})
 run("run" "${build_dir}/sedx_consumer")

@@ -23,6 +23,31 @@ int main()
                        PhysicalDeviceTypeName(device->GetInfo().type),
                        device->GetMemoryProperties().memoryHeapCount, VMA_VULKAN_VERSION);
 
+    // The application's own VMA calls run on the library's VMA (the package carries it).
+    if (!MemoryAllocator::Init(device, VK_API_VERSION_1_3))
+    {
+        std::fprintf(stderr, "consumer: MemoryAllocator::Init failed\n");
+        return 1;
+    }
+    {
+        auto allocator = CreateRef<MemoryAllocator>("Consumer");
+        VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+        info.size = 4096;
+        info.usage = VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
+        VkBuffer buffer = VK_NULL_HANDLE;
+        VmaAllocation allocation = allocator->AllocateBuffer(info, VMA_MEMORY_USAGE_GPU_ONLY, buffer);
+        VmaTotalStatistics totals{};
+        vmaCalculateStatistics(MemoryAllocator::GetAllocator(), &totals);
+        const bool counted = allocation && totals.total.statistics.allocationCount >= 1;
+        if (!counted || !allocator->DestroyBuffer(buffer, allocation))
+        {
+            std::fprintf(stderr, "consumer: a buffer through the allocator and VMA's statistics disagree\n");
+            return 1;
+        }
+    }
+    if (!MemoryAllocator::Shutdown())
+        return 1;
+
     const uint32_t messages = device->GetValidationErrorCount() + device->GetValidationWarningCount();
     if (messages != 0)
     {

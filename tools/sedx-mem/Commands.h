@@ -1,11 +1,18 @@
 #pragma once
 // The sedx-mem subcommands.
 
+#include <SceneryEditorX/Vulkan/VulkanDevice.h>
+
 #include <cstdint>
 #include <string>
 
 namespace SceneryEditorX::Tool
 {
+/// The device that `options.deviceSelector` names (empty: SEDX_DEVICE, then the best). When none
+/// matches or it cannot be created, prints why on stderr ("sedx-mem <command>: ...", with the
+/// devices found) and returns null.
+Ref<VulkanDevice> CreateToolDevice(const char* command, const VulkanDeviceOptions& options);
+
 struct InfoOptions
 {
     bool json = false;

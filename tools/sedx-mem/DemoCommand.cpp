@@ -72,7 +72,7 @@ int RunDemo(const DemoOptions& options)
     VulkanDeviceOptions deviceOptions;
     deviceOptions.deviceSelector = options.device;
     deviceOptions.enableValidation = options.validation;
-    Ref<VulkanDevice> device = VulkanDevice::Create(deviceOptions);
+    Ref<VulkanDevice> device = CreateToolDevice("demo", deviceOptions);
     if (!device)
         return 1;
     const PhysicalDeviceInfo& info = device->GetInfo();

@@ -41,12 +41,9 @@ int RunInfo(const InfoOptions& options)
     const int chosen = VulkanDevice::ChoosePhysicalDevice(devices, options.device);
     VulkanDeviceOptions deviceOptions;
     deviceOptions.deviceSelector = options.device;
-    Ref<VulkanDevice> device = chosen >= 0 ? VulkanDevice::Create(deviceOptions) : nullptr;
+    Ref<VulkanDevice> device = CreateToolDevice("info", deviceOptions);
     if (!device)
-    {
-        std::fprintf(stderr, "sedx-mem info: no usable Vulkan device (found %zu)\n", devices.size());
         return 1;
-    }
     std::vector<HeapBudget> budgets;
     if (MemoryAllocator::Init(device, device->GetApiVersion()))
     {

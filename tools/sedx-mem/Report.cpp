@@ -40,6 +40,15 @@ std::string JsonErrorOf(const std::string& text)
     }
     return "not valid JSON";
 }
+
+/// VMA's dump without the detailed map (vmaBuildStatsString with detailedMap = VK_FALSE): the
+/// statistics ("Total") without the blocks ("DefaultPools", "CustomPools") that the map draws.
+bool IsDumpWithoutDetailedMap(const std::string& text)
+{
+    const nlohmann::json root = nlohmann::json::parse(text, nullptr, false);
+    return root.is_object() && root.contains("Total") && root["Total"].is_object() &&
+           !root.contains("DefaultPools") && !root.contains("CustomPools");
+}
 } // namespace
 
 ReportFormat ReportFormatOf(const std::string& path)
@@ -77,8 +86,15 @@ bool WriteReport(const std::string& input, const std::string& output, std::strin
     }
     if (!model)
     {
-        error = input + ": " +
-                (parseError == "not valid JSON" ? "invalid JSON: " + JsonErrorOf(text) : parseError);
+        if (IsDumpWithoutDetailedMap(text))
+            error =
+                input +
+                ": a VMA statistics dump without the detailed map (it has \"Total\" but no "
+                "\"DefaultPools\"); the memory map needs the detailed map: write the dump with "
+                "vmaBuildStatsString(allocator, &json, VK_TRUE) or MemoryAllocator::BuildStatsString(true)";
+        else
+            error = input + ": " +
+                    (parseError == "not valid JSON" ? "invalid JSON: " + JsonErrorOf(text) : parseError);
         return false;
     }
     return format == ReportFormat::Png ? WriteMemoryMapPng(*model, output, error)

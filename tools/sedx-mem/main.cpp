@@ -4,6 +4,61 @@
 
 #include <CLI/CLI.hpp>
 
+#include <charconv>
+#include <cstdio>
+#include <string>
+#include <system_error>
+
+namespace
+{
+/// A whole number that fits uint64_t: CLI11 alone would saturate 99999999999999999999 to 2^64 - 1.
+CLI::Validator FitsUint64()
+{
+    return CLI::Validator(
+        [](std::string& text) -> std::string
+        {
+            uint64_t value = 0;
+            const char* end = text.data() + text.size();
+            const auto [at, ec] = std::from_chars(text.data(), end, value);
+            if (ec == std::errc::result_out_of_range)
+                return "'" + text + "' is out of range (0 to 18446744073709551615)";
+            if (ec != std::errc() || at != end)
+                return "'" + text + "' is not a whole number from 0 to 18446744073709551615";
+            return {};
+        },
+        "UINT64");
+}
+
+/// The resident tiles are a square centred on the camera's tile, so its side is odd.
+CLI::Validator OddTiles()
+{
+    return CLI::Validator(
+        [](std::string& text) -> std::string
+        {
+            int value = 0;
+            const char* end = text.data() + text.size();
+            const auto [at, ec] = std::from_chars(text.data(), end, value);
+            if (ec == std::errc() && at == end && value % 2 == 0)
+                return text + " is even: the tiles are a square centred on the camera's tile, so its side is "
+                              "odd (1, 3, 5, ... 15)";
+            return {};
+        },
+        "ODD");
+}
+
+/// Checked before CLI11 parses: it says "A subcommand is required" for a command it does not know.
+/// Returns the unknown command's name, or nothing when the first word is a command or an option.
+const char* UnknownCommand(const CLI::App& app, int argc, char** argv)
+{
+    if (argc < 2 || argv[1][0] == '-')
+        return nullptr;
+    for (const CLI::App* sub : app.get_subcommands({}))
+        if (sub->get_name() == argv[1])
+            return nullptr;
+    return argv[1];
+}
+} // namespace
+
 int main(int argc, char** argv)
 {
     using namespace SceneryEditorX::Tool;
@@ -22,8 +77,9 @@ int main(int argc, char** argv)
         app.add_subcommand("demo", "stream scenery tiles through the allocator on the default device");
     demoCmd->add_option("--frames", demo.frames, "frames to run")->check(CLI::Range(1, 1000000));
     demoCmd->add_option("--tiles", demo.tiles, "side of the square of resident tiles (odd)")
-        ->check(CLI::Range(1, 15));
-    demoCmd->add_option("--seed", demo.seed, "seed; the same seed gives the same run");
+        ->check(CLI::Range(1, 15))
+        ->check(OddTiles());
+    demoCmd->add_option("--seed", demo.seed, "seed; the same seed gives the same run")->check(FitsUint64());
     demoCmd->add_option("--budget-mb", demo.budgetMb, "simulated device-local heap limit in MiB (0: none)")
         ->check(CLI::Range(0, 1 << 20));
     demoCmd->add_option("--strategy", demo.strategy, "allocation strategy")
@@ -53,6 +109,20 @@ int main(int argc, char** argv)
             },
             "FILE.png|FILE.html", "png or html"));
 
+    if (const char* unknown = UnknownCommand(app, argc, argv))
+    {
+        std::string names;
+        for (const CLI::App* sub : app.get_subcommands({}))
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+        std::fprintf(stderr, "sedx-mem: unknown command '%s'; the commands are %s%s\n", unknown,
+                     names.c_str(),
+                     std::string(unknown) == "bench"
+                         ? " (the benchmarks are a separate program: sedx-bench, which make bench runs)"
+                         : "");
+        app.name("sedx-mem");
+        std::fputs(app.help().c_str(), stderr);
+        return 2;
+    }
     try
     {
         app.parse(argc, argv);

@@ -2,7 +2,9 @@
 /// @file Log.h
 /// Tagged logging on spdlog: `SEDX_CORE_{TRACE,INFO,WARN,ERROR}(fmt, ...)` and the `_TAG(tag, fmt, ...)`
 /// variants, with `{}` formatting (fmt). A global level, a per-tag filter and a capture sink that
-/// tests can read. All functions here may be called from any thread.
+/// tests can read. Trace and Info lines go to stdout, Warn and Error lines to stderr; every line is
+/// flushed as it is written. All functions here may be called from any thread, and at process exit
+/// from static destructors too (the logger is never destroyed).
 
 #include <fmt/format.h>
 

@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <source_location>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -130,15 +131,34 @@ public:
     static VkImage GetImage(VmaAllocation allocation);
 
     // ------------------------------------------------------------------ batches
+    /// The editor's nested name for one buffer of a batch: the same type as the namespace-level
+    /// `SceneryEditorX::BatchBufferAllocation`.
+    using BatchBufferAllocation = ::SceneryEditorX::BatchBufferAllocation;
+
     /// Allocates one buffer per size, all with `usage`, all or nothing: on failure returns an empty
-    /// vector and leaves nothing allocated.
+    /// vector and leaves nothing allocated. The caller owns the buffers (FreeBufferBatch or
+    /// DestroyBuffer each).
     std::vector<BatchBufferAllocation>
     AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, BufferUsageFlags usage,
                         VmaMemoryUsage memoryUsage = VMA_MEMORY_USAGE_AUTO,
+                        std::source_location where = std::source_location::current())
+    {
+        return AllocateBufferBatch(sizes, ToVkBufferUsage(usage), memoryUsage, where);
+    }
+    /// The same with raw `VkBufferUsageFlags` bits (the editor's `BufferUsageFlags` is a `uint32_t`).
+    /// 0, or a bit that is not a core buffer usage of the device, is refused like any bad usage.
+    std::vector<BatchBufferAllocation>
+    AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, VkBufferUsageFlags usage,
+                        VmaMemoryUsage memoryUsage = VMA_MEMORY_USAGE_AUTO,
                         std::source_location where = std::source_location::current());
-    /// Frees every buffer of the batch and clears the vector. Returns false if any entry was invalid
-    /// (the valid ones are still freed).
-    bool FreeBufferBatch(std::vector<BatchBufferAllocation>& batch);
+    /// Destroys the buffer of every entry and frees its memory now (as DestroyBuffer does for each).
+    /// Takes any contiguous range, a `const std::vector<BatchBufferAllocation>&` included, and does
+    /// not change it: afterwards the caller's entries are dangling handles, to be dropped (clear
+    /// the vector). Freeing them again frees nothing and returns false with one error line per entry
+    /// ("not live"), as long as VMA has not reused a handle for a newer allocation, which cannot be
+    /// told apart (as with DestroyBuffer). Returns false if any entry was not a live buffer and
+    /// allocation pair; the valid entries are still freed. An empty range returns true.
+    bool FreeBufferBatch(std::span<const BatchBufferAllocation> batch);
 
     // ------------------------------------------------------------------ mapping
     /// Maps the allocation (nesting: each map needs one unmap). Returns null, with an error, when the
@@ -190,7 +210,11 @@ public:
     // ------------------------------------------------------------------ settings (per instance)
     void SetAllocationStrategy(AllocationStrategy strategy);
     AllocationStrategy GetAllocationStrategy() const;
-    /// Minimum alignment of this instance's buffers. Must be a power of two; false otherwise.
+    /// Minimum alignment of this instance's buffers (on top of what the device requires). It must be
+    /// a power of two from 1 to 1 GiB: any other value (0, 48, 3 GiB) is refused: false, one error
+    /// line, the alignment unchanged. It is not rounded up (the editor rounds up) because Vulkan
+    /// and VMA only know power-of-two alignments, and a silently different alignment than the one
+    /// asked for would hide the caller's mistake; to round up, pass `std::bit_ceil(value)`.
     bool SetBufferAlignment(VkDeviceSize alignment);
     VkDeviceSize GetBufferAlignment() const;
     /// Warning threshold as a fraction of the budget, in (0, 1]. False (unchanged) otherwise.

@@ -1,0 +1,18 @@
+# cmake -DPROGRAM=<exe> -DEXPECT_OUTPUT=<regex>[|<regex>...] -P ExpectOutput.cmake
+# Passes when PROGRAM exits with 0 (not with a signal) and its output (stdout and stderr together)
+# matches every regex. The counterpart of ExpectFailure.cmake.
+if(NOT PROGRAM)
+    message(FATAL_ERROR "ExpectOutput.cmake: PROGRAM is not set")
+endif()
+execute_process(COMMAND "${PROGRAM}" RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+message("${output}")
+if(NOT result EQUAL 0)
+    message(FATAL_ERROR "expected ${PROGRAM} to exit with 0, but: ${result}")
+endif()
+string(REPLACE "|" ";" patterns "${EXPECT_OUTPUT}")
+foreach(pattern IN LISTS patterns)
+    if(NOT output MATCHES "${pattern}")
+        message(FATAL_ERROR "the output of ${PROGRAM} does not match '${pattern}'")
+    endif()
+endforeach()
+message(STATUS "${PROGRAM} exited with 0 and wrote what was expected")
