@@ -149,14 +149,14 @@ VmaAllocation MemoryAllocator::AllocateBuffer(const VkBufferCreateInfo& bufferIn
                                               std::source_location where)
 {
     outBuffer = VK_NULL_HANDLE;
-    MemorySystem* system = MemorySystem::Require("AllocateBuffer", GetTag());
+    MemorySystem* system = MemorySystem::Require("AllocateBuffer", m_Instance->tag);
     if (!system)
         return nullptr;
     std::string error;
     VmaAllocation allocation =
         CreateBuffer(*system, *m_Instance, bufferInfo, createInfo, outBuffer, where, error);
     if (!allocation)
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBuffer({} bytes, {}) failed: {}", GetTag(),
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBuffer({} bytes, {}) failed: {}", m_Instance->tag,
                             bufferInfo.size, MemoryUsageName(createInfo.usage), error);
     return allocation;
 }
@@ -177,14 +177,14 @@ VmaAllocation MemoryAllocator::AllocateImage(const VkImageCreateInfo& imageInfo,
     outImage = VK_NULL_HANDLE;
     if (allocatedSize)
         *allocatedSize = 0;
-    MemorySystem* system = MemorySystem::Require("AllocateImage", GetTag());
+    MemorySystem* system = MemorySystem::Require("AllocateImage", m_Instance->tag);
     if (!system)
         return nullptr;
     std::string error;
     VmaAllocation allocation =
         CreateImage(*system, *m_Instance, imageInfo, createInfo, outImage, allocatedSize, where, error);
     if (!allocation)
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateImage failed: {}", GetTag(), error);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateImage failed: {}", m_Instance->tag, error);
     return allocation;
 }
 
@@ -262,10 +262,10 @@ MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, VkB
                                      VmaMemoryUsage memoryUsage, std::source_location where)
 {
     std::vector<BatchBufferAllocation> batch;
-    MemorySystem* system = MemorySystem::Require("AllocateBufferBatch", GetTag());
+    MemorySystem* system = MemorySystem::Require("AllocateBufferBatch", m_Instance->tag);
     if (!system)
         return batch;
-    const std::string& tag = GetTag();
+    const std::string& tag = m_Instance->tag;
     if (sizes.empty() || usage == 0)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] AllocateBufferBatch: {}", tag,
@@ -346,7 +346,7 @@ void MemoryAllocator::SetAllocationStrategy(AllocationStrategy strategy)
     if (strategy != AllocationStrategy::Default && strategy != AllocationStrategy::SpeedOptimized &&
         strategy != AllocationStrategy::MemoryOptimized)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetAllocationStrategy: {} is not a strategy", GetTag(),
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetAllocationStrategy: {} is not a strategy", m_Instance->tag,
                             static_cast<int>(strategy));
         return;
     }
@@ -364,7 +364,7 @@ bool MemoryAllocator::SetBufferAlignment(VkDeviceSize alignment)
     if (!std::has_single_bit(alignment) || alignment > kMaxAlignment)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetBufferAlignment({}): must be a power of two up to {}",
-                            GetTag(), alignment, kMaxAlignment);
+                            m_Instance->tag, alignment, kMaxAlignment);
         return false;
     }
     m_Instance->bufferAlignment.store(alignment, std::memory_order_relaxed);
@@ -380,8 +380,8 @@ bool MemoryAllocator::SetMemoryUsageWarningThreshold(float fraction)
 {
     if (m_Instance->budget.SetThreshold(fraction))
         return true;
-    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetMemoryUsageWarningThreshold({}): must be in (0, 1]", GetTag(),
-                        fraction);
+    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetMemoryUsageWarningThreshold({}): must be in (0, 1]",
+                        m_Instance->tag, fraction);
     return false;
 }
 
@@ -397,8 +397,8 @@ void MemoryAllocator::SetBudgetCallback(BudgetCallback callback)
 
 MemoryBudget MemoryAllocator::GetMemoryBudget()
 {
-    MemorySystem* system = MemorySystem::Require("GetMemoryBudget", GetTag());
-    return system ? m_Instance->budget.Check(*system, GetTag()) : MemoryBudget{};
+    MemorySystem* system = MemorySystem::Require("GetMemoryBudget", m_Instance->tag);
+    return system ? m_Instance->budget.Check(*system, m_Instance->tag) : MemoryBudget{};
 }
 
 std::vector<HeapBudget> MemoryAllocator::GetHeapBudgets()
@@ -427,7 +427,7 @@ bool MemoryAllocator::ContainsAllocation(VmaAllocation allocation)
 
 bool MemoryAllocator::SetAllocationName(VmaAllocation allocation, const std::string& name)
 {
-    MemorySystem* system = MemorySystem::Require("SetAllocationName", GetTag());
+    MemorySystem* system = MemorySystem::Require("SetAllocationName", m_Instance->tag);
     if (!system)
         return false;
     const bool live =
@@ -448,7 +448,7 @@ bool MemoryAllocator::SetAllocationName(VmaAllocation allocation, const std::str
                               });
     if (!live)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetAllocationName('{}'): {}", GetTag(), name,
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] SetAllocationName('{}'): {}", m_Instance->tag, name,
                             NotLiveReason(*system, allocation));
         return false;
     }

@@ -1,4 +1,5 @@
 // MemoryAllocator, the tagged front: the defragmentation session's calls.
+#include "AllocatorInstance.h"
 #include "MemorySystem.h"
 
 #include <SceneryEditorX/Core/Log.h>
@@ -23,7 +24,7 @@ bool MemoryAllocator::BeginDefragmentation(VmaDefragmentationFlags flags)
 
 bool MemoryAllocator::BeginDefragmentation(const DefragmentationOptions& options)
 {
-    MemorySystem* system = MemorySystem::Require("BeginDefragmentation", GetTag());
+    MemorySystem* system = MemorySystem::Require("BeginDefragmentation", m_Instance->tag);
     if (!system)
         return false;
     const VmaDefragmentationFlags algorithm = options.flags & kAlgorithmBits;
@@ -31,10 +32,10 @@ bool MemoryAllocator::BeginDefragmentation(const DefragmentationOptions& options
     {
         SEDX_CORE_ERROR_TAG(
             kAllocTag, "[{}] BeginDefragmentation: flags {:#x} are not one VMA defragmentation algorithm bit",
-            GetTag(), options.flags);
+            m_Instance->tag, options.flags);
         return false;
     }
-    return system->defragmentation.Begin(options, GetTag());
+    return system->defragmentation.Begin(options, m_Instance->tag);
 }
 
 bool MemoryAllocator::MarkForDefragmentation(VmaAllocation allocation)
@@ -44,48 +45,48 @@ bool MemoryAllocator::MarkForDefragmentation(VmaAllocation allocation)
 
 bool MemoryAllocator::MarkForDefragmentation(VmaAllocation allocation, VkImageLayout currentLayout)
 {
-    MemorySystem* system = MemorySystem::Require("MarkForDefragmentation", GetTag());
+    MemorySystem* system = MemorySystem::Require("MarkForDefragmentation", m_Instance->tag);
     if (!system)
         return false;
     std::string error;
     if (system->defragmentation.Mark(allocation, currentLayout, error))
         return true;
-    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}", GetTag(), error);
+    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}", m_Instance->tag, error);
     return false;
 }
 
 size_t MemoryAllocator::MarkAllForDefragmentation()
 {
-    MemorySystem* system = MemorySystem::Require("MarkAllForDefragmentation", GetTag());
+    MemorySystem* system = MemorySystem::Require("MarkAllForDefragmentation", m_Instance->tag);
     if (!system)
         return 0;
     std::string error;
     if (const std::optional<size_t> marked = system->defragmentation.MarkAll(error))
         return *marked;
-    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}", GetTag(), error);
+    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}", m_Instance->tag, error);
     return 0;
 }
 
 bool MemoryAllocator::DefragmentStep()
 {
-    MemorySystem* system = MemorySystem::Require("DefragmentStep", GetTag());
+    MemorySystem* system = MemorySystem::Require("DefragmentStep", m_Instance->tag);
     if (!system)
         return false;
     std::string error;
     const bool more = system->defragmentation.Step(error);
     if (!error.empty())
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}", GetTag(), error);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}", m_Instance->tag, error);
     return more;
 }
 
 DefragmentationStats MemoryAllocator::EndDefragmentation()
 {
-    MemorySystem* system = MemorySystem::Require("EndDefragmentation", GetTag());
+    MemorySystem* system = MemorySystem::Require("EndDefragmentation", m_Instance->tag);
     if (!system)
         return {};
-    if (std::optional<DefragmentationStats> stats = system->defragmentation.End(GetTag()))
+    if (std::optional<DefragmentationStats> stats = system->defragmentation.End(m_Instance->tag))
         return *stats;
-    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] EndDefragmentation without BeginDefragmentation", GetTag());
+    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] EndDefragmentation without BeginDefragmentation", m_Instance->tag);
     return {};
 }
 

@@ -1,5 +1,6 @@
 // MemoryAllocator, the tagged front: mapping, flushing and invalidating host-visible memory.
 #include "AllocationPipeline.h"
+#include "AllocatorInstance.h"
 #include "FlushRange.h"
 #include "MemorySystem.h"
 #include "Validation.h"
@@ -12,7 +13,7 @@ using namespace detail;
 
 void* MemoryAllocator::MapMemoryRaw(VmaAllocation allocation)
 {
-    MemorySystem* system = MemorySystem::Require("MapMemory", GetTag());
+    MemorySystem* system = MemorySystem::Require("MapMemory", m_Instance->tag);
     if (!system)
         return nullptr;
     void* mapped = nullptr;
@@ -46,7 +47,7 @@ void* MemoryAllocator::MapMemoryRaw(VmaAllocation allocation)
     if (!live)
         error = NotLiveReason(*system, allocation);
     if (!error.empty())
-        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MapMemory: {}", GetTag(), error);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] MapMemory: {}", m_Instance->tag, error);
     return mapped;
 }
 

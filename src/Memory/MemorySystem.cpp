@@ -16,7 +16,6 @@ namespace SceneryEditorX::detail
 {
 namespace
 {
-std::atomic<MemorySystem*> s_System{nullptr};
 OrderedMutex<LockLevel::Lifecycle> s_LifecycleMutex; // Init and Shutdown against each other
 const AllocatorSettings s_DefaultSettings{};
 
@@ -57,22 +56,12 @@ MemorySystem::MemorySystem(const Ref<VulkanDevice>& dev, const AllocatorSettings
 {
 }
 
-MemorySystem* MemorySystem::Get()
+void MemorySystem::ReportNotInitialized(const char* call, std::string_view tag)
 {
-    return s_System.load(std::memory_order_acquire);
-}
-
-MemorySystem* MemorySystem::Require(const char* call, std::string_view tag)
-{
-    MemorySystem* system = Get();
-    if (!system) [[unlikely]]
-    {
-        if (tag.empty())
-            SEDX_CORE_ERROR_TAG(kAllocTag, "{} called before Init or after Shutdown", call);
-        else
-            SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {} called before Init or after Shutdown", tag, call);
-    }
-    return system;
+    if (tag.empty())
+        SEDX_CORE_ERROR_TAG(kAllocTag, "{} called before Init or after Shutdown", call);
+    else
+        SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {} called before Init or after Shutdown", tag, call);
 }
 
 const AllocatorSettings& MemorySystem::DefaultSettings()
@@ -171,7 +160,7 @@ bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
                        caps.memoryPriority ? "on" : "off", system->memoryProperties.memoryHeapCount,
                        system->memoryProperties.memoryTypeCount);
     BumpBudgetGeneration();
-    s_System.store(system.release(), std::memory_order_release);
+    s_Live.store(system.release(), std::memory_order_release);
     return true;
 }
 
@@ -185,7 +174,7 @@ bool MemorySystem::Destroy()
         return false;
     }
     // From here on every call sees "not initialized"; calls already in flight are misuse.
-    s_System.store(nullptr, std::memory_order_release);
+    s_Live.store(nullptr, std::memory_order_release);
     system->device->WaitIdle();
     system->defragmentation.Abort();
     system->ReleaseAtShutdown();

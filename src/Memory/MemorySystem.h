@@ -54,10 +54,16 @@ public:
 
     // ------------------------------------------------------------------ lifecycle
     /// The live system, or null (before Init / after Shutdown). One atomic load.
-    static MemorySystem* Get();
+    static MemorySystem* Get() { return s_Live.load(std::memory_order_acquire); }
     /// The one init guard of the public calls: the live system, or null after one error line
     /// "[tag] call called before Init or after Shutdown" (no "[tag] " for an empty tag).
-    static MemorySystem* Require(const char* call, std::string_view tag = {});
+    static MemorySystem* Require(const char* call, std::string_view tag = {})
+    {
+        MemorySystem* system = Get();
+        if (!system) [[unlikely]]
+            ReportNotInitialized(call, tag);
+        return system;
+    }
     static bool Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
                        const AllocatorSettings& settings);
     static bool Destroy();
@@ -132,6 +138,8 @@ public:
 
 private:
     MemorySystem(const Ref<VulkanDevice>& device, const AllocatorSettings& settings);
+    static void ReportNotInitialized(const char* call, std::string_view tag);
+    static inline std::atomic<MemorySystem*> s_Live{nullptr}; // published by Create, cleared by Destroy
     void ReleaseAtShutdown();
 
     OrderedMutex<LockLevel::MoveGate> m_MoveGate;

@@ -74,7 +74,7 @@ AllocationStats MemoryAllocator::GetStats() const
 {
     AllocationStats stats;
     stats.tag = m_Instance->counters->Snapshot();
-    MemorySystem* d = MemorySystem::Require("GetStats", GetTag());
+    MemorySystem* d = MemorySystem::Require("GetStats", m_Instance->tag);
     if (!d)
         return stats;
     std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
@@ -142,12 +142,12 @@ void MemoryAllocator::ResetStats()
 
 void MemoryAllocator::PrintDetailedStats() const
 {
-    MemorySystem* d = MemorySystem::Require("PrintDetailedStats", GetTag());
+    MemorySystem* d = MemorySystem::Require("PrintDetailedStats", m_Instance->tag);
     if (!d)
         return;
     constexpr double kMiB = 1024.0 * 1024.0;
     const AllocationStats stats = CalculateStats();
-    SEDX_CORE_INFO_TAG(kAllocTag, "=== memory statistics (requested by '{}') ===", GetTag());
+    SEDX_CORE_INFO_TAG(kAllocTag, "=== memory statistics (requested by '{}') ===", m_Instance->tag);
     SEDX_CORE_INFO_TAG(kAllocTag,
                        "total: {:.2f} MiB committed in {} blocks, {:.2f} MiB used by {} allocations, "
                        "fragmentation {:.1f}%, peak {:.2f} MiB / {} allocations",

@@ -1,5 +1,6 @@
 // Uploads and readbacks through system-owned staging buffers, submitted through the device's locked
 // submit. Works on every memory type, including device-local memory that the CPU cannot map.
+#include "AllocatorInstance.h"
 #include "GpuCopy.h"
 #include "MemorySystem.h"
 
@@ -133,7 +134,7 @@ bool MemoryAllocator::UploadToBuffer(VmaAllocation allocation, const void* data,
                                      VkDeviceSize offset)
 {
     return RunTransfer(
-        GetTag(), "UploadToBuffer", fmt::format("UploadToBuffer({} bytes)", size), allocation,
+        m_Instance->tag, "UploadToBuffer", fmt::format("UploadToBuffer({} bytes)", size), allocation,
         ResourceKind::Buffer,
         [&](const TransferTarget& t, VkDeviceSize& stagingSize)
         {
@@ -154,7 +155,7 @@ bool MemoryAllocator::ReadbackBuffer(VmaAllocation allocation, void* out, VkDevi
                                      VkDeviceSize offset)
 {
     return RunTransfer(
-        GetTag(), "ReadbackBuffer", fmt::format("ReadbackBuffer({} bytes)", size), allocation,
+        m_Instance->tag, "ReadbackBuffer", fmt::format("ReadbackBuffer({} bytes)", size), allocation,
         ResourceKind::Buffer,
         [&](const TransferTarget& t, VkDeviceSize& stagingSize)
         {
@@ -180,7 +181,7 @@ bool MemoryAllocator::UploadToImage(VmaAllocation allocation, const void* data, 
                                     VkImageLayout finalLayout)
 {
     const bool uploaded = RunTransfer(
-        GetTag(), "UploadToImage", "UploadToImage", allocation, ResourceKind::Image,
+        m_Instance->tag, "UploadToImage", "UploadToImage", allocation, ResourceKind::Image,
         [&](const TransferTarget& t, VkDeviceSize& stagingSize) -> std::string
         {
             const VkDeviceSize expected = detail::ImageDataSize(t.imageInfo);
@@ -217,7 +218,7 @@ bool MemoryAllocator::ReadbackImage(VmaAllocation allocation, std::vector<uint8_
 {
     VkDeviceSize size = 0;
     return RunTransfer(
-        GetTag(), "ReadbackImage", "ReadbackImage", allocation, ResourceKind::Image,
+        m_Instance->tag, "ReadbackImage", "ReadbackImage", allocation, ResourceKind::Image,
         [&](const TransferTarget& t, VkDeviceSize& stagingSize) -> std::string
         {
             size = stagingSize = detail::ImageDataSize(t.imageInfo);
