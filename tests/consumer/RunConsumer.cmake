@@ -6,8 +6,12 @@
 #               CMAKE_PREFIX_PATH=WORK_DIR/prefix alone (no VMA prefix: the package must carry VMA's header).
 # subdirectory: configure the consumer with SEDX_SOURCE_DIR=SOURCE_DIR (add_subdirectory).
 # OWN_VMA (install mode): 'package-header' or 'own-copy' (tests/consumer/CMakeLists.txt) adds the
-#               application's own VMA_IMPLEMENTATION unit; then the build must FAIL and its output
-#               match EXPECT_BUILD_ERROR (a regex), and nothing runs.
+#               application's own VMA_IMPLEMENTATION unit.
+# APP_VMA (install mode): 'unit' or 'no-unit' links SceneryEditorX::MemoryAppVma with or without the
+#               application's VMA unit; 'other-header' is 'unit' with the installed guard's VMA unit
+#               name changed to another header's hash, as a package of another VMA header would have it.
+# EXPECT_BUILD_ERROR: the build must FAIL and its output match this regex, and nothing runs.
+# The consumer builds with -j <logical cores>, or CMAKE_BUILD_PARALLEL_LEVEL from the environment.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var MODE WORK_DIR SOURCE_DIR MAIN_BINARY_DIR CONSUMER_SOURCE_DIR GENERATOR)
@@ -17,6 +21,9 @@ foreach(var MODE WORK_DIR SOURCE_DIR MAIN_BINARY_DIR CONSUMER_SOURCE_DIR GENERAT
 endforeach()
 
 cmake_host_system_information(RESULT jobs QUERY NUMBER_OF_LOGICAL_CORES)
+if(DEFINED ENV{CMAKE_BUILD_PARALLEL_LEVEL} AND "$ENV{CMAKE_BUILD_PARALLEL_LEVEL}" MATCHES "^[1-9][0-9]*$")
+    set(jobs $ENV{CMAKE_BUILD_PARALLEL_LEVEL})
+endif()
 
 function(run step)
     message(STATUS "[consumer ${MODE}] ${step}: ${ARGN}")
@@ -61,6 +68,19 @@ if(MODE STREQUAL "install")
         list(APPEND configure_args "-DSEDX_CONSUMER_OWN_VMA=${OWN_VMA}"
                                    "-DSEDX_CONSUMER_OWN_VMA_HEADER=${upstream_header}")
     endif()
+    if(APP_VMA STREQUAL "other-header")
+        set(guard "${prefix}/include/SceneryEditorX/vma/vk_mem_alloc.h")
+        file(READ "${guard}" text)
+        string(REGEX REPLACE "(#define SEDX_VMA_UNIT_ENTRY [a-z_0-9]+_sha256_)[0-9a-f]+" "\\1000000000000"
+               changed "${text}")
+        if(changed STREQUAL text)
+            message(FATAL_ERROR "[consumer install] no SEDX_VMA_UNIT_ENTRY with a hash in ${guard}")
+        endif()
+        file(WRITE "${guard}" "${changed}")
+        list(APPEND configure_args "-DSEDX_CONSUMER_APP_VMA=unit")
+    elseif(APP_VMA)
+        list(APPEND configure_args "-DSEDX_CONSUMER_APP_VMA=${APP_VMA}")
+    endif()
     run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DCMAKE_PREFIX_PATH=${prefix}")
     load_cache("${build_dir}" READ_WITH_PREFIX cache_ SceneryEditorXMemory_DIR)
     string(FIND "${cache_SceneryEditorXMemory_DIR}" "${prefix}/" at)
@@ -74,20 +94,20 @@ else()
     message(FATAL_ERROR "RunConsumer.cmake: MODE must be 'install' or 'subdirectory', not '${MODE}'")
 endif()
 
-if(OWN_VMA)
+if(EXPECT_BUILD_ERROR)
     message(STATUS "[consumer ${MODE}] build, expected to fail: ${EXPECT_BUILD_ERROR}")
     execute_process(COMMAND "${CMAKE_COMMAND}" --build "${build_dir}" -j ${jobs} RESULT_VARIABLE result
                     OUTPUT_VARIABLE output ERROR_VARIABLE output)
     message("${output}")
     if(result EQUAL 0)
-        message(FATAL_ERROR "[consumer ${MODE}] an application with its own VMA_IMPLEMENTATION (${OWN_VMA}) "
-                            "built: two VMA builds would be mixed")
+        message(FATAL_ERROR "[consumer ${MODE}] the build (OWN_VMA '${OWN_VMA}', APP_VMA '${APP_VMA}') "
+                            "succeeded: two VMA builds, or none, or another VMA header's, would be linked")
     endif()
     if(NOT output MATCHES "${EXPECT_BUILD_ERROR}")
         message(FATAL_ERROR "[consumer ${MODE}] the build failed, but its output does not match "
                             "'${EXPECT_BUILD_ERROR}'")
     endif()
-    message(STATUS "[consumer ${MODE}] the build failed as expected (${OWN_VMA})")
+    message(STATUS "[consumer ${MODE}] the build failed as expected (OWN_VMA '${OWN_VMA}', APP_VMA '${APP_VMA}')")
     return()
 endif()
 run("build" "${CMAKE_COMMAND}" --build "${build_dir}" -j ${jobs})
