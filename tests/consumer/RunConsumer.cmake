@@ -7,9 +7,10 @@
 # subdirectory: configure the consumer with SEDX_SOURCE_DIR=SOURCE_DIR (add_subdirectory).
 # OWN_VMA (install mode): 'package-header' or 'own-copy' (tests/consumer/CMakeLists.txt) adds the
 #               application's own VMA_IMPLEMENTATION unit.
-# APP_VMA (install mode): 'unit' or 'no-unit' links SceneryEditorX::MemoryAppVma with or without the
-#               application's VMA unit; 'other-header' is 'unit' with the installed guard's VMA unit
-#               name changed to another header's hash, as a package of another VMA header would have it.
+# APP_VMA:      'unit' or 'no-unit' links SceneryEditorX::MemoryAppVma with or without the application's
+#               VMA unit, 'unit-on-memory' links that unit with SceneryEditorX::Memory (tests/consumer/
+#               CMakeLists.txt); 'other-header' (install mode) is 'unit' with the installed guard's VMA
+#               unit name changed to another header's hash, as a package of another VMA header would have it.
 # EXPECT_BUILD_ERROR: the build must FAIL and its output match this regex, and nothing runs.
 # The consumer builds with -j <logical cores>, or CMAKE_BUILD_PARALLEL_LEVEL from the environment.
 cmake_minimum_required(VERSION 3.25)
@@ -34,6 +35,7 @@ function(run step)
 endfunction()
 
 set(build_dir "${WORK_DIR}/build")
+set(APP_VMA_CONFIGURE "${APP_VMA}")
 set(configure_args -G "${GENERATOR}" -S "${CONSUMER_SOURCE_DIR}" -B "${build_dir}"
                    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 if(CXX_COMPILER)
@@ -52,6 +54,9 @@ if(flags)
     list(APPEND configure_args "-DCMAKE_CXX_FLAGS=${flags}" "-DCMAKE_EXE_LINKER_FLAGS=${flags}")
 endif()
 
+if(MODE STREQUAL "subdirectory" AND APP_VMA STREQUAL "other-header")
+    message(FATAL_ERROR "RunConsumer.cmake: APP_VMA 'other-header' needs MODE install")
+endif()
 if(MODE STREQUAL "install")
     set(prefix "${WORK_DIR}/prefix")
     file(REMOVE_RECURSE "${prefix}" "${build_dir}")
@@ -77,11 +82,10 @@ if(MODE STREQUAL "install")
             message(FATAL_ERROR "[consumer install] no SEDX_VMA_UNIT_ENTRY with a hash in ${guard}")
         endif()
         file(WRITE "${guard}" "${changed}")
-        list(APPEND configure_args "-DSEDX_CONSUMER_APP_VMA=unit")
-    elseif(APP_VMA)
-        list(APPEND configure_args "-DSEDX_CONSUMER_APP_VMA=${APP_VMA}")
+        set(APP_VMA_CONFIGURE unit)
     endif()
-    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DCMAKE_PREFIX_PATH=${prefix}")
+    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DSEDX_CONSUMER_APP_VMA=${APP_VMA_CONFIGURE}"
+        "-DCMAKE_PREFIX_PATH=${prefix}")
     load_cache("${build_dir}" READ_WITH_PREFIX cache_ SceneryEditorXMemory_DIR)
     string(FIND "${cache_SceneryEditorXMemory_DIR}" "${prefix}/" at)
     if(NOT at EQUAL 0)
@@ -89,7 +93,8 @@ if(MODE STREQUAL "install")
                             "not in the fresh install prefix ${prefix}")
     endif()
 elseif(MODE STREQUAL "subdirectory")
-    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DSEDX_SOURCE_DIR=${SOURCE_DIR}")
+    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DSEDX_CONSUMER_APP_VMA=${APP_VMA_CONFIGURE}"
+        "-DSEDX_SOURCE_DIR=${SOURCE_DIR}")
 else()
     message(FATAL_ERROR "RunConsumer.cmake: MODE must be 'install' or 'subdirectory', not '${MODE}'")
 endif()
