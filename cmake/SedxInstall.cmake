@@ -1,17 +1,19 @@
-# `cmake --install`: the library, its headers, VMA's header (our public API exposes VMA types, and
-# Debian 12 has no VMA package) and the CMake package SceneryEditorXMemory.
+# `cmake --install`: the library (both variants, src/CMakeLists.txt), its headers, VMA's header (our
+# public API exposes VMA types, and Debian 12 has no VMA package) and the CMake package
+# SceneryEditorXMemory.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS SceneryEditorXMemory EXPORT SceneryEditorXMemoryTargets
+install(TARGETS SceneryEditorXMemory SceneryEditorXMemoryAppVma EXPORT SceneryEditorXMemoryTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_INCLUDEDIR}/SceneryEditorX/vma)
-# The static library links the dump model (libs/VmaDump) privately: users link its archive too.
+# The static libraries link the dump model (libs/VmaDump) privately: users link its archive too.
 install(TARGETS SceneryEditorXVmaDump EXPORT SceneryEditorXMemoryTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/SceneryEditorX DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# The guarded vk_mem_alloc.h and VMA's own header under upstream/ (src/CMakeLists.txt).
+# The guarded vk_mem_alloc.h, VMA's own header under upstream/ and the VMA unit VmaImplementation.inl
+# (src/CMakeLists.txt).
 install(DIRECTORY ${SEDX_VMA_HEADER_DIR}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/SceneryEditorX/vma)
 
 install(EXPORT SceneryEditorXMemoryTargets NAMESPACE SceneryEditorX::

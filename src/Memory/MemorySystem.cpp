@@ -132,7 +132,7 @@ bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
         c->ResetCumulative();
 
     std::unique_ptr<MemorySystem> system(new MemorySystem(device, settings));
-    if (VkResult r = CreateLibraryVmaAllocator(ci, system->allocator); r != VK_SUCCESS)
+    if (VkResult r = CreateVmaUnitAllocator(ci, system->allocator); r != VK_SUCCESS)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "vmaCreateAllocator failed: {}", VkResultName(r));
         return false;

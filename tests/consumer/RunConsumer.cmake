@@ -6,8 +6,13 @@
 #               CMAKE_PREFIX_PATH=WORK_DIR/prefix alone (no VMA prefix: the package must carry VMA's header).
 # subdirectory: configure the consumer with SEDX_SOURCE_DIR=SOURCE_DIR (add_subdirectory).
 # OWN_VMA (install mode): 'package-header' or 'own-copy' (tests/consumer/CMakeLists.txt) adds the
-#               application's own VMA_IMPLEMENTATION unit; then the build must FAIL and its output
-#               match EXPECT_BUILD_ERROR (a regex), and nothing runs.
+#               application's own VMA_IMPLEMENTATION unit.
+# APP_VMA:      'unit' or 'no-unit' links SceneryEditorX::MemoryAppVma with or without the application's
+#               VMA unit, 'unit-on-memory' links that unit with SceneryEditorX::Memory (tests/consumer/
+#               CMakeLists.txt); 'other-header' (install mode) is 'unit' with the installed guard's VMA
+#               unit name changed to another header's hash, as a package of another VMA header would have it.
+# EXPECT_BUILD_ERROR: the build must FAIL and its output match this regex, and nothing runs.
+# The consumer builds with -j <logical cores>, or CMAKE_BUILD_PARALLEL_LEVEL from the environment.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var MODE WORK_DIR SOURCE_DIR MAIN_BINARY_DIR CONSUMER_SOURCE_DIR GENERATOR)
@@ -17,6 +22,9 @@ foreach(var MODE WORK_DIR SOURCE_DIR MAIN_BINARY_DIR CONSUMER_SOURCE_DIR GENERAT
 endforeach()
 
 cmake_host_system_information(RESULT jobs QUERY NUMBER_OF_LOGICAL_CORES)
+if(DEFINED ENV{CMAKE_BUILD_PARALLEL_LEVEL} AND "$ENV{CMAKE_BUILD_PARALLEL_LEVEL}" MATCHES "^[1-9][0-9]*$")
+    set(jobs $ENV{CMAKE_BUILD_PARALLEL_LEVEL})
+endif()
 
 function(run step)
     message(STATUS "[consumer ${MODE}] ${step}: ${ARGN}")
@@ -27,6 +35,7 @@ function(run step)
 endfunction()
 
 set(build_dir "${WORK_DIR}/build")
+set(APP_VMA_CONFIGURE "${APP_VMA}")
 set(configure_args -G "${GENERATOR}" -S "${CONSUMER_SOURCE_DIR}" -B "${build_dir}"
                    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 if(CXX_COMPILER)
@@ -45,6 +54,9 @@ if(flags)
     list(APPEND configure_args "-DCMAKE_CXX_FLAGS=${flags}" "-DCMAKE_EXE_LINKER_FLAGS=${flags}")
 endif()
 
+if(MODE STREQUAL "subdirectory" AND APP_VMA STREQUAL "other-header")
+    message(FATAL_ERROR "RunConsumer.cmake: APP_VMA 'other-header' needs MODE install")
+endif()
 if(MODE STREQUAL "install")
     set(prefix "${WORK_DIR}/prefix")
     file(REMOVE_RECURSE "${prefix}" "${build_dir}")
@@ -61,7 +73,19 @@ if(MODE STREQUAL "install")
         list(APPEND configure_args "-DSEDX_CONSUMER_OWN_VMA=${OWN_VMA}"
                                    "-DSEDX_CONSUMER_OWN_VMA_HEADER=${upstream_header}")
     endif()
-    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DCMAKE_PREFIX_PATH=${prefix}")
+    if(APP_VMA STREQUAL "other-header")
+        set(guard "${prefix}/include/SceneryEditorX/vma/vk_mem_alloc.h")
+        file(READ "${guard}" text)
+        string(REGEX REPLACE "(#define SEDX_VMA_UNIT_ENTRY [a-z_0-9]+_sha256_)[0-9a-f]+" "\\1000000000000"
+               changed "${text}")
+        if(changed STREQUAL text)
+            message(FATAL_ERROR "[consumer install] no SEDX_VMA_UNIT_ENTRY with a hash in ${guard}")
+        endif()
+        file(WRITE "${guard}" "${changed}")
+        set(APP_VMA_CONFIGURE unit)
+    endif()
+    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DSEDX_CONSUMER_APP_VMA=${APP_VMA_CONFIGURE}"
+        "-DCMAKE_PREFIX_PATH=${prefix}")
     load_cache("${build_dir}" READ_WITH_PREFIX cache_ SceneryEditorXMemory_DIR)
     string(FIND "${cache_SceneryEditorXMemory_DIR}" "${prefix}/" at)
     if(NOT at EQUAL 0)
@@ -69,25 +93,26 @@ if(MODE STREQUAL "install")
                             "not in the fresh install prefix ${prefix}")
     endif()
 elseif(MODE STREQUAL "subdirectory")
-    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DSEDX_SOURCE_DIR=${SOURCE_DIR}")
+    run("configure" "${CMAKE_COMMAND}" ${configure_args} "-DSEDX_CONSUMER_APP_VMA=${APP_VMA_CONFIGURE}"
+        "-DSEDX_SOURCE_DIR=${SOURCE_DIR}")
 else()
     message(FATAL_ERROR "RunConsumer.cmake: MODE must be 'install' or 'subdirectory', not '${MODE}'")
 endif()
 
-if(OWN_VMA)
+if(EXPECT_BUILD_ERROR)
     message(STATUS "[consumer ${MODE}] build, expected to fail: ${EXPECT_BUILD_ERROR}")
     execute_process(COMMAND "${CMAKE_COMMAND}" --build "${build_dir}" -j ${jobs} RESULT_VARIABLE result
                     OUTPUT_VARIABLE output ERROR_VARIABLE output)
     message("${output}")
     if(result EQUAL 0)
-        message(FATAL_ERROR "[consumer ${MODE}] an application with its own VMA_IMPLEMENTATION (${OWN_VMA}) "
-                            "built: two VMA builds would be mixed")
+        message(FATAL_ERROR "[consumer ${MODE}] the build (OWN_VMA '${OWN_VMA}', APP_VMA '${APP_VMA}') "
+                            "succeeded: two VMA builds, or none, or another VMA header's, would be linked")
     endif()
     if(NOT output MATCHES "${EXPECT_BUILD_ERROR}")
         message(FATAL_ERROR "[consumer ${MODE}] the build failed, but its output does not match "
                             "'${EXPECT_BUILD_ERROR}'")
     endif()
-    message(STATUS "[consumer ${MODE}] the build failed as expected (${OWN_VMA})")
+    message(STATUS "[consumer ${MODE}] the build failed as expected (OWN_VMA '${OWN_VMA}', APP_VMA '${APP_VMA}')")
     return()
 endif()
 run("build" "${CMAKE_COMMAND}" --build "${build_dir}" -j ${jobs})

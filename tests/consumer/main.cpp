@@ -1,4 +1,7 @@
-// The consumer: includes the umbrella header, opens a device and logs. Exits non-zero on failure.
+// The consumer: includes the umbrella header, opens a device, allocates and frees a buffer, calls VMA
+// directly on the library's allocator and logs. Exits non-zero on failure. Linked with
+// SceneryEditorX::Memory, or with SceneryEditorX::MemoryAppVma and the application's VMA unit
+// (app_vma.cpp) when SEDX_CONSUMER_APP_VMA is defined.
 #include <SceneryEditorX/Memory.h>
 
 #include <vk_mem_alloc.h> // the installed package carries VMA's header
@@ -23,7 +26,8 @@ int main()
                        PhysicalDeviceTypeName(device->GetInfo().type),
                        device->GetMemoryProperties().memoryHeapCount, VMA_VULKAN_VERSION);
 
-    // The application's own VMA calls run on the library's VMA (the package carries it).
+    // The application's own VMA calls run on the program's one VMA: the library's (the package
+    // carries it) or, with SceneryEditorX::MemoryAppVma, the application's unit (app_vma.cpp).
     if (!MemoryAllocator::Init(device, VK_API_VERSION_1_3))
     {
         std::fprintf(stderr, "consumer: MemoryAllocator::Init failed\n");
@@ -54,6 +58,10 @@ int main()
         std::fprintf(stderr, "consumer: %u validation message(s)\n", messages);
         return 1;
     }
+#ifdef SEDX_CONSUMER_APP_VMA
+    std::printf("consumer: OK (SceneryEditorX::MemoryAppVma, the application's VMA unit)\n");
+#else
     std::printf("consumer: OK\n");
+#endif
     return 0;
 }
