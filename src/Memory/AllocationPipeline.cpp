@@ -12,6 +12,10 @@ namespace SceneryEditorX::detail
 {
 namespace
 {
+// The steps of the hot path are inlined into the two calls the front makes (allocate, release), as
+// they were when this was one function: callgrind counted ~100 instructions a pair otherwise.
+#define SEDX_PIPELINE_STEP [[gnu::always_inline]] inline
+
 constexpr VmaAllocationCreateFlags kHostAccessMask =
     VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT | VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
 
@@ -70,8 +74,9 @@ void RecordCreateInfo(AllocationRecord& record, CreateInfo& stored, const Create
 }
 
 // The record fields that depend on where the memory is.
-void RecordPlacement(const MemorySystem& system, AllocationRecord& record, uint32_t memoryType,
-                     const AllocationCreateInfo& createInfo, const VmaAllocationCreateInfo& aci)
+SEDX_PIPELINE_STEP void RecordPlacement(const MemorySystem& system, AllocationRecord& record,
+                                        uint32_t memoryType, const AllocationCreateInfo& createInfo,
+                                        const VmaAllocationCreateInfo& aci)
 {
     record.memoryTypeIndex = memoryType;
     const VkMemoryPropertyFlags props = system.memoryProperties.memoryTypes[memoryType].propertyFlags;
@@ -106,10 +111,12 @@ bool ReuseKeyFields(const MemorySystem& system, MemoryAllocator::AllocationStrat
 }
 
 // The record of a buffer, new or reused. `info` is the create info it was made with.
-AllocationRecord BufferRecord(const MemorySystem& system, const AllocatorInstance& instance,
-                              const VkBufferCreateInfo& info, VkDeviceSize requested,
-                              const AllocationCreateInfo& createInfo, const VmaAllocationCreateInfo& aci,
-                              const CachedBuffer& placed, std::source_location where)
+SEDX_PIPELINE_STEP AllocationRecord BufferRecord(const MemorySystem& system,
+                                                 const AllocatorInstance& instance,
+                                                 const VkBufferCreateInfo& info, VkDeviceSize requested,
+                                                 const AllocationCreateInfo& createInfo,
+                                                 const VmaAllocationCreateInfo& aci,
+                                                 const CachedBuffer& placed, std::source_location where)
 {
     AllocationRecord record;
     record.kind = ResourceKind::Buffer;
@@ -130,9 +137,9 @@ AllocationRecord BufferRecord(const MemorySystem& system, const AllocatorInstanc
 // Commit: names the allocation, enters it in the registry and counts it. Runs under this thread's
 // creation stripe.
 template <class Handle>
-void Commit(MemorySystem& system, const AllocatorInstance& instance, VmaAllocation allocation,
-            AllocationRecord&& record, Handle handle, VkObjectType objectType,
-            const CachedBuffer* reused = nullptr)
+SEDX_PIPELINE_STEP void Commit(MemorySystem& system, const AllocatorInstance& instance,
+                               VmaAllocation allocation, AllocationRecord&& record, Handle handle,
+                               VkObjectType objectType, const CachedBuffer* reused = nullptr)
 {
     if (system.settings.allocationNames)
     {
@@ -162,10 +169,11 @@ void Commit(MemorySystem& system, const AllocatorInstance& instance, VmaAllocati
 }
 
 // Place from the reuse cache: registers a cached buffer as a new allocation of `instance`.
-VmaAllocation AdoptCached(MemorySystem& system, AllocatorInstance& instance, VkBufferCreateInfo info,
-                          const AllocationCreateInfo& createInfo, const VmaAllocationCreateInfo& aci,
-                          const ReuseKey& key, const CachedBuffer& cached, VkBuffer& outBuffer,
-                          std::source_location where)
+SEDX_PIPELINE_STEP VmaAllocation AdoptCached(MemorySystem& system, AllocatorInstance& instance,
+                                             VkBufferCreateInfo info, const AllocationCreateInfo& createInfo,
+                                             const VmaAllocationCreateInfo& aci, const ReuseKey& key,
+                                             const CachedBuffer& cached, VkBuffer& outBuffer,
+                                             std::source_location where)
 {
     const VkDeviceSize requested = info.size;
     info.size = key.classSize;
@@ -183,9 +191,10 @@ VmaAllocation AdoptCached(MemorySystem& system, AllocatorInstance& instance, VkB
 }
 
 // Place through VMA: the size-class pool of the buffer's memory type, else VMA's default pools.
-VkResult PlaceBuffer(MemorySystem& system, const AllocatorInstance& instance, VkBufferCreateInfo& info,
-                     VkDeviceSize requested, const BufferPlan& plan, std::optional<SizeClass>& sizeClass,
-                     CachedBuffer& placed)
+SEDX_PIPELINE_STEP VkResult PlaceBuffer(MemorySystem& system, const AllocatorInstance& instance,
+                                        VkBufferCreateInfo& info, VkDeviceSize requested,
+                                        const BufferPlan& plan, std::optional<SizeClass>& sizeClass,
+                                        CachedBuffer& placed)
 {
     VmaAllocationInfo allocInfo{};
     VkResult result = VK_ERROR_UNKNOWN;
@@ -231,8 +240,8 @@ VkResult PlaceBuffer(MemorySystem& system, const AllocatorInstance& instance, Vk
 
 // Release, under the record's shard lock (Registry::RemoveIfAndRelease), so that a defragmentation
 // pass (which holds every shard lock) never sees the allocation freed under it.
-void ReleaseLocked(MemorySystem& system, const std::string& tag, VmaAllocation allocation,
-                   AllocationRecord& record, bool deferred)
+SEDX_PIPELINE_STEP void ReleaseLocked(MemorySystem& system, const std::string& tag, VmaAllocation allocation,
+                                      AllocationRecord& record, bool deferred)
 {
     if (record.mapCount > 0)
     {
@@ -268,8 +277,12 @@ void ReleaseLocked(MemorySystem& system, const std::string& tag, VmaAllocation a
 } // namespace
 
 // ------------------------------------------------------------------------------------------------
-bool PlanBuffer(MemorySystem& system, const AllocatorInstance& instance, const VkBufferCreateInfo& bufferInfo,
-                const AllocationCreateInfo& createInfo, BufferPlan& plan, std::string& error)
+namespace
+{
+SEDX_PIPELINE_STEP bool PlanBufferStep(MemorySystem& system, const AllocatorInstance& instance,
+                                       const VkBufferCreateInfo& bufferInfo,
+                                       const AllocationCreateInfo& createInfo, BufferPlan& plan,
+                                       std::string& error)
 {
     error = ValidateBufferCreateInfo(system, bufferInfo);
     if (error.empty())
@@ -288,9 +301,11 @@ bool PlanBuffer(MemorySystem& system, const AllocatorInstance& instance, const V
     return true;
 }
 
-VmaAllocation CreatePlannedBuffer(MemorySystem& system, AllocatorInstance& instance, const BufferPlan& plan,
-                                  VkDeviceSize size, const AllocationCreateInfo& createInfo,
-                                  VkBuffer& outBuffer, std::source_location where, std::string& error)
+SEDX_PIPELINE_STEP VmaAllocation CreatePlannedBufferStep(MemorySystem& system, AllocatorInstance& instance,
+                                                         const BufferPlan& plan, VkDeviceSize size,
+                                                         const AllocationCreateInfo& createInfo,
+                                                         VkBuffer& outBuffer, std::source_location where,
+                                                         std::string& error)
 {
     outBuffer = VK_NULL_HANDLE;
     VkBufferCreateInfo info = plan.info;
@@ -346,15 +361,31 @@ VmaAllocation CreatePlannedBuffer(MemorySystem& system, AllocatorInstance& insta
     return placed.allocation;
 }
 
+} // namespace
+
+bool PlanBuffer(MemorySystem& system, const AllocatorInstance& instance, const VkBufferCreateInfo& bufferInfo,
+                const AllocationCreateInfo& createInfo, BufferPlan& plan, std::string& error)
+{
+    return PlanBufferStep(system, instance, bufferInfo, createInfo, plan, error);
+}
+
+VmaAllocation CreatePlannedBuffer(MemorySystem& system, AllocatorInstance& instance, const BufferPlan& plan,
+                                  VkDeviceSize size, const AllocationCreateInfo& createInfo,
+                                  VkBuffer& outBuffer, std::source_location where, std::string& error)
+{
+    return CreatePlannedBufferStep(system, instance, plan, size, createInfo, outBuffer, where, error);
+}
+
 VmaAllocation CreateBuffer(MemorySystem& system, AllocatorInstance& instance,
                            const VkBufferCreateInfo& bufferInfo, const AllocationCreateInfo& createInfo,
                            VkBuffer& outBuffer, std::source_location where, std::string& error)
 {
     outBuffer = VK_NULL_HANDLE;
     BufferPlan plan;
-    if (!PlanBuffer(system, instance, bufferInfo, createInfo, plan, error))
+    if (!PlanBufferStep(system, instance, bufferInfo, createInfo, plan, error))
         return nullptr;
-    return CreatePlannedBuffer(system, instance, plan, bufferInfo.size, createInfo, outBuffer, where, error);
+    return CreatePlannedBufferStep(system, instance, plan, bufferInfo.size, createInfo, outBuffer, where,
+                                   error);
 }
 
 VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
@@ -411,8 +442,8 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
 }
 
 // ------------------------------------------------------------------------------------------------
-bool Release(MemorySystem& system, AllocatorInstance& instance, ResourceKind kind, uint64_t handle,
-             VmaAllocation allocation, bool deferred, std::string& error)
+ReleaseResult Release(MemorySystem& system, AllocatorInstance& instance, ResourceKind kind, uint64_t handle,
+                      VmaAllocation allocation, bool deferred)
 {
     bool mismatch = false;
     const bool removed =
@@ -432,14 +463,9 @@ bool Release(MemorySystem& system, AllocatorInstance& instance, ResourceKind kin
             },
             [&](AllocationRecord& r) { ReleaseLocked(system, instance.tag, allocation, r, deferred); });
     if (!removed)
-    {
-        error = mismatch ? fmt::format("the {} does not belong to this allocation; nothing destroyed",
-                                       KindName(kind))
-                         : std::string(NotLiveReason(system, allocation));
-        return false;
-    }
+        return mismatch ? ReleaseResult::Mismatch : ReleaseResult::NotLive;
     instance.budget.AfterChange(system, instance.tag);
-    return true;
+    return ReleaseResult::Released;
 }
 
 const char* NotLiveReason(MemorySystem& system, VmaAllocation allocation)

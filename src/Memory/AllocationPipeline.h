@@ -46,10 +46,16 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
                           VkImage& outImage, VkDeviceSize* allocatedSize, std::source_location where,
                           std::string& error);
 
+enum class ReleaseResult : uint8_t
+{
+    Released,
+    NotLive,  // not in the registry (NotLiveReason says why)
+    Mismatch, // live, but `handle` is not its resource: nothing was released
+};
 /// Release: takes the allocation out of the registry if `handle` is its resource (or any resource,
-/// for 0), then unmaps, uncounts, and retires, caches or destroys it. False with `error` set.
-bool Release(MemorySystem& system, AllocatorInstance& instance, ResourceKind kind, uint64_t handle,
-             VmaAllocation allocation, bool deferred, std::string& error);
+/// for 0), then unmaps, uncounts, and retires, caches or destroys it.
+ReleaseResult Release(MemorySystem& system, AllocatorInstance& instance, ResourceKind kind, uint64_t handle,
+                      VmaAllocation allocation, bool deferred);
 
 /// Why an allocation is not live, as a sentence for an error line (never null).
 const char* NotLiveReason(MemorySystem& system, VmaAllocation allocation);

@@ -62,9 +62,11 @@ bool AnyInstanceAboveThreshold()
     return s_InstancesAboveThreshold.load(std::memory_order_relaxed) > 0;
 }
 
+namespace
+{
 MemoryBudget DeviceLocalBudget(const MemorySystem& system, float threshold)
 {
-    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets; // VMA fills the first memoryHeapCount
     const uint32_t heapCount = ReadBudgets(system, budgets);
     const VkPhysicalDeviceMemoryProperties& props = system.memoryProperties;
     bool anyDeviceLocal = false;
@@ -90,10 +92,12 @@ MemoryBudget DeviceLocalBudget(const MemorySystem& system, float threshold)
     return out;
 }
 
+} // namespace
+
 std::vector<HeapBudget> HeapBudgets(const MemorySystem& system)
 {
     std::vector<HeapBudget> out;
-    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets; // VMA fills the first memoryHeapCount
     const uint32_t heapCount = ReadBudgets(system, budgets);
     for (uint32_t h = 0; h < heapCount; ++h)
     {
@@ -112,7 +116,7 @@ std::vector<HeapBudget> HeapBudgets(const MemorySystem& system)
 
 std::string BudgetSummary(const MemorySystem& system, int heapIndex)
 {
-    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets; // VMA fills the first memoryHeapCount
     const uint32_t heapCount = ReadBudgets(system, budgets);
     if (heapIndex >= 0 && static_cast<uint32_t>(heapIndex) < heapCount)
         return fmt::format("heap {} budget {} bytes, usage {} bytes", heapIndex, budgets[heapIndex].budget,

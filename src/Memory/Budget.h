@@ -30,8 +30,6 @@ void AfterVmaFree();
 /// short, and freed SpeedOptimized buffers are destroyed instead of cached.
 bool AnyInstanceAboveThreshold();
 
-/// The device-local budget, one read of VMA's per-heap figures.
-MemoryBudget DeviceLocalBudget(const MemorySystem& system, float threshold);
 /// Every heap's budget.
 std::vector<HeapBudget> HeapBudgets(const MemorySystem& system);
 /// "heap H budget B bytes, usage U bytes" (or the device-local figures for heap -1), for errors.

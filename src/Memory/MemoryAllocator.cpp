@@ -203,10 +203,19 @@ bool ReleaseAndLog(AllocatorInstance& instance, const char* call, ResourceKind k
                             allocation ? "handle" : "allocation");
         return false;
     }
-    std::string error;
-    if (Release(*system, instance, kind, anyHandle ? 0 : handle, allocation, deferred, error))
+    switch (Release(*system, instance, kind, anyHandle ? 0 : handle, allocation, deferred))
+    {
+    case ReleaseResult::Released:
         return true;
-    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: {}", instance.tag, call, error);
+    case ReleaseResult::Mismatch:
+        SEDX_CORE_ERROR_TAG(kAllocTag,
+                            "[{}] {}: the {} does not belong to this allocation; nothing destroyed",
+                            instance.tag, call, KindName(kind));
+        return false;
+    case ReleaseResult::NotLive:
+        break;
+    }
+    SEDX_CORE_ERROR_TAG(kAllocTag, "[{}] {}: {}", instance.tag, call, NotLiveReason(*system, allocation));
     return false;
 }
 } // namespace
@@ -316,9 +325,8 @@ MemoryAllocator::AllocateBufferBatch(const std::vector<VkDeviceSize>& sizes, VkB
         if (!allocation)
         {
             // All or nothing: roll back what this batch made.
-            std::string ignored;
             for (const BatchBufferAllocation& made : batch)
-                Release(*system, *m_Instance, ResourceKind::Buffer, 0, made.allocation, false, ignored);
+                Release(*system, *m_Instance, ResourceKind::Buffer, 0, made.allocation, false);
             SEDX_CORE_ERROR_TAG(
                 kAllocTag, "[{}] AllocateBufferBatch: buffer {} of {} ({} bytes) failed: {}; rolled back",
                 tag, i, sizes.size(), sizes[i], error);
