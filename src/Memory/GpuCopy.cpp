@@ -76,12 +76,6 @@ VkImageAspectFlags AspectOf(VkFormat format)
     }
 }
 
-VkExtent3D MipExtent(const VkImageCreateInfo& info, uint32_t level)
-{
-    return {std::max(1u, info.extent.width >> level), std::max(1u, info.extent.height >> level),
-            std::max(1u, info.extent.depth >> level)};
-}
-
 VkDeviceSize ImageDataSize(const VkImageCreateInfo& info)
 {
     const uint32_t texel = TexelSize(info.format);

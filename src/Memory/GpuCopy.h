@@ -4,6 +4,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace SceneryEditorX::detail
@@ -14,7 +15,11 @@ uint32_t TexelSize(VkFormat format);
 /// The aspects of a format (depth, stencil or colour).
 VkImageAspectFlags AspectOf(VkFormat format);
 /// The extent of one mip level.
-VkExtent3D MipExtent(const VkImageCreateInfo& info, uint32_t level);
+inline VkExtent3D MipExtent(const VkImageCreateInfo& info, uint32_t level)
+{
+    return {std::max(1u, info.extent.width >> level), std::max(1u, info.extent.height >> level),
+            std::max(1u, info.extent.depth >> level)};
+}
 /// Tightly packed bytes of all mips and layers (0 for formats TexelSize does not know).
 VkDeviceSize ImageDataSize(const VkImageCreateInfo& info);
 
