@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <memory>
 
 namespace SceneryEditorX::detail
@@ -18,6 +19,26 @@ namespace
 {
 OrderedMutex<LockLevel::Lifecycle> s_LifecycleMutex; // Init and Shutdown against each other
 const AllocatorSettings s_DefaultSettings{};
+// Set when the exit handler below shut the system down: a Shutdown from a static destructor that
+// runs later finds nothing to do, and that is not an error.
+std::atomic<bool> s_ShutDownAtExit{false};
+
+// Exit handlers run in reverse order of registration, and the driver registered its own when it
+// loaded (VulkanDevice::Create, before Init). This one, registered at each Init, therefore runs
+// before the driver tears itself down, and before the device's exit handler: it shuts a system that
+// is still live down while the driver can still free its memory (reporting the leaks as Shutdown
+// does). An application that shuts down from a static destructor constructed before main would
+// otherwise call into a driver that is gone (docs/ARCHITECTURE.md, "Process exit").
+void ShutDownAtExit()
+{
+    if (!MemorySystem::Get())
+        return;
+    SEDX_CORE_WARN_TAG(kAllocTag,
+                       "the process is exiting with the allocator initialized: shutting it down now, "
+                       "before the driver's exit handlers");
+    if (MemorySystem::Destroy())
+        s_ShutDownAtExit.store(true);
+}
 
 // Checks what Init is given; an empty string when it can go ahead.
 std::string CheckInitArguments(const Ref<VulkanDevice>& device, uint32_t apiVersion,
@@ -161,6 +182,9 @@ bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
                        system->memoryProperties.memoryTypeCount);
     BumpBudgetGeneration();
     s_Live.store(system.release(), std::memory_order_release);
+    // At every Init: the loader may have unloaded and reloaded the driver since the last one, and the
+    // newest handler runs first. A handler with nothing to shut down does nothing.
+    std::atexit(ShutDownAtExit);
     return true;
 }
 
@@ -170,6 +194,11 @@ bool MemorySystem::Destroy()
     MemorySystem* system = Get();
     if (!system)
     {
+        if (s_ShutDownAtExit.load())
+        {
+            SEDX_CORE_INFO_TAG(kAllocTag, "Shutdown: already shut down at process exit");
+            return true;
+        }
         SEDX_CORE_ERROR_TAG(kAllocTag, "Shutdown called without Init (or twice)");
         return false;
     }

@@ -200,11 +200,47 @@ int VulkanDevice::ChoosePhysicalDevice(const std::vector<PhysicalDeviceInfo>& de
     return bestScore >= 0 ? best : -1;
 }
 
+namespace
+{
+// Devices still alive when the process exits. A driver (NVIDIA's; the validation layer too) loaded
+// while the program runs registers exit handlers of its own, which run before the destructors of
+// the application's statics that were constructed earlier: a device destroyed from such a
+// destructor would call into a driver that has already torn itself down. So each device
+// registers an exit handler after the driver has loaded (exit handlers run in reverse order of
+// registration): it destroys every device still alive while the driver is, and a device released
+// later finds its handles gone.
+struct LiveDevices
+{
+    std::mutex mutex;
+    std::vector<VulkanDevice*> devices;
+};
+LiveDevices& Live()
+{
+    static LiveDevices* const live = new LiveDevices; // never destroyed: used at exit
+    return *live;
+}
+} // namespace
+
+void VulkanDevice::ReleaseAllAtExit()
+{
+    LiveDevices& live = Live();
+    std::lock_guard lock(live.mutex);
+    for (VulkanDevice* device : live.devices)
+        device->Release();
+    live.devices.clear();
+}
+
 Ref<VulkanDevice> VulkanDevice::Create(const VulkanDeviceOptions& options)
 {
     Ref<VulkanDevice> device(new VulkanDevice());
     if (!device->Initialize(options))
         return nullptr; // the destructor releases whatever Initialize created
+    LiveDevices& live = Live();
+    std::lock_guard lock(live.mutex);
+    live.devices.push_back(device.Raw());
+    // Registered for every device: the loader may have unloaded and reloaded the driver since the
+    // last one, and the newest handler runs first. A handler with no device left does nothing.
+    std::atexit([] { ReleaseAllAtExit(); });
     return device;
 }
 
@@ -455,6 +491,16 @@ bool VulkanDevice::Initialize(const VulkanDeviceOptions& options)
 
 VulkanDevice::~VulkanDevice()
 {
+    {
+        LiveDevices& live = Live();
+        std::lock_guard lock(live.mutex);
+        live.devices.erase(std::remove(live.devices.begin(), live.devices.end(), this), live.devices.end());
+    }
+    Release();
+}
+
+void VulkanDevice::Release()
+{
     if (m_Device)
     {
         vkDeviceWaitIdle(m_Device);
@@ -469,6 +515,9 @@ VulkanDevice::~VulkanDevice()
     }
     if (m_Instance)
         vkDestroyInstance(m_Instance, nullptr);
+    m_Device = VK_NULL_HANDLE;
+    m_Messenger = VK_NULL_HANDLE;
+    m_Instance = VK_NULL_HANDLE;
 }
 
 VkResult VulkanDevice::Submit(uint32_t submitCount, const VkSubmitInfo* submits, VkFence fence) const

@@ -66,7 +66,10 @@ struct PhysicalDeviceInfo
 class VulkanDevice : public RefCounted
 {
 public:
-    /// Creates instance and device. Returns null (and logs one tagged error) on failure.
+    /// Creates instance and device. Returns null (and logs one tagged error) on failure. A device
+    /// still alive when the process exits is destroyed by an exit handler that runs before the
+    /// driver's own (see docs/ARCHITECTURE.md, "Process exit"); releasing it later, from a static
+    /// destructor, then does nothing.
     static Ref<VulkanDevice> Create(const VulkanDeviceOptions& options = {});
     /// Lists the physical devices without creating a device. Empty on failure.
     static std::vector<PhysicalDeviceInfo> EnumeratePhysicalDevices();
@@ -113,6 +116,10 @@ public:
     void ResetValidationCounts();
 
 private:
+    // Destroys the device, messenger and instance now and forgets them (the destructor, and the exit
+    // handler for devices still alive at exit).
+    void Release();
+    static void ReleaseAllAtExit();
     VulkanDevice() = default;
     bool Initialize(const VulkanDeviceOptions& options);
     static VKAPI_ATTR VkBool32 VKAPI_CALL DebugCallback(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
