@@ -122,17 +122,25 @@ public:
     {
         return std::unique_lock(m_MoveGate);
     }
-    /// Uploads and readbacks hold this shared from the handle lookup to the end of the copy.
+    /// Uploads and readbacks hold this shared from the handle lookup to the end of the copy. They
+    /// pass the turnstile first, so that a pass waiting for the gate is not starved by transfers
+    /// that keep overlapping (a shared mutex lets new readers in ahead of a waiting writer).
     [[nodiscard]] std::shared_lock<OrderedMutex<LockLevel::Transfer, std::shared_mutex>> HoldTransfer()
     {
+        {
+            std::lock_guard turn(m_TransferTurnstile);
+        }
         return std::shared_lock(m_TransferGate);
     }
     /// Runs `fn(find)` with no transfer in flight and every registry shard locked (a pass; the
-    /// caller holds the move gate): nothing is registered, freed or read meanwhile.
+    /// caller holds the move gate): nothing is registered, freed or read meanwhile. It holds the
+    /// turnstile while it waits for the transfers in flight, so that no new one starts meanwhile.
     template <class Fn>
     void WithMovesExclusive(Fn&& fn)
     {
+        std::unique_lock turn(m_TransferTurnstile);
         std::unique_lock transfers(m_TransferGate);
+        turn.unlock();
         registry.WithAllLocked(std::forward<Fn>(fn));
     }
 
@@ -144,6 +152,7 @@ private:
 
     OrderedMutex<LockLevel::MoveGate> m_MoveGate;
     OrderedMutex<LockLevel::Transfer, std::shared_mutex> m_TransferGate;
+    OrderedMutex<LockLevel::Transfer> m_TransferTurnstile; // see HoldTransfer
 };
 
 } // namespace SceneryEditorX::detail

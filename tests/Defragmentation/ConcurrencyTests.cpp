@@ -155,6 +155,20 @@ TEST_P(DefragmentationConcurrency, DefragmentsWhileOtherThreadsAllocateUploadRea
     const uint64_t callback = MemoryAllocator::AddRelocationCallback(
         [&](const RelocationNotice&) { notices.fetch_add(1, std::memory_order_relaxed); });
 
+    // Three small-pool blocks with a quarter of their buffers left: the first sessions have moves to
+    // make whatever the workers' timing (under ASan's slow allocation the workers alone fragmented
+    // too little for a session to move anything).
+    std::vector<TrackedBuffer> survivors;
+    for (uint32_t i = 0; i < 160; ++i)
+    {
+        TrackedBuffer b;
+        ASSERT_TRUE(CreateFilledBuffer(Allocator(), 64 * 1024, 5000000 + i, b));
+        if (i % 4 == 0)
+            survivors.push_back(b);
+        else
+            Destroy(Allocator(), b);
+    }
+
     uint64_t sessions = 0;
     std::atomic<uint64_t> moved{0};
     uint64_t steps = 0;
@@ -194,6 +208,11 @@ TEST_P(DefragmentationConcurrency, DefragmentsWhileOtherThreadsAllocateUploadRea
     workersDone.store(true);
     defragmenter.join();
     EXPECT_TRUE(MemoryAllocator::RemoveRelocationCallback(callback));
+    for (const TrackedBuffer& b : survivors)
+    {
+        EXPECT_TRUE(HoldsPattern(Allocator(), b)) << "a pre-fragmented buffer";
+        Destroy(Allocator(), b);
+    }
 
     std::printf(
         "%llu sessions (%llu incremental steps) moved %llu allocations while %llu contents were checked\n",
