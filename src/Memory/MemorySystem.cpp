@@ -185,6 +185,8 @@ bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     // At every Init: the loader may have unloaded and reloaded the driver since the last one, and the
     // newest handler runs first. A handler with nothing to shut down does nothing.
     std::atexit(ShutDownAtExit);
+    // And before the devices' own exit handler, which runs first for a device made after this Init.
+    VulkanDevice::RunBeforeReleaseAtExit(ShutDownAtExit);
     return true;
 }
 

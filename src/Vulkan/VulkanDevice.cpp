@@ -213,6 +213,7 @@ struct LiveDevices
 {
     std::mutex mutex;
     std::vector<VulkanDevice*> devices;
+    std::vector<void (*)()> beforeRelease; // what must shut down while the devices are alive
 };
 LiveDevices& Live()
 {
@@ -221,9 +222,26 @@ LiveDevices& Live()
 }
 } // namespace
 
+void VulkanDevice::RunBeforeReleaseAtExit(void (*fn)())
+{
+    LiveDevices& live = Live();
+    std::lock_guard lock(live.mutex);
+    if (std::find(live.beforeRelease.begin(), live.beforeRelease.end(), fn) == live.beforeRelease.end())
+        live.beforeRelease.push_back(fn);
+}
+
 void VulkanDevice::ReleaseAllAtExit()
 {
     LiveDevices& live = Live();
+    std::vector<void (*)()> before;
+    {
+        std::lock_guard lock(live.mutex);
+        before = live.beforeRelease;
+    }
+    // A device made after the memory system's handler was registered has its handler run first:
+    // the system still shuts down before any device goes.
+    for (void (*fn)() : before)
+        fn();
     std::lock_guard lock(live.mutex);
     for (VulkanDevice* device : live.devices)
         device->Release();

@@ -71,6 +71,9 @@ public:
     /// driver's own (see docs/ARCHITECTURE.md, "Process exit"); releasing it later, from a static
     /// destructor, then does nothing.
     static Ref<VulkanDevice> Create(const VulkanDeviceOptions& options = {});
+    /// Registers `fn` (once) to run at process exit before the devices still alive are destroyed
+    /// (the memory system's shutdown at exit). `fn` must do nothing when there is nothing to do.
+    static void RunBeforeReleaseAtExit(void (*fn)());
     /// Lists the physical devices without creating a device. Empty on failure.
     static std::vector<PhysicalDeviceInfo> EnumeratePhysicalDevices();
     /// The index `Create` would choose for `selector` (empty: `SEDX_DEVICE`, then the best), or -1.
