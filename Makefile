@@ -60,11 +60,11 @@ fuzz: deps
 	    -DSEDX_SANITIZER=address -DSEDX_BUILD_TESTS=OFF -DSEDX_BUILD_TOOLS=OFF -DSEDX_BUILD_BENCH=OFF >/dev/null
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target sedx_allocator_fuzzer
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
-	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/Support/lsan.supp \
+	@ASAN_OPTIONS=fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/Support/lsan.supp \
 	$(FUZZ_DIR)/fuzz/sedx_allocator_fuzzer $(FUZZ_DIR)/corpus fuzz/corpus -max_total_time=$(FUZZ_SECONDS) \
 	    -close_fd_mask=1 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/ > $(FUZZ_DIR)/fuzz.log 2>&1; \
 	rc=$$?; tail -n 25 $(FUZZ_DIR)/fuzz.log; \
-	echo "fuzz: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_DIR)/fuzz.log | grep -o '[0-9]*$$') executions in $(FUZZ_SECONDS) s (exit $$rc; log: $(FUZZ_DIR)/fuzz.log)"; \
+	echo "fuzz: $$(grep -ao 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_DIR)/fuzz.log | grep -o '[0-9]*$$') executions in $(FUZZ_SECONDS) s (exit $$rc; log: $(FUZZ_DIR)/fuzz.log)"; \
 	exit $$rc
 
 bench: deps build/release/build.ninja

@@ -128,7 +128,7 @@ std::string BudgetSummary(const MemorySystem& system, int heapIndex)
 // ------------------------------------------------------------------------------------------------
 BudgetWatch::~BudgetWatch()
 {
-    CountAboveThreshold(m_Above.load(std::memory_order_relaxed), std::nullopt);
+    CountAboveThreshold(Decode(m_Above.load(std::memory_order_relaxed)), std::nullopt);
 }
 
 bool BudgetWatch::SetThreshold(float fraction)
@@ -137,7 +137,8 @@ bool BudgetWatch::SetThreshold(float fraction)
         return false;
     m_Threshold.store(fraction, std::memory_order_relaxed);
     // Re-evaluate against the new threshold.
-    CountAboveThreshold(m_Above.exchange(std::nullopt, std::memory_order_acq_rel), std::nullopt);
+    CountAboveThreshold(Decode(m_Above.exchange(AboveThreshold::Unknown, std::memory_order_acq_rel)),
+                        std::nullopt);
     return true;
 }
 
@@ -152,7 +153,7 @@ MemoryBudget BudgetWatch::Check(MemorySystem& system, const std::string& tag)
     const float threshold = m_Threshold.load(std::memory_order_relaxed);
     const MemoryBudget budget = DeviceLocalBudget(system, threshold);
     const std::optional<bool> now = budget.isAboveWarningThreshold;
-    const std::optional<bool> before = m_Above.exchange(now, std::memory_order_acq_rel);
+    const std::optional<bool> before = Decode(m_Above.exchange(Encode(now), std::memory_order_acq_rel));
     CountAboveThreshold(before, now);
     // The first evaluation only reports a state that is already above the threshold.
     if (before == now || (!before && !*now))

@@ -51,7 +51,7 @@ public:
     void AfterChange(MemorySystem& system, const std::string& tag)
     {
         const uint64_t generation = BudgetGeneration();
-        if (m_Above.load(std::memory_order_relaxed).has_value() &&
+        if (m_Above.load(std::memory_order_relaxed) != AboveThreshold::Unknown &&
             m_GenerationSeen.load(std::memory_order_relaxed) == generation) [[likely]]
             return;
         m_GenerationSeen.store(generation, std::memory_order_relaxed);
@@ -60,7 +60,24 @@ public:
 
 private:
     std::atomic<float> m_Threshold{0.9f};
-    std::atomic<std::optional<bool>> m_Above{}; // unknown until the first check
+    // Whether usage was above the threshold at the last check: a std::optional<bool> in meaning,
+    // stored as a one-byte enum because an atomic optional needs libatomic under clang (make fuzz).
+    enum class AboveThreshold : uint8_t
+    {
+        Unknown, // until the first check
+        No,
+        Yes
+    };
+    static AboveThreshold Encode(std::optional<bool> above)
+    {
+        return !above ? AboveThreshold::Unknown : *above ? AboveThreshold::Yes : AboveThreshold::No;
+    }
+    static std::optional<bool> Decode(AboveThreshold above)
+    {
+        return above == AboveThreshold::Unknown ? std::nullopt
+                                                : std::optional<bool>(above == AboveThreshold::Yes);
+    }
+    std::atomic<AboveThreshold> m_Above{AboveThreshold::Unknown};
     std::atomic<uint64_t> m_GenerationSeen{0};
     OrderedMutex<LockLevel::Callbacks> m_CallbackMutex;
     BudgetCallback m_Callback;
