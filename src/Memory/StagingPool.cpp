@@ -38,10 +38,4 @@ std::vector<StagingBuffer> StagingPool::TakeAll()
     return all;
 }
 
-VkDeviceSize StagingPool::Bytes() const
-{
-    std::lock_guard lock(m_Mutex);
-    return m_FreeBytes;
-}
-
 } // namespace SceneryEditorX::detail

@@ -30,11 +30,9 @@ public:
     bool Keep(const StagingBuffer& staging, VkDeviceSize capBytes);
     /// Empties the cache and returns what it held (to be destroyed).
     std::vector<StagingBuffer> TakeAll();
-    /// Bytes the cache holds now.
-    VkDeviceSize Bytes() const;
 
 private:
-    mutable OrderedMutex<LockLevel::Staging> m_Mutex;
+    OrderedMutex<LockLevel::Staging> m_Mutex;
     std::vector<StagingBuffer> m_Free;
     VkDeviceSize m_FreeBytes = 0;
 };
