@@ -9,19 +9,25 @@
 #     throw-away sources list that exists only for that command, and extracted into the
 #     git-ignored prefix .deps/vma. The machine's own apt sources are never changed; the
 #     archive's address is read from them.
+#  3. The project's patches to VMA (patches/vma/*.patch, docs/ARCHITECTURE.md "VMA, patched"),
+#     applied in order to that header. The exact package version is pinned, and the header's
+#     SHA-256 is checked before and after patching. The unpatched header is kept beside it
+#     (.deps/vma/pristine/vk_mem_alloc.h) for scripts/check-vma-patches.sh.
 #
 # When everything is present it only checks and exits (well under a second).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VMA_PREFIX="$ROOT/.deps/vma"
-# The VMA version the project is tested with. Any 3.4.x is accepted; this exact one is preferred.
-VMA_SERIES="3.4"
+# The VMA package the project's patches apply to: exactly this version, with these checksums of
+# vk_mem_alloc.h before and after patches/vma/*.patch. A newer VMA means new patches and checksums.
 VMA_TESTED="3.4.0+dfsg-1"
 VMA_PACKAGE="libvulkan-memory-allocator-dev"
+VMA_PRISTINE_SHA256="8487b7995ad3b263eb73bc5b9a77d71aa69b6bef5d58a715c02d2663afd81f1a"
+VMA_PATCHED_SHA256="177a0b024c810698e605aa63a47bb29ea44227455f65c11871c2c782be06af0a"
 
 PACKAGES=(
-    build-essential cmake ninja-build pkg-config git
+    build-essential cmake ninja-build pkg-config git patch
     libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers
     libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
     libcli11-dev nlohmann-json3-dev libstb-dev fonts-dejavu-core
@@ -55,9 +61,38 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-# ---------------------------------------------------------------- 2. VMA from sid
+# ---------------------------------------------------------------- 2. VMA from sid, 3. patched
 stamp="$VMA_PREFIX/.version"
-if [ -f "$VMA_PREFIX/usr/include/vk_mem_alloc.h" ] && [ -f "$stamp" ] && grep -q "^$VMA_SERIES\." "$stamp"; then
+header="$VMA_PREFIX/usr/include/vk_mem_alloc.h"
+pristine="$VMA_PREFIX/pristine/vk_mem_alloc.h"
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Applies patches/vma/*.patch to the pristine header, checking both checksums.
+patch_vma() {
+    [ "$(sha "$pristine")" = "$VMA_PRISTINE_SHA256" ] ||
+        die "$pristine is not the vk_mem_alloc.h of $VMA_PACKAGE $VMA_TESTED (SHA-256 $(sha "$pristine"), expected $VMA_PRISTINE_SHA256)"
+    cp "$pristine" "$header"
+    local p
+    for p in "$ROOT"/patches/vma/*.patch; do
+        patch --quiet --forward --no-backup-if-mismatch -p1 -d "$VMA_PREFIX" < "$p" ||
+            die "patch $(basename "$p") does not apply to VMA $VMA_TESTED"
+    done
+    [ "$(sha "$header")" = "$VMA_PATCHED_SHA256" ] ||
+        die "the patched vk_mem_alloc.h has SHA-256 $(sha "$header"), expected $VMA_PATCHED_SHA256 (patches/vma changed without updating VMA_PATCHED_SHA256?)"
+    echo "$VMA_TESTED patched $VMA_PATCHED_SHA256" > "$stamp"
+    say "VMA $VMA_TESTED patched with $(ls "$ROOT"/patches/vma/*.patch | wc -l) patches (patches/vma)"
+}
+
+if [ -f "$header" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$VMA_TESTED patched $VMA_PATCHED_SHA256" ] &&
+   [ "$(sha "$header")" = "$VMA_PATCHED_SHA256" ]; then
+    exit 0
+fi
+# The right package is here but not (or differently) patched: patch again from the pristine copy.
+if [ -f "$header" ] && [ ! -f "$pristine" ] && [ "$(sha "$header")" = "$VMA_PRISTINE_SHA256" ]; then
+    mkdir -p "$VMA_PREFIX/pristine" && cp "$header" "$pristine"
+fi
+if [ -f "$pristine" ] && [ "$(sha "$pristine")" = "$VMA_PRISTINE_SHA256" ]; then
+    patch_vma
     exit 0
 fi
 
@@ -97,21 +132,19 @@ APT_OPTS=(-o "Dir::Etc::sourcelist=$work/sources.list" -o "Dir::Etc::sourceparts
           -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache"
           -o "Dir::State::status=/var/lib/dpkg/status" -o "APT::Sandbox::User=root" -qq)
 
-say "fetching $VMA_PACKAGE ($VMA_SERIES.x) from Debian sid"
+say "fetching $VMA_PACKAGE $VMA_TESTED from Debian sid"
 if ! apt-get "${APT_OPTS[@]}" update >"$work/update.log" 2>&1; then
     cat "$work/update.log" >&2
-    die "cannot read the sid package index from the Debian archive; VMA ($VMA_PACKAGE $VMA_SERIES.x) is still missing"
+    die "cannot read the sid package index from the Debian archive; VMA ($VMA_PACKAGE $VMA_TESTED) is still missing"
 fi
 offered=$(apt-cache "${APT_OPTS[@]}" madison "$VMA_PACKAGE" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}')
 version=""
 for v in $offered; do
     if [ "$v" = "$VMA_TESTED" ]; then version="$v"; break; fi
-    case "$v" in "$VMA_SERIES".*) [ -z "$version" ] && version="$v" ;; esac
 done
 if [ -z "$version" ]; then
-    die "the archive no longer offers $VMA_PACKAGE $VMA_SERIES.x (it offers: ${offered:-nothing}); the project is tested with $VMA_TESTED. Update VMA_TESTED after testing a newer VMA."
+    die "the archive no longer offers $VMA_PACKAGE $VMA_TESTED (it offers: ${offered:-nothing}); the patches in patches/vma are written for that version. Port them to a newer VMA, then update VMA_TESTED and both checksums."
 fi
-[ "$version" = "$VMA_TESTED" ] || say "note: tested with $VMA_TESTED, the archive offers $version (same series)"
 (cd "$work" && apt-get "${APT_OPTS[@]}" download "$VMA_PACKAGE=$version" >"$work/download.log" 2>&1) || {
     cat "$work/download.log" >&2
     die "apt-get download of $VMA_PACKAGE=$version failed"
@@ -119,6 +152,8 @@ fi
 rm -rf "$VMA_PREFIX"
 mkdir -p "$VMA_PREFIX"
 dpkg-deb -x "$work"/"$VMA_PACKAGE"_*.deb "$VMA_PREFIX"
-[ -f "$VMA_PREFIX/usr/include/vk_mem_alloc.h" ] || die "the downloaded package has no vk_mem_alloc.h"
-echo "$version" > "$stamp"
+[ -f "$header" ] || die "the downloaded package has no vk_mem_alloc.h"
+mkdir -p "$VMA_PREFIX/pristine"
+cp "$header" "$pristine"
 say "VMA $version is in $VMA_PREFIX"
+patch_vma
