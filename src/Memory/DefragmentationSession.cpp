@@ -45,19 +45,7 @@ bool DefragmentationSession::Begin(const DefragmentationOptions& options, const 
             tag);
         return false;
     }
-    m_Options = options;
-    // VMA 3.4's EXTENSIVE algorithm crashes in vmaEndDefragmentationPass: its per-vector state
-    // (StateExtensive::firstFreeBlock) goes past the block list and VmaBlockVector::GetBlock reads
-    // out of bounds. Seen on NVIDIA (several memory types) in the model test, with and without frees
-    // between passes; VMA #232 reports the same. FULL is the closest safe algorithm.
-    if ((options.flags & VMA_DEFRAGMENTATION_FLAG_ALGORITHM_EXTENSIVE_BIT) != 0)
-    {
-        m_Options.flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT;
-        SEDX_CORE_INFO_TAG(kAllocTag,
-                           "[{}] BeginDefragmentation: EXTENSIVE runs as FULL (VMA 3.4's EXTENSIVE "
-                           "reads past a block list in vmaEndDefragmentationPass)",
-                           tag);
-    }
+    m_Options = options; // EXTENSIVE runs as itself: patches/vma/0001 keeps its indices in range
     m_Stats = {};
     m_Pools.clear();
     m_PoolIndex = 0;
@@ -157,6 +145,15 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
             EndContext();
         }
         ClearMarks();
+        if (m_Options.releaseEmptyBlocks)
+        {
+            // The blocks the run emptied, which VMA would keep (one per pool), are given back.
+            const ReleasedMemory released = m_System.ReleaseEmptyBlocks();
+            m_Stats.emptyBlocksReleased = released.blocks;
+            m_Stats.emptyBytesReleased = released.bytes;
+            m_Stats.blocksFreed += released.blocks;
+            m_Stats.bytesFreed += released.bytes;
+        }
     }
     m_Open.store(false);
     m_System.OnDefragmentationEnd();
@@ -164,10 +161,10 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
     SEDX_CORE_INFO_TAG(
         kAllocTag,
         "[{}] defragmentation: {} allocations moved ({} buffers, {} images, {} bytes), {} "
-        "blocks freed ({} bytes), {} refused, {} failed, {} passes, {:.2f} ms (copies {:.2f} ms, "
+        "blocks freed ({} bytes; {} empty blocks released at the end), {} refused, {} failed, {} passes, {:.2f} ms (copies {:.2f} ms, "
         "VMA {:.2f} ms)",
         tag, s.allocationsMoved, s.buffersMoved, s.imagesMoved, s.bytesMoved, s.blocksFreed, s.bytesFreed,
-        s.allocationsRefused, s.movesFailed, s.passes,
+        s.emptyBlocksReleased, s.allocationsRefused, s.movesFailed, s.passes,
         std::chrono::duration<double, std::milli>(s.duration).count(),
         std::chrono::duration<double, std::milli>(s.copyDuration).count(),
         std::chrono::duration<double, std::milli>(s.vmaDuration).count());

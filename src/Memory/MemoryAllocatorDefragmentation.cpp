@@ -90,6 +90,12 @@ DefragmentationStats MemoryAllocator::EndDefragmentation()
     return {};
 }
 
+ReleasedMemory MemoryAllocator::ReleaseEmptyBlocks()
+{
+    MemorySystem* system = MemorySystem::Require("ReleaseEmptyBlocks");
+    return system ? system->ReleaseEmptyBlocks() : ReleasedMemory{};
+}
+
 bool MemoryAllocator::IsDefragmenting()
 {
     MemorySystem* system = MemorySystem::Get();

@@ -17,6 +17,14 @@ namespace SceneryEditorX::detail
 {
 namespace
 {
+// VMA's defaults for its default pools' block size (VMA_SMALL_HEAP_MAX_SIZE,
+// VMA_DEFAULT_LARGE_HEAP_BLOCK_SIZE), which its header defines only in the implementation unit.
+constexpr VkDeviceSize kVmaSmallHeapMaxSize = 1024ull * 1024 * 1024;
+constexpr VkDeviceSize kVmaDefaultLargeHeapBlockSize = 256ull * 1024 * 1024;
+} // namespace
+
+namespace
+{
 OrderedMutex<LockLevel::Lifecycle> s_LifecycleMutex; // Init and Shutdown against each other
 const AllocatorSettings s_DefaultSettings{};
 // Set when the exit handler below shut the system down: a Shutdown from a static destructor that
@@ -350,6 +358,49 @@ void MemorySystem::DropStagingCache()
     for (const StagingBuffer& s : staging.TakeAll())
         vmaDestroyBuffer(allocator, s.buffer, s.allocation);
     AfterVmaFree();
+}
+
+ReleasedMemory MemorySystem::ReleaseEmptyBlocks()
+{
+    size_t blocks = 0;
+    VkDeviceSize bytes = 0;
+    {
+        auto gate = HoldMoveGate(); // not inside a pass
+        pools.ReleaseEmptyBlocks(blocks, bytes);
+        size_t defaultBlocks = 0;
+        VkDeviceSize defaultBytes = 0;
+        vmaReleaseEmptyBlocks(allocator, nullptr, &defaultBlocks, &defaultBytes);
+        blocks += defaultBlocks;
+        bytes += defaultBytes;
+    }
+    AfterVmaFree();
+    if (blocks > 0)
+        fragmentation.MarkDirty();
+    return ReleasedMemory{static_cast<uint32_t>(blocks), bytes};
+}
+
+uint64_t MemorySystem::ReclaimableBytes(const VmaBudget* heapBudgets)
+{
+    std::array<PoolSet::HeapFootprint, VK_MAX_MEMORY_HEAPS> perHeap{};
+    pools.Footprint(perHeap);
+    uint64_t reclaimable = 0;
+    for (uint32_t h = 0; h < memoryProperties.memoryHeapCount; ++h)
+    {
+        reclaimable += perHeap[h].reclaimableBytes;
+        // The default pools' free bytes: the heap's, less the pools' (dedicated allocations have
+        // none), counted in whole blocks of VMA's preferred block size for the heap (its default
+        // pools start with smaller blocks, so this never claims more than a compaction frees).
+        const VkDeviceSize heapFree = heapBudgets[h].statistics.blockBytes - heapBudgets[h].statistics.allocationBytes;
+        const VkDeviceSize defaultFree = heapFree > perHeap[h].freeBytes ? heapFree - perHeap[h].freeBytes : 0;
+        const VkDeviceSize heapSize = memoryProperties.memoryHeaps[h].size;
+        const VkDeviceSize blockSize = heapSize <= kVmaSmallHeapMaxSize
+                                           ? heapSize / 8
+                                           : (settings.preferredLargeHeapBlockSize ? settings.preferredLargeHeapBlockSize
+                                                                                  : kVmaDefaultLargeHeapBlockSize);
+        if (blockSize > 0)
+            reclaimable += defaultFree / blockSize * blockSize;
+    }
+    return reclaimable;
 }
 
 } // namespace SceneryEditorX::detail

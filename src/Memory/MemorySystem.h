@@ -111,6 +111,14 @@ public:
     void OnDefragmentationBegin();
     void OnDefragmentationEnd();
 
+    /// Frees the empty blocks that VMA keeps, in every pool and the default pools. The caller holds
+    /// no lock of ours below the move gate.
+    ReleasedMemory ReleaseEmptyBlocks();
+    /// What a full compaction could give back (AllocationStats::reclaimableBytes), from VMA's heap
+    /// budgets (`heapBudgets`: vmaGetHeapBudgets' output) and the pools' statistics. O(pools +
+    /// blocks): no walk over allocations.
+    uint64_t ReclaimableBytes(const VmaBudget* heapBudgets);
+
     /// Staging buffers: from the cache, or new (no log line: the transfer that asked writes it).
     VkResult AcquireStaging(VkDeviceSize size, StagingBuffer& out);
     void ReleaseStaging(const StagingBuffer& staging);

@@ -118,7 +118,7 @@ void PoolSet::RetireLargePools()
     std::lock_guard lock(m_PoolMutex);
     for (auto& perType : m_Pools)
         if (VmaPool old = perType[static_cast<size_t>(SizeClass::Large)].exchange(nullptr))
-            m_ReplacedPools.push_back(old);
+            m_ReplacedPools.emplace_back(old, static_cast<uint32_t>(&perType - m_Pools.data()));
 }
 
 void PoolSet::DestroyAll()
@@ -128,9 +128,56 @@ void PoolSet::DestroyAll()
         for (auto& slot : perType)
             if (VmaPool pool = slot.exchange(nullptr))
                 vmaDestroyPool(m_Allocator, pool);
-    for (VmaPool pool : m_ReplacedPools)
+    for (auto& [pool, type] : m_ReplacedPools)
         vmaDestroyPool(m_Allocator, pool);
     m_ReplacedPools.clear();
+}
+
+template <class Fn>
+void PoolSet::ForEachPool(Fn&& fn)
+{
+    std::lock_guard lock(m_PoolMutex);
+    for (size_t type = 0; type < m_Pools.size(); ++type)
+        for (auto& slot : m_Pools[type])
+            if (VmaPool pool = slot.load(std::memory_order_acquire))
+                fn(pool, static_cast<uint32_t>(type));
+    for (auto& [pool, type] : m_ReplacedPools)
+        fn(pool, type);
+}
+
+void PoolSet::Footprint(std::array<HeapFootprint, VK_MAX_MEMORY_HEAPS>& perHeap)
+{
+    if (!m_Allocator)
+        return;
+    ForEachPool(
+        [&](VmaPool pool, uint32_t type)
+        {
+            VmaStatistics stats{};
+            vmaGetPoolStatistics(m_Allocator, pool, &stats);
+            if (stats.blockCount == 0)
+                return;
+            // A pool's blocks all have its block size.
+            const VkDeviceSize blockSize = stats.blockBytes / stats.blockCount;
+            const VkDeviceSize free = stats.blockBytes - stats.allocationBytes;
+            HeapFootprint& heap = perHeap[m_MemoryProperties->memoryTypes[type].heapIndex];
+            heap.freeBytes += free;
+            heap.reclaimableBytes += free / blockSize * blockSize;
+        });
+}
+
+void PoolSet::ReleaseEmptyBlocks(size_t& blocks, VkDeviceSize& bytes)
+{
+    if (!m_Allocator)
+        return;
+    ForEachPool(
+        [&](VmaPool pool, uint32_t)
+        {
+            size_t released = 0;
+            VkDeviceSize releasedBytes = 0;
+            vmaReleaseEmptyBlocks(m_Allocator, pool, &released, &releasedBytes);
+            blocks += released;
+            bytes += releasedBytes;
+        });
 }
 
 } // namespace SceneryEditorX::detail

@@ -63,6 +63,18 @@ public:
     /// Destroys every pool (Shutdown).
     void DestroyAll();
 
+    /// Per heap: the bytes a full compaction of the pools could give back (per pool,
+    /// floor(free / block size) whole blocks), and the pools' free bytes. O(pools + blocks) through
+    /// vmaGetPoolStatistics; no walk over allocations.
+    struct HeapFootprint
+    {
+        VkDeviceSize reclaimableBytes = 0;
+        VkDeviceSize freeBytes = 0;
+    };
+    void Footprint(std::array<HeapFootprint, VK_MAX_MEMORY_HEAPS>& perHeap);
+    /// Frees the empty blocks of every pool (vmaReleaseEmptyBlocks); adds what it freed.
+    void ReleaseEmptyBlocks(size_t& blocks, VkDeviceSize& bytes);
+
 private:
     VmaPool Create(uint32_t memoryTypeIndex, SizeClass sizeClass);
     VkDeviceSize BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const;
@@ -73,7 +85,12 @@ private:
     // [memory type][class]. Written under m_PoolMutex, read lock-free.
     std::array<std::array<std::atomic<VmaPool>, kSizeClassCount>, VK_MAX_MEMORY_TYPES> m_Pools{};
     OrderedMutex<LockLevel::PoolCreation> m_PoolMutex;
-    std::vector<VmaPool> m_ReplacedPools; // large pools replaced by SetCustomBufferSize
+    // Large pools replaced by SetCustomBufferSize, with their memory type.
+    std::vector<std::pair<VmaPool, uint32_t>> m_ReplacedPools;
+
+    // Calls fn(pool, memoryTypeIndex) for every pool, under m_PoolMutex.
+    template <class Fn>
+    void ForEachPool(Fn&& fn);
     OrderedMutex<LockLevel::MemoryTypeCache, std::shared_mutex> m_TypeCacheMutex;
     std::unordered_map<uint64_t, uint32_t> m_BufferTypeCache;
 };

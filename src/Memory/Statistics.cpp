@@ -87,6 +87,7 @@ AllocationStats MemoryAllocator::GetStats() const
         stats.blockCount += budgets[h].statistics.blockCount;
     }
     ExcludeReuseCache(*d, stats);
+    stats.reclaimableBytes = d->ReclaimableBytes(budgets.data());
     stats.fragmentationRatio = d->fragmentation.ratio.load(std::memory_order_relaxed);
     stats.fragmentationAgeFrames = d->frameIndex.load(std::memory_order_relaxed) -
                                    d->fragmentation.frame.load(std::memory_order_relaxed);

@@ -142,6 +142,8 @@ void FragmentThenDefragment::FragmentMarkAllAndDefragment(bool requirePacking)
                             [](const PoolReport& p) { return p.fragmentation >= 0.05f; }))
         << "the setup should leave at least one pool fragmented";
 
+    const AllocationStats statsBefore = Allocator().GetStats();
+    EXPECT_GT(statsBefore.reclaimableBytes, 0u) << "the fragmented pools hold whole blocks' worth of free space";
     DefragmentationStats stats;
     {
         RelocationRecorder recorder;
@@ -168,16 +170,50 @@ void FragmentThenDefragment::FragmentMarkAllAndDefragment(bool requirePacking)
         {
             EXPECT_LT(p.fragmentation, 0.05f);
         }
-        EXPECT_LE(p.emptyBlocks, 1u) << "VMA keeps at most one empty block per pool";
+        EXPECT_EQ(p.emptyBlocks, 0u) << "the run ends by releasing the empty blocks VMA keeps";
         const auto packed = static_cast<size_t>((p.liveBytes + p.blockSize - 1) / p.blockSize);
-        EXPECT_LE(p.blockCount, packed + p.emptyBlocks)
+        EXPECT_LE(p.blockCount, packed)
             << p.liveBytes << " live bytes in blocks of " << p.blockSize << " bytes";
     }
+
+    // Every pool uses its fewest blocks (above), so the committed memory fell by exactly what
+    // reclaimableBytes promised before the run, and nothing more can be won.
+    const AllocationStats statsAfter = Allocator().GetStats();
+    EXPECT_EQ(statsBefore.totalBytes - statsAfter.totalBytes, statsBefore.reclaimableBytes);
+    EXPECT_EQ(statsAfter.reclaimableBytes, 0u);
+    EXPECT_EQ(stats.bytesFreed, statsBefore.reclaimableBytes);
+    EXPECT_GT(stats.blocksFreed, 0u);
 
     ExpectHoldPatterns(Allocator(), buffers, images);
 
     DestroyAll(Allocator(), buffers, images);
     EXPECT_EQ(Allocator().GetStats().tag.allocationCount, 0u);
+}
+
+// The empty block VMA keeps (one per pool) is given back by ReleaseEmptyBlocks, and only that.
+TEST_P(FragmentThenDefragment, ReleaseEmptyBlocksGivesBackTheBlockVmaKeeps)
+{
+    // Two small-pool blocks' worth of 256 KiB buffers, then the second block's buffers destroyed.
+    std::vector<TrackedBuffer> buffers(32);
+    for (size_t i = 0; i < buffers.size(); ++i)
+        ASSERT_TRUE(CreateFilledBuffer(Allocator(), 256 * 1024, 300 + static_cast<uint32_t>(i), buffers[i]));
+    const AllocationStats full = Allocator().GetStats();
+    for (size_t i = 16; i < buffers.size(); ++i)
+        Destroy(Allocator(), buffers[i]);
+    buffers.resize(16);
+    const AllocationStats kept = Allocator().GetStats();
+    EXPECT_EQ(kept.totalBytes, full.totalBytes) << "VMA keeps the emptied block";
+    EXPECT_GE(kept.reclaimableBytes, 4u * 1024 * 1024) << "the kept empty block is reclaimable";
+
+    const ReleasedMemory released = MemoryAllocator::ReleaseEmptyBlocks();
+    EXPECT_GE(released.blocks, 1u);
+    const AllocationStats after = Allocator().GetStats();
+    EXPECT_EQ(after.totalBytes, kept.totalBytes - released.bytes);
+    EXPECT_EQ(after.blockCount, kept.blockCount - released.blocks);
+    EXPECT_EQ(after.usedBytes, kept.usedBytes);
+    EXPECT_EQ(MemoryAllocator::ReleaseEmptyBlocks().blocks, 0u) << "nothing left to release";
+    ExpectHoldPatterns(Allocator(), buffers, {});
+    DestroyAll(Allocator(), buffers, {});
 }
 
 TEST_P(FragmentThenDefragment, EveryResourceKeepsItsContentsAndEveryPoolUsesTheFewestBlocks)

@@ -261,9 +261,15 @@ public:
     /// Other threads' allocations and frees wait for the pass (not for the session); the session's
     /// own calls (Begin, Mark, Step, End) are serialized.
     bool DefragmentStep();
-    /// Runs the remaining passes, closes the session and returns what it did. Without an open
+    /// Runs the remaining passes, closes the session, frees the empty blocks (unless
+    /// DefragmentationOptions::releaseEmptyBlocks is off) and returns what it did. Without an open
     /// session: an error and empty stats.
     DefragmentationStats EndDefragmentation();
+    /// Frees the empty VkDeviceMemory blocks that VMA keeps (one per pool and memory type, a
+    /// hysteresis against allocating a block back and forth), in every size-class pool and VMA's
+    /// default pools. Safe at any time, from any thread; a block holding any allocation stays.
+    /// Returns what it freed (zeros, with an error line, before Init).
+    static ReleasedMemory ReleaseEmptyBlocks();
     static bool IsDefragmenting();
     /// Registers a callback for every moved resource; returns an id for RemoveRelocationCallback.
     /// Callbacks run on the thread that runs the pass, after the pass, with no lock of ours held, and

@@ -174,7 +174,20 @@ struct AllocationStats
     /// usedBytes or allocationCount, but their memory is in totalBytes.
     uint64_t reuseCacheBytes = 0;
     uint64_t reuseCacheCount = 0;
+    /// What a full compaction would give back: committed bytes less the blocks the live bytes need.
+    /// Per size-class pool, floor(free bytes / block size) whole blocks; for VMA's default pools
+    /// (images, buffers above LARGE_BUFFER_SIZE), their free bytes in whole blocks of VMA's preferred
+    /// block size for the heap. Current in GetStats (O(pools + blocks), no walk over allocations);
+    /// DefragmentationPolicy can trigger on it.
+    uint64_t reclaimableBytes = 0;
     TagStats tag; ///< the calling instance's tag
+};
+
+/// What MemoryAllocator::ReleaseEmptyBlocks gave back.
+struct ReleasedMemory
+{
+    uint32_t blocks = 0; ///< VkDeviceMemory blocks freed
+    uint64_t bytes = 0;  ///< their bytes
 };
 
 /// Budget of one heap.
@@ -212,6 +225,9 @@ struct DefragmentationOptions
     /// Bytes and allocations moved per pass at most (0: no limit). One DefragmentStep() is one pass.
     VkDeviceSize maxBytesPerPass = 0;
     uint32_t maxAllocationsPerPass = 0;
+    /// EndDefragmentation then frees the empty blocks VMA keeps (ReleaseEmptyBlocks), so that the
+    /// blocks a run emptied are given back. Off: the one empty block per pool that VMA keeps stays.
+    bool releaseEmptyBlocks = true;
 };
 
 /// What one defragmentation session did.
@@ -222,7 +238,11 @@ struct DefragmentationStats
     uint32_t allocationsMoved = 0;
     uint32_t buffersMoved = 0;
     uint32_t imagesMoved = 0;
-    uint32_t blocksFreed = 0; ///< VkDeviceMemory blocks released
+    uint32_t blocksFreed = 0; ///< VkDeviceMemory blocks released (by VMA's passes and the final release)
+    /// The part of blocksFreed/bytesFreed freed by the release of empty blocks at the end of the
+    /// run (DefragmentationOptions::releaseEmptyBlocks).
+    uint32_t emptyBlocksReleased = 0;
+    uint64_t emptyBytesReleased = 0;
     uint32_t allocationsRefused =
         0; ///< marked, proposed by VMA, but not movable (no transfer usage, pNext, unknown layout)
     uint32_t movesFailed =
