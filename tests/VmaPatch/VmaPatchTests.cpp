@@ -469,6 +469,35 @@ TEST_F(VmaPatchTest, DefaultPoolsKeepOneImmovableCountPerMemoryType)
                                     "immovable in the first counted against it";
 }
 
+// Patch 4: EXTENSIVE closes a free range that lies below allocations larger than it. A copy may not
+// overlap its source, so none of them can move down into it; the patched cleanup slides one up into
+// the block's free tail, and the merged range below takes the others.
+TEST_F(VmaPatchTest, ExtensiveClosesAHoleBelowLargerAllocations)
+{
+    CreateAllocator(1, 1024, 64 * kMiB); // granularity above 1: EXTENSIVE runs as itself, not as FULL
+    CreatePool(1 * kMiB);
+    // One block: 64 KiB kept, 64 KiB freed (the hole), then two 256 KiB allocations and a free tail.
+    Allocate(64 * kKiB);
+    VmaAllocation hole = Allocate(64 * kKiB);
+    Allocate(256 * kKiB);
+    Allocate(256 * kKiB);
+    Free(hole);
+    ASSERT_EQ(PoolBlocks(), 1u);
+    VmaDetailedStatistics before{};
+    vmaCalculatePoolStatistics(m_Allocator, m_Pool, &before);
+    ASSERT_EQ(before.unusedRangeCount, 2u) << "the hole and the tail";
+
+    const uint32_t moved = Defragment(m_Pool, VMA_DEFRAGMENTATION_FLAG_ALGORITHM_EXTENSIVE_BIT, [](int) {},
+                                      [](const VmaDefragmentationMove&) { return false; });
+    ASSERT_FALSE(m_Broken);
+    EXPECT_GT(moved, 0u);
+    VmaDetailedStatistics after{};
+    vmaCalculatePoolStatistics(m_Allocator, m_Pool, &after);
+    EXPECT_EQ(after.statistics.allocationCount, 3u);
+    EXPECT_EQ(after.unusedRangeCount, 1u) << "a free range stayed below the 256 KiB allocations";
+    EXPECT_EQ(after.unusedRangeSizeMax, 1 * kMiB - 576 * kKiB);
+}
+
 #if !SEDX_VMA_PRISTINE
 // Patch 3: vmaReleaseEmptyBlocks frees the one empty block that VMA keeps.
 TEST_F(VmaPatchTest, ReleaseEmptyBlocksFreesTheKeptBlock)
