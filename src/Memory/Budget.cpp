@@ -166,6 +166,7 @@ MemoryBudget BudgetWatch::Check(MemorySystem& system, const std::string& tag)
             budget.usagePercentage * 100.0f, budget.usedBytes, budget.totalBytes, threshold * 100.0f,
             budget.isOverBudget ? ", over budget" : "");
         system.OnMemoryPressure(tag);
+        system.residency.ThresholdCrossed(system, threshold); // holders give back the excess
     }
     else
         SEDX_CORE_INFO_TAG(kAllocTag, "[{}] memory usage back below the warning threshold: {:.1f}% of budget",
