@@ -209,6 +209,8 @@ EvictionRound Residency::MakeRoom(MemorySystem& system, uint32_t heapIndex, VkDe
     round.cacheBytesReleased += system.reuseCache.Bytes();
     system.ReleaseReuseCache();
     round.cacheBytesReleased += system.DropStagingCache();
+    // And the empty blocks VMA keeps for reuse (one per pool): committed memory that holds nothing.
+    round.cacheBytesReleased += system.ReleaseEmptyBlocks().bytes;
 
     // Then the owners, least valuable first: rank, last-used frame, registration order.
     std::vector<std::tuple<uint32_t, uint64_t, uint64_t>> order; // rank, last used, id

@@ -16,6 +16,7 @@ struct TimelineSample
     float fragmentation; // ratio in [0, 1]
     uint32_t residentTiles;
     bool defragmented; // a defragmentation ran in this frame
+    bool reduced = false; // detail was reduced for the budget in this frame (sedx-mem demo --budget-mb)
 };
 
 /// The CSV header; then one row per sample, in the order given.

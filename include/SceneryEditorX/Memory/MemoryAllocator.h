@@ -325,7 +325,8 @@ public:
     static bool UnregisterEvictable(uint64_t id);
     /// Registered evictables now.
     static size_t GetEvictableCount();
-    /// One eviction round on `heapIndex`: the library's caches shrink first (staging, reuse), then
+    /// One eviction round on `heapIndex`: the library's caches shrink first (staging, reuse, the
+    /// empty blocks VMA keeps), then
     /// owners are asked in eviction order, up to `rankLimit`, until `bytes` came back. Rounds on
     /// several threads ask disjoint owners. Returns the round (also GetLastEvictionRound); a round
     /// with zeros and an error line before Init or for a bad heap.

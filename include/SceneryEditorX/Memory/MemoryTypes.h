@@ -271,7 +271,8 @@ struct EvictionRound
     uint32_t heapIndex = 0;
     PressureReason reason = PressureReason::Explicit;
     VkDeviceSize bytesWanted = 0;
-    VkDeviceSize cacheBytesReleased = 0; ///< by the library's own caches (staging, reuse), first
+    /// By the library itself, first: its caches (staging, reuse) and the empty blocks VMA keeps.
+    VkDeviceSize cacheBytesReleased = 0;
     VkDeviceSize bytesReleased = 0;      ///< by owners (cache bytes not included)
     uint32_t ownersAsked = 0;
     uint32_t ownersReleased = 0;
