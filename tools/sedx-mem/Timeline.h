@@ -21,12 +21,13 @@ struct TimelineSample
 
 /// The CSV header; then one row per sample, in the order given.
 inline constexpr const char* kTimelineCsvHeader =
-    "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented";
+    "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented,reduced";
 bool WriteTimelineCsv(const std::vector<TimelineSample>& samples, const std::string& path,
                       std::string& error);
 
 /// A kTimelineWidth × kTimelineHeight PNG: used, committed and budget (MiB, left axis) and
-/// fragmentation (%, right axis) per frame, a vertical marker at each defragmentation, axes with
+/// fragmentation (%, right axis) per frame, a vertical marker at each defragmentation, a mark on the
+/// bottom axis at each frame that reduced detail for the budget, axes with
 /// ticks and labels, a legend and a title. A budget far above the usage is named, not plotted, so
 /// that it does not flatten the other lines. No samples: an empty plot that says so.
 inline constexpr int kTimelineWidth = 1200;
