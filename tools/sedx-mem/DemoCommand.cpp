@@ -2,6 +2,8 @@
 // out around a moving camera through tagged allocators in Modules; every 60 frames the budget is
 // checked and the DefragmentationManager defragments when fragmentation passes its threshold;
 // after each defragmentation and at the end every resident resource is read back and verified.
+// With --budget-mb N the scenery streams under a device-local heap of N MiB (SceneryBudget.h). Any
+// load failure, mismatch or used memory above N ends the run with "demo FAILED: <why>" and exit 1.
 #include "Commands.h"
 #include "MemoryMap.h"
 #include "Scenery.h"
