@@ -210,7 +210,9 @@ EvictionRound Residency::MakeRoom(MemorySystem& system, uint32_t heapIndex, VkDe
     system.ReleaseReuseCache();
     round.cacheBytesReleased += system.DropStagingCache();
     // And the empty blocks VMA keeps for reuse (one per pool): committed memory that holds nothing.
-    round.cacheBytesReleased += system.ReleaseEmptyBlocks().bytes;
+    // Not while a defragmentation session is open: its VMA context plans with those blocks.
+    if (!system.defragmentation.IsOpen())
+        round.cacheBytesReleased += system.ReleaseEmptyBlocks().bytes;
 
     // Then the owners, least valuable first: rank, last-used frame, registration order.
     std::vector<std::tuple<uint32_t, uint64_t, uint64_t>> order; // rank, last used, id
@@ -275,8 +277,9 @@ EvictionRound Residency::MakeRoom(MemorySystem& system, uint32_t heapIndex, VkDe
         std::lock_guard lock(m_Mutex);
         m_LastRound = round;
     }
-    const auto level = round.satisfied ? LogLevel::Info : LogLevel::Warn;
-    Log::Write(level, kAllocTag,
+    // An info line: the signal that started the round has its own line (the threshold's warning, the
+    // failed allocation's error, which names the round).
+    Log::Write(LogLevel::Info, kAllocTag,
                fmt::format("eviction round on heap {} ({}): {} bytes wanted, {} from caches, {} from {} of {} "
                            "owners asked ({} refused), back in frame {}",
                            heapIndex, ReasonName(reason), bytes, round.cacheBytesReleased,
