@@ -422,12 +422,14 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
     for (int attempt = 0;; ++attempt)
     {
         // Images live in VMA's default pools (see docs/ARCHITECTURE.md).
-        const VkResult result = vmaCreateImage(system.allocator, &info, &aci, &image, &allocation, &allocInfo);
+        const VkResult result =
+            vmaCreateImage(system.allocator, &info, &aci, &image, &allocation, &allocInfo);
         if (result == VK_SUCCESS)
             break;
         stripe.unlock();
         int heap = -1;
-        if (uint32_t type = 0; vmaFindMemoryTypeIndexForImageInfo(system.allocator, &info, &aci, &type) == VK_SUCCESS)
+        if (uint32_t type = 0;
+            vmaFindMemoryTypeIndexForImageInfo(system.allocator, &info, &aci, &type) == VK_SUCCESS)
             heap = static_cast<int>(system.memoryProperties.memoryTypes[type].heapIndex);
         if (attempt == 0 &&
             MakeRoomAfterFailure(system, result, heap, MemoryAllocator::ImageDataSize(imageInfo), createInfo,

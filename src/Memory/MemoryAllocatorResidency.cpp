@@ -27,7 +27,8 @@ bool MemoryAllocator::TouchEvictable(uint64_t id, uint64_t frame)
         return false;
     if (system->residency.Touch(id, frame))
         return true;
-    SEDX_CORE_ERROR_TAG(kAllocTag, "TouchEvictable({}, frame {}) failed: not a registered evictable", id, frame);
+    SEDX_CORE_ERROR_TAG(kAllocTag, "TouchEvictable({}, frame {}) failed: not a registered evictable", id,
+                        frame);
     return false;
 }
 
@@ -66,8 +67,8 @@ EvictionRound MemoryAllocator::MakeRoom(uint32_t heapIndex, VkDeviceSize bytes, 
         return {};
     if (heapIndex >= system->memoryProperties.memoryHeapCount)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "MakeRoom(heap {}, {} bytes) failed: the device has {} heaps", heapIndex,
-                            bytes, system->memoryProperties.memoryHeapCount);
+        SEDX_CORE_ERROR_TAG(kAllocTag, "MakeRoom(heap {}, {} bytes) failed: the device has {} heaps",
+                            heapIndex, bytes, system->memoryProperties.memoryHeapCount);
         return {};
     }
     return system->residency.MakeRoom(*system, heapIndex, bytes, rankLimit, PressureReason::Explicit);
@@ -86,9 +87,11 @@ int MemoryAllocator::GetHeapIndex(VmaAllocation allocation)
         return -1;
     int heap = -1;
     if (allocation)
-        system->registry.With(allocation, [&](AllocationRecord& record)
-                              { heap = static_cast<int>(
-                                    system->memoryProperties.memoryTypes[record.memoryTypeIndex].heapIndex); });
+        system->registry.With(allocation,
+                              [&](AllocationRecord& record) {
+                                  heap = static_cast<int>(
+                                      system->memoryProperties.memoryTypes[record.memoryTypeIndex].heapIndex);
+                              });
     if (heap < 0)
         SEDX_CORE_ERROR_TAG(kAllocTag, "GetHeapIndex failed: {}",
                             allocation ? "the allocation is not live" : "a null allocation");
@@ -102,8 +105,7 @@ bool MemoryAllocator::SetSimulatedHeapBudget(uint32_t heapIndex, VkDeviceSize by
         return false;
     if (!system->settings.simulateMemoryBudget || system->device->GetCapabilities().memoryBudget)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag,
-                            "SetSimulatedHeapBudget(heap {}) failed: {}", heapIndex,
+        SEDX_CORE_ERROR_TAG(kAllocTag, "SetSimulatedHeapBudget(heap {}) failed: {}", heapIndex,
                             system->settings.simulateMemoryBudget
                                 ? "the device has VK_EXT_memory_budget, whose budget wins"
                                 : "AllocatorSettings::simulateMemoryBudget is off");

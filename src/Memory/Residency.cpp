@@ -133,15 +133,15 @@ uint64_t Residency::Register(MemorySystem& system, VmaAllocation allocation, uin
         return 0;
     }
     Entry entry;
-    const bool live = allocation && system.registry.With(allocation,
-                                                         [&](AllocationRecord& record)
-                                                         {
-                                                             entry.heapIndex =
-                                                                 system.memoryProperties
-                                                                     .memoryTypes[record.memoryTypeIndex]
-                                                                     .heapIndex;
-                                                             entry.size = record.size;
-                                                         });
+    const bool live =
+        allocation &&
+        system.registry.With(allocation,
+                             [&](AllocationRecord& record)
+                             {
+                                 entry.heapIndex =
+                                     system.memoryProperties.memoryTypes[record.memoryTypeIndex].heapIndex;
+                                 entry.size = record.size;
+                             });
     if (!live)
     {
         error = allocation ? "the allocation is not live" : "a null allocation";
@@ -279,12 +279,12 @@ EvictionRound Residency::MakeRoom(MemorySystem& system, uint32_t heapIndex, VkDe
     }
     // An info line: the signal that started the round has its own line (the threshold's warning, the
     // failed allocation's error, which names the round).
-    Log::Write(LogLevel::Info, kAllocTag,
-               fmt::format("eviction round on heap {} ({}): {} bytes wanted, {} from caches, {} from {} of {} "
-                           "owners asked ({} refused), back in frame {}",
-                           heapIndex, ReasonName(reason), bytes, round.cacheBytesReleased,
-                           round.bytesReleased, round.ownersReleased, round.ownersAsked, round.ownersRefused,
-                           round.readyFrame));
+    Log::Write(
+        LogLevel::Info, kAllocTag,
+        fmt::format("eviction round on heap {} ({}): {} bytes wanted, {} from caches, {} from {} of {} "
+                    "owners asked ({} refused), back in frame {}",
+                    heapIndex, ReasonName(reason), bytes, round.cacheBytesReleased, round.bytesReleased,
+                    round.ownersReleased, round.ownersAsked, round.ownersRefused, round.readyFrame));
     return round;
 }
 
@@ -306,9 +306,9 @@ bool MakeRoomAfterFailure(MemorySystem& system, VkResult result, int heap, VkDev
     if (!HasFlag(createInfo.flags, AllocationFlags::MakeRoom) || heap < 0 ||
         (result != VK_ERROR_OUT_OF_DEVICE_MEMORY && result != VK_ERROR_OUT_OF_HOST_MEMORY))
         return false;
-    const EvictionRound round = system.residency.MakeRoom(system, static_cast<uint32_t>(heap), bytes,
-                                                          createInfo.evictionRankLimit,
-                                                          PressureReason::AllocationFailed);
+    const EvictionRound round =
+        system.residency.MakeRoom(system, static_cast<uint32_t>(heap), bytes, createInfo.evictionRankLimit,
+                                  PressureReason::AllocationFailed);
     const VkDeviceSize released = round.cacheBytesReleased + round.bytesReleased;
     note = fmt::format("; eviction round: {} bytes released, {} owners refused, back in frame {}", released,
                        round.ownersRefused, round.readyFrame);

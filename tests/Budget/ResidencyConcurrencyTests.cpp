@@ -125,7 +125,8 @@ TEST_F(ResidencyConcurrencyTest, AllocationAndEvictionOnManyThreads)
                         std::lock_guard ownerLock(h->mutex);
                         if (!h->released)
                         {
-                            EXPECT_TRUE(MemoryAllocator::TouchEvictable(h->id, MemoryAllocator::GetCurrentFrameIndex()));
+                            EXPECT_TRUE(MemoryAllocator::TouchEvictable(
+                                h->id, MemoryAllocator::GetCurrentFrameIndex()));
                         }
                     }
                     if (mine.size() > 8)
@@ -144,8 +145,9 @@ TEST_F(ResidencyConcurrencyTest, AllocationAndEvictionOnManyThreads)
     EXPECT_GT(allocated.load(), 0u);
     EXPECT_GT(evicted.load(), 0u) << "the budget never made a round ask an owner";
     EXPECT_EQ(MemoryAllocator::GetEvictableCount(), 0u);
-    std::printf("allocated %llu, evicted %llu, failed %llu\n", static_cast<unsigned long long>(allocated.load()),
-                static_cast<unsigned long long>(evicted.load()), static_cast<unsigned long long>(failed.load()));
+    std::printf(
+        "allocated %llu, evicted %llu, failed %llu\n", static_cast<unsigned long long>(allocated.load()),
+        static_cast<unsigned long long>(evicted.load()), static_cast<unsigned long long>(failed.load()));
 }
 
 } // namespace

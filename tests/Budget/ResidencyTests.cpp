@@ -47,7 +47,8 @@ protected:
     {
         Buffer b;
         b.allocation = Alloc().AllocateBuffer(
-            BufferInfo(size), CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Dedicated | extra), b.buffer);
+            BufferInfo(size), CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Dedicated | extra),
+            b.buffer);
         return b;
     }
 
@@ -144,8 +145,8 @@ TEST_F(ResidencyTest, RoundStopsOnceEnoughCameBackAndEndsThoseRegistrations)
                                                      [&, i](const EvictionRequest& request)
                                                      {
                                                          EXPECT_EQ(request.allocation, buffers[i].allocation);
-                                                         EXPECT_TRUE(Alloc().DestroyBuffer(buffers[i].buffer,
-                                                                                           buffers[i].allocation));
+                                                         EXPECT_TRUE(Alloc().DestroyBuffer(
+                                                             buffers[i].buffer, buffers[i].allocation));
                                                          released[i] = true;
                                                          return EvictionResponse{kBlock, false};
                                                      }),
@@ -179,7 +180,8 @@ TEST_F(ResidencyTest, WithinBudgetAllocationSucceedsInTheFrameTheRoundNames)
         ids.push_back(MemoryAllocator::RegisterEvictable(held.back().allocation, 0,
                                                          [this, b = held.back()](const EvictionRequest&)
                                                          {
-                                                             EXPECT_TRUE(Alloc().DestroyBufferDeferred(b.buffer, b.allocation));
+                                                             EXPECT_TRUE(Alloc().DestroyBufferDeferred(
+                                                                 b.buffer, b.allocation));
                                                              return EvictionResponse{kBlock, true};
                                                          }));
         ASSERT_NE(ids.back(), 0u);
@@ -228,7 +230,8 @@ TEST_F(ResidencyTest, ReleasedNowTheSameCallSucceeds)
                                                  {
                                                      EXPECT_EQ(request.heapIndex, m_Heap);
                                                      EXPECT_GE(request.bytesWanted, kBlock);
-                                                     EXPECT_TRUE(Alloc().DestroyBuffer(held.buffer, held.allocation));
+                                                     EXPECT_TRUE(
+                                                         Alloc().DestroyBuffer(held.buffer, held.allocation));
                                                      return EvictionResponse{kBlock, false};
                                                  }),
               0u);
@@ -285,7 +288,8 @@ TEST_F(ResidencyTest, BudgetThatFallsIsAnswered)
                                                      [&, i](const EvictionRequest& request)
                                                      {
                                                          requests.push_back(request);
-                                                         EXPECT_TRUE(Alloc().DestroyBuffer(held[i].buffer, held[i].allocation));
+                                                         EXPECT_TRUE(Alloc().DestroyBuffer(
+                                                             held[i].buffer, held[i].allocation));
                                                          held[i] = {};
                                                          return EvictionResponse{kBlock, false};
                                                      }),
@@ -319,14 +323,46 @@ TEST_F(ResidencyTest, BadArgumentsFailWithOneErrorLine)
     ASSERT_NE(b.allocation, nullptr);
     const std::vector<RefusedCall> calls = {
         {"RegisterEvictable(null)",
-         [] { return MemoryAllocator::RegisterEvictable(nullptr, 0, [](const EvictionRequest&) { return EvictionResponse{}; }) == 0; }},
-        {"RegisterEvictable(empty callback)", [&] { return MemoryAllocator::RegisterEvictable(b.allocation, 0, {}) == 0; }},
-        {"TouchEvictable(unknown)", [] { return !MemoryAllocator::TouchEvictable(12345678, 1); }},
-        {"SetEvictableRank(unknown)", [] { return !MemoryAllocator::SetEvictableRank(12345678, 1); }},
-        {"UnregisterEvictable(unknown)", [] { return !MemoryAllocator::UnregisterEvictable(12345678); }},
-        {"MakeRoom(bad heap)", [] { return MemoryAllocator::MakeRoom(VK_MAX_MEMORY_HEAPS, 1).ownersAsked == 0; }},
-        {"GetHeapIndex(null)", [] { return MemoryAllocator::GetHeapIndex(nullptr) == -1; }},
-        {"SetSimulatedHeapBudget(bad heap)", [] { return !MemoryAllocator::SetSimulatedHeapBudget(VK_MAX_MEMORY_HEAPS, 1); }},
+         []
+         {
+             return MemoryAllocator::RegisterEvictable(
+                        nullptr, 0, [](const EvictionRequest&) { return EvictionResponse{}; }) == 0;
+         }},
+        {"RegisterEvictable(empty callback)",
+         [&]
+         {
+             return MemoryAllocator::RegisterEvictable(b.allocation, 0, {}) == 0;
+         }},
+        {"TouchEvictable(unknown)",
+         []
+         {
+             return !MemoryAllocator::TouchEvictable(12345678, 1);
+         }},
+        {"SetEvictableRank(unknown)",
+         []
+         {
+             return !MemoryAllocator::SetEvictableRank(12345678, 1);
+         }},
+        {"UnregisterEvictable(unknown)",
+         []
+         {
+             return !MemoryAllocator::UnregisterEvictable(12345678);
+         }},
+        {"MakeRoom(bad heap)",
+         []
+         {
+             return MemoryAllocator::MakeRoom(VK_MAX_MEMORY_HEAPS, 1).ownersAsked == 0;
+         }},
+        {"GetHeapIndex(null)",
+         []
+         {
+             return MemoryAllocator::GetHeapIndex(nullptr) == -1;
+         }},
+        {"SetSimulatedHeapBudget(bad heap)",
+         []
+         {
+             return !MemoryAllocator::SetSimulatedHeapBudget(VK_MAX_MEMORY_HEAPS, 1);
+         }},
     };
     for (const RefusedCall& call : calls)
     {

@@ -54,8 +54,9 @@ TEST(TimelineTest, CsvHasAHeaderAndOneRowPerSample)
     ASSERT_TRUE(WriteTimelineCsv(samples, path.string(), error)) << error;
     const std::vector<std::string> lines = Lines(ReadText(path));
     ASSERT_EQ(lines.size(), samples.size() + 1);
-    EXPECT_EQ(lines[0],
-              "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented,reduced");
+    EXPECT_EQ(
+        lines[0],
+        "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented,reduced");
     const TimelineSample& s = samples[299];
     EXPECT_EQ(lines[300], "299," + std::to_string(s.usedBytes) + "," + std::to_string(s.committedBytes) +
                               "," + std::to_string(256 * MiB) + ",0.498333," +

@@ -108,7 +108,8 @@ int RunDemo(const DemoOptions& options)
             }
         }
         settings.simulateMemoryBudget = true; // a budget of N where the device has no VK_EXT_memory_budget
-        settings.deviceMemoryCallback = [budgetHeap](uint32_t heap, uint32_t, VkDeviceSize size, bool allocated)
+        settings.deviceMemoryCallback =
+            [budgetHeap](uint32_t heap, uint32_t, VkDeviceSize size, bool allocated)
         {
             if (heap != budgetHeap)
                 return;
@@ -226,10 +227,9 @@ int RunDemo(const DemoOptions& options)
             }
             const AllocationStats stats = mesh->GetStats();
             const MemoryBudget budget = mesh->GetMemoryBudget();
-            timeline.push_back(TimelineSample{frame, stats.usedBytes, stats.totalBytes, budget.totalBytes,
-                                              stats.fragmentationRatio,
-                                              static_cast<uint32_t>(scenery.ResidentTiles()), defragmented,
-                                              reduced});
+            timeline.push_back(TimelineSample{
+                frame, stats.usedBytes, stats.totalBytes, budget.totalBytes, stats.fragmentationRatio,
+                static_cast<uint32_t>(scenery.ResidentTiles()), defragmented, reduced});
             if (!options.quiet)
                 Progress(tty, frame, options.frames, scenery.ResidentTiles(), stats);
         }
@@ -262,17 +262,19 @@ int RunDemo(const DemoOptions& options)
         if (budgetStreaming)
         {
             const BudgetCounters& b = budgetStreaming->Counters();
-            std::printf("budget: %llu MiB on heap %u; peak used %.1f MiB (VkDeviceMemory on the heap, at every "
-                        "vkAllocateMemory)\n",
-                        static_cast<unsigned long long>(options.budgetMb), budgetHeap, s_HeapPeak.load() / kMiB);
-            std::printf("detail: reduced %llu times (%llu mip drops, %llu outer tiles unloaded) in %llu frames, "
-                        "restored %llu times; mean resident LOD %.2f (top mips dropped per texture); %llu loads "
-                        "waited for the frame a round named\n",
-                        static_cast<unsigned long long>(b.reductions), static_cast<unsigned long long>(b.mipDrops),
-                        static_cast<unsigned long long>(b.tileUnloads),
-                        static_cast<unsigned long long>(reductionFrames),
-                        static_cast<unsigned long long>(b.restorations), budgetStreaming->MeanResidentLod(),
-                        static_cast<unsigned long long>(b.postponedLoads));
+            std::printf(
+                "budget: %llu MiB on heap %u; peak used %.1f MiB (VkDeviceMemory on the heap, at every "
+                "vkAllocateMemory)\n",
+                static_cast<unsigned long long>(options.budgetMb), budgetHeap, s_HeapPeak.load() / kMiB);
+            std::printf(
+                "detail: reduced %llu times (%llu mip drops, %llu outer tiles unloaded) in %llu frames, "
+                "restored %llu times; mean resident LOD %.2f (top mips dropped per texture); %llu loads "
+                "waited for the frame a round named\n",
+                static_cast<unsigned long long>(b.reductions), static_cast<unsigned long long>(b.mipDrops),
+                static_cast<unsigned long long>(b.tileUnloads),
+                static_cast<unsigned long long>(reductionFrames),
+                static_cast<unsigned long long>(b.restorations), budgetStreaming->MeanResidentLod(),
+                static_cast<unsigned long long>(b.postponedLoads));
         }
         std::printf("integrity: %llu resources verified, %llu mismatches\n",
                     static_cast<unsigned long long>(verifiedResources),
@@ -318,20 +320,22 @@ int RunDemo(const DemoOptions& options)
     if (loadFailures)
         failures.push_back(
             options.budgetMb
-                ? fmt::format("{} load failures: a budget of {} MiB is too small for the lowest detail of the "
-                              "resident tiles",
-                              loadFailures, options.budgetMb)
+                ? fmt::format(
+                      "{} load failures: a budget of {} MiB is too small for the lowest detail of the "
+                      "resident tiles",
+                      loadFailures, options.budgetMb)
                 : fmt::format("{} load failures", loadFailures));
     if (options.budgetMb && s_HeapPeak.load() > budgetBytes)
-        failures.push_back(fmt::format("used {:.1f} MiB, above the budget of {} MiB", s_HeapPeak.load() / kMiB,
-                                       options.budgetMb));
+        failures.push_back(fmt::format("used {:.1f} MiB, above the budget of {} MiB",
+                                       s_HeapPeak.load() / kMiB, options.budgetMb));
     if (mismatches)
         failures.push_back(fmt::format("{} mismatches", mismatches));
     if (!outputsOk)
         failures.push_back("writing the outputs failed");
     if (options.validation && device->GetValidationErrorCount() + device->GetValidationWarningCount() > 0)
         failures.push_back(fmt::format("validation reported {} errors and {} warnings",
-                                       device->GetValidationErrorCount(), device->GetValidationWarningCount()));
+                                       device->GetValidationErrorCount(),
+                                       device->GetValidationWarningCount()));
     if (failures.empty())
     {
         std::printf("demo ok\n");

@@ -370,8 +370,9 @@ void Scenery::EnableBudget(SceneryBudget* budget)
 {
     m_Budget = budget;
     if (m_Budget)
-        m_Budget->Attach(&m_Tiles, m_Seed, [this](std::pair<int, int> tile) { return TileSeed(m_Seed, tile); },
-                         &m_Counters);
+        m_Budget->Attach(
+            &m_Tiles, m_Seed, [this](std::pair<int, int> tile) { return TileSeed(m_Seed, tile); },
+            &m_Counters);
 }
 
 } // namespace SceneryEditorX::Tool

@@ -7,10 +7,10 @@ namespace SceneryEditorX::Tool
 {
 namespace
 {
-constexpr uint32_t kMinSide = 64;              // the lowest LOD keeps a 64x64 top level
-constexpr double kReduceAbove = 0.75;          // of the budget, live bytes: ask holders to give back...
-constexpr double kReduceTo = 0.65;             // ...down to this
-constexpr double kRestoreBelow = 0.6;          // detail comes back while the live bytes stay below this
+constexpr uint32_t kMinSide = 64;     // the lowest LOD keeps a 64x64 top level
+constexpr double kReduceAbove = 0.75; // of the budget, live bytes: ask holders to give back...
+constexpr double kReduceTo = 0.65;    // ...down to this
+constexpr double kRestoreBelow = 0.6; // detail comes back while the live bytes stay below this
 constexpr uint64_t kQuietFramesBeforeRestore = 20;
 constexpr uint32_t kTextureSeedBase = 2; // seeds: vertices, indices, then the textures
 // Frames an inner tile waits, when no round released anything, before its load counts as failed:
@@ -106,7 +106,8 @@ void SceneryBudget::OnTileLoaded(std::pair<int, int> tile)
         RegisterTexture(tile, i);
     if (IsOuter(tile))
         res.tileId = MemoryAllocator::RegisterEvictable(res.vertices->GetAllocation(), TileRank(tile),
-                                                         [this, tile](const EvictionRequest&) { return UnloadTile(tile); });
+                                                        [this, tile](const EvictionRequest&)
+                                                        { return UnloadTile(tile); });
 }
 
 void SceneryBudget::OnTileUnloaded(std::pair<int, int>, TileResources& res)
@@ -145,7 +146,8 @@ bool SceneryBudget::ReplaceTexture(TileResources& res, size_t index, uint32_t dr
     return true;
 }
 
-EvictionResponse SceneryBudget::DropMips(std::pair<int, int> tile, size_t index, const EvictionRequest& request)
+EvictionResponse SceneryBudget::DropMips(std::pair<int, int> tile, size_t index,
+                                         const EvictionRequest& request)
 {
     auto it = m_Tiles->find(tile);
     if (it == m_Tiles->end() || index >= it->second.textures.size())
@@ -225,7 +227,8 @@ void SceneryBudget::SetCamera(int cx, int cy, uint64_t frame)
         {
             const std::pair<int, int> t = tile;
             res.tileId = MemoryAllocator::RegisterEvictable(res.vertices->GetAllocation(), TileRank(tile),
-                                                             [this, t](const EvictionRequest&) { return UnloadTile(t); });
+                                                            [this, t](const EvictionRequest&)
+                                                            { return UnloadTile(t); });
         }
     }
 }
@@ -236,7 +239,8 @@ bool SceneryBudget::EndFrame(uint64_t frame)
     // its frame retires, so the room has to be made before it is needed).
     const VkDeviceSize live = LiveBytes();
     if (live > static_cast<VkDeviceSize>(kReduceAbove * static_cast<double>(m_Budget)))
-        MemoryAllocator::MakeRoom(m_Heap, live - static_cast<VkDeviceSize>(kReduceTo * static_cast<double>(m_Budget)));
+        MemoryAllocator::MakeRoom(
+            m_Heap, live - static_cast<VkDeviceSize>(kReduceTo * static_cast<double>(m_Budget)));
 
     const bool reduced = m_Counters.reductions != m_ReductionsAtFrameStart;
     m_ReductionsAtFrameStart = m_Counters.reductions;
@@ -270,7 +274,8 @@ bool SceneryBudget::EndFrame(uint64_t frame)
             {
                 TileResources& res = m_Tiles->at(best);
                 const VkDeviceSize cost = MemoryAllocator::ImageDataSize(res.fullInfos[bestIndex]);
-                if (LiveBytes() + cost < static_cast<VkDeviceSize>(kRestoreBelow * static_cast<double>(m_Budget)))
+                if (LiveBytes() + cost <
+                    static_cast<VkDeviceSize>(kRestoreBelow * static_cast<double>(m_Budget)))
                 {
                     if (res.textureIds[bestIndex])
                         MemoryAllocator::UnregisterEvictable(std::exchange(res.textureIds[bestIndex], 0));

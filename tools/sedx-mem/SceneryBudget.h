@@ -52,7 +52,10 @@ public:
     bool EndFrame(uint64_t frame); // true when detail was reduced in this frame
 
     const BudgetCounters& Counters() const { return m_Counters; }
-    double MeanResidentLod() const { return m_Counters.lodFrames ? m_Counters.lodSum / m_Counters.lodFrames : 0.0; }
+    double MeanResidentLod() const
+    {
+        return m_Counters.lodFrames ? m_Counters.lodSum / m_Counters.lodFrames : 0.0;
+    }
 
 private:
     int Distance(std::pair<int, int> tile) const;
@@ -74,8 +77,9 @@ private:
     std::function<uint64_t(std::pair<int, int>)> m_TileSeed;
     SceneryCounters* m_SceneryCounters = nullptr;
     std::map<std::pair<int, int>, uint64_t> m_WaitUntil; // a load waits for this frame
-    std::map<std::pair<int, int>, uint32_t> m_BarrenAttempts; // inner tiles' failed loads with nothing released
-    std::set<std::pair<int, int>> m_HeldBack;            // outer tiles unloaded or not loaded for the budget
+    std::map<std::pair<int, int>, uint32_t>
+        m_BarrenAttempts;                     // inner tiles' failed loads with nothing released
+    std::set<std::pair<int, int>> m_HeldBack; // outer tiles unloaded or not loaded for the budget
     uint64_t m_LastReductionFrame = 0;
     uint64_t m_ReductionsAtFrameStart = 0;
     BudgetCounters m_Counters;

@@ -165,8 +165,8 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
     }
     if (reductions)
     {
-        canvas.Polyline({lx + 6.0f, lx + 12.0f, lx + 18.0f, lx + 6.0f}, {lb + 2.0f, lb - 9.0f, lb + 2.0f, lb + 2.0f},
-                        2.0f, kReduced);
+        canvas.Polyline({lx + 6.0f, lx + 12.0f, lx + 18.0f, lx + 6.0f},
+                        {lb + 2.0f, lb - 9.0f, lb + 2.0f, lb + 2.0f}, 2.0f, kReduced);
         font.Draw(canvas, lx + 24.0f, lb, "detail reduced (budget)", 13.0f, kTextColor);
     }
 

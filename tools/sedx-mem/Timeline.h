@@ -15,7 +15,7 @@ struct TimelineSample
     uint64_t budgetBytes;
     float fragmentation; // ratio in [0, 1]
     uint32_t residentTiles;
-    bool defragmented; // a defragmentation ran in this frame
+    bool defragmented;    // a defragmentation ran in this frame
     bool reduced = false; // detail was reduced for the budget in this frame (sedx-mem demo --budget-mb)
 };
 

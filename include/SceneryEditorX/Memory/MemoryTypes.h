@@ -245,11 +245,11 @@ enum class PressureReason : uint8_t
 /// What the system asks of one evictable resource's owner.
 struct EvictionRequest
 {
-    uint64_t id = 0;                   ///< RegisterEvictable's id
+    uint64_t id = 0; ///< RegisterEvictable's id
     VmaAllocation allocation = nullptr;
     uint32_t heapIndex = 0;
-    VkDeviceSize bytesWanted = 0;      ///< bytes of the heap still wanted in this round
-    uint64_t frame = 0;                ///< the current frame
+    VkDeviceSize bytesWanted = 0; ///< bytes of the heap still wanted in this round
+    uint64_t frame = 0;           ///< the current frame
     PressureReason reason = PressureReason::Explicit;
 };
 
@@ -273,7 +273,7 @@ struct EvictionRound
     VkDeviceSize bytesWanted = 0;
     /// By the library itself, first: its caches (staging, reuse) and the empty blocks VMA keeps.
     VkDeviceSize cacheBytesReleased = 0;
-    VkDeviceSize bytesReleased = 0;      ///< by owners (cache bytes not included)
+    VkDeviceSize bytesReleased = 0; ///< by owners (cache bytes not included)
     uint32_t ownersAsked = 0;
     uint32_t ownersReleased = 0;
     uint32_t ownersRefused = 0;
