@@ -88,7 +88,8 @@ MemoryBudget DeviceLocalBudget(const MemorySystem& system, float threshold)
     out.isOverBudget = out.usedBytes > out.totalBytes;
     out.isAboveWarningThreshold = static_cast<double>(out.usedBytes) >
                                   static_cast<double>(threshold) * static_cast<double>(out.totalBytes);
-    out.fromBudgetExtension = system.device->GetCapabilities().memoryBudget;
+    out.fromBudgetExtension =
+        system.device->GetCapabilities().memoryBudget && !system.settings.simulateMemoryBudget;
     return out;
 }
 

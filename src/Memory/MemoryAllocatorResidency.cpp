@@ -103,12 +103,12 @@ bool MemoryAllocator::SetSimulatedHeapBudget(uint32_t heapIndex, VkDeviceSize by
     MemorySystem* system = MemorySystem::Require("SetSimulatedHeapBudget");
     if (!system)
         return false;
-    if (!system->settings.simulateMemoryBudget || system->device->GetCapabilities().memoryBudget)
+    if (!system->settings.simulateMemoryBudget)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "SetSimulatedHeapBudget(heap {}) failed: {}", heapIndex,
-                            system->settings.simulateMemoryBudget
-                                ? "the device has VK_EXT_memory_budget, whose budget wins"
-                                : "AllocatorSettings::simulateMemoryBudget is off");
+        SEDX_CORE_ERROR_TAG(kAllocTag,
+                            "SetSimulatedHeapBudget(heap {}) failed: "
+                            "AllocatorSettings::simulateMemoryBudget is off",
+                            heapIndex);
         return false;
     }
     if (!SetSimulatedBudget(heapIndex, bytes))

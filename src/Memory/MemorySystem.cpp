@@ -131,9 +131,9 @@ bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
         ci.flags |= VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE4_BIT;
     VmaVulkanFunctions functions = VmaFunctionTable(settings.enableFaultInjection);
     // Residency.h: per-heap VkDeviceMemory counters, the settings' callback, the simulated budget
-    // (a real VK_EXT_memory_budget wins).
+    // (which replaces the driver's figures where the device has VK_EXT_memory_budget too).
     ResetDeviceMemoryHooks(settings, device->GetMemoryProperties());
-    if (settings.simulateMemoryBudget && !caps.memoryBudget)
+    if (settings.simulateMemoryBudget)
         functions.vkGetPhysicalDeviceMemoryProperties2KHR = SimulatedBudgetProperties2();
     ci.pVulkanFunctions = &functions;
     // Every VkDeviceMemory allocation and free moves the budget generation (BudgetWatch::AfterChange).

@@ -107,7 +107,9 @@ int RunDemo(const DemoOptions& options)
                 budgetHeap = h;
             }
         }
-        settings.simulateMemoryBudget = true; // a budget of N where the device has no VK_EXT_memory_budget
+        // A budget of N with VMA's own usage, also where the device has VK_EXT_memory_budget (whose
+        // usage covers the whole process).
+        settings.simulateMemoryBudget = true;
         settings.deviceMemoryCallback =
             [budgetHeap](uint32_t heap, uint32_t, VkDeviceSize size, bool allocated)
         {
@@ -130,7 +132,7 @@ int RunDemo(const DemoOptions& options)
         std::printf("demo FAILED: the allocator did not initialize\n");
         return 1;
     }
-    if (options.budgetMb > 0 && !device->GetCapabilities().memoryBudget)
+    if (options.budgetMb > 0) // N is the budget, and used is VMA's VkDeviceMemory on the heap
         MemoryAllocator::SetSimulatedHeapBudget(budgetHeap, budgetBytes);
 
     std::error_code ec;

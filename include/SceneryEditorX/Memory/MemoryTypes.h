@@ -148,9 +148,12 @@ struct AllocatorSettings
     /// into the allocator. Staging buffers, defragmentation and new mip chains all pass here.
     std::function<void(uint32_t heapIndex, uint32_t memoryTypeIndex, VkDeviceSize size, bool allocated)>
         deviceMemoryCallback;
-    /// Where the device lacks VK_EXT_memory_budget, present one to VMA through the allocator's Vulkan
-    /// function table: usage = VMA's block bytes on the heap, budget = 80 % of the heap until
-    /// MemoryAllocator::SetSimulatedHeapBudget sets it. Lets a budget fall at run time on any device.
+    /// Present a memory budget of one's own to VMA through the allocator's Vulkan function table:
+    /// usage = VMA's VkDeviceMemory bytes on the heap, budget = 80 % of the heap until
+    /// MemoryAllocator::SetSimulatedHeapBudget sets it. It replaces the driver's figures where the
+    /// device has VK_EXT_memory_budget (whose usage covers the whole process); without the
+    /// extension it gives VMA a budget that can fall at run time. For tests and for a budget the
+    /// program chooses itself (sedx-mem demo --budget-mb).
     bool simulateMemoryBudget = false;
 };
 
