@@ -2,8 +2,10 @@
 # Runs on the GPU machine, from the repository root, after `for f in .gl/*.deb; do dpkg -x $f /; done;
 # ldconfig`: the test suite under validation (as packed by scripts/gpu/build.sh), the demo and the
 # benchmarks. Results go to $OUT/results.tar.gz.
-#   scripts/gpu/run.sh [tests[=REGEX]] [demo] [bench[=FILTER]]     (default: tests demo)
-# tests=REGEX runs only the tests whose CTest name matches; bench=FILTER passes
+#   scripts/gpu/run.sh [tests[=REGEX]] [demo[=ARG,ARG...]]... [bench[=FILTER]]     (default: tests demo)
+# tests=REGEX runs only the tests whose CTest name matches; demo=--budget-mb,24 passes its
+# comma-separated arguments to the demo (each demo part writes demo[-ARGS].log and its outputs);
+# bench=FILTER passes
 # --benchmark_filter=FILTER. SEDX_GPU_DEADLINE (seconds, default 540) stops starting new work.
 set -uo pipefail
 ROOT="$(pwd)"
@@ -124,9 +126,13 @@ for part in "${parts[@]}"; do
         grep -hE "^\[  PASSED  \] [0-9]+ test" "$RES/tests.log" | awk '{s += $4} END {print s " gtest cases passed"}' >> "$RES/gtest-failed-skipped.txt"
         echo "$passed passed, $failed failed, $skipped skipped" >> "$RES/tests-summary.txt"
         ;;
-    demo)
-        timeout "$(left)" build-gpu/release/tools/sedx-mem/sedx-mem demo --validation --out "$RES/demo" > "$RES/demo.log" 2>&1
-        echo "exit $?" >> "$RES/demo.log"
+    demo | demo=*)
+        demo_args="${part#demo}"; demo_args="${demo_args#=}"
+        IFS=',' read -ra demo_argv <<< "$demo_args"
+        name=demo; [ -n "$demo_args" ] && name="demo$(printf '%s' "$demo_args" | tr -c 'A-Za-z0-9' '-')"
+        timeout "$(left)" build-gpu/release/tools/sedx-mem/sedx-mem demo --validation --out "$RES/$name" \
+            "${demo_argv[@]}" > "$RES/$name.log" 2>&1
+        echo "exit $?" >> "$RES/$name.log"
         ;;
     bench | bench=*)
         filter="${part#bench}"; filter="${filter#=}"

@@ -330,19 +330,28 @@ SEDX_PIPELINE_STEP VmaAllocation CreatePlannedBufferStep(MemorySystem& system, A
     if (!reuseKey && plan.poolEligible)
         sizeClass = SizeClassOf(AlignUp(size, plan.alignment));
 
-    // Place.
+    // Place. With AllocationFlags::MakeRoom, a placement that found no memory runs one eviction
+    // round on its heap and is tried once more when the memory came back now.
     std::unique_lock stripe(system.creationGuard.ForThisThread());
     CachedBuffer placed;
-    if (const VkResult result = PlaceBuffer(system, instance, info, size, plan, sizeClass, placed);
-        result != VK_SUCCESS)
+    std::string roundNote;
+    for (int attempt = 0;; ++attempt)
     {
+        const VkResult result = PlaceBuffer(system, instance, info, size, plan, sizeClass, placed);
+        if (result == VK_SUCCESS)
+            break;
         stripe.unlock();
         int heap = -1;
         uint32_t type = 0;
         if (system.pools.FindBufferMemoryType(info, plan.aci, type) == VK_SUCCESS)
             heap = static_cast<int>(system.memoryProperties.memoryTypes[type].heapIndex);
-        error = fmt::format("{} (size {}, usage {}, {})", VkResultName(result), size,
-                            MemoryUsageName(createInfo.usage), BudgetSummary(system, heap));
+        if (attempt == 0 && MakeRoomAfterFailure(system, result, heap, info.size, createInfo, roundNote))
+        {
+            stripe.lock();
+            continue;
+        }
+        error = fmt::format("{} (size {}, usage {}, {}{})", VkResultName(result), size,
+                            MemoryUsageName(createInfo.usage), BudgetSummary(system, heap), roundNote);
         return nullptr;
     }
 
@@ -409,15 +418,30 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
     VmaAllocation allocation = nullptr;
     VmaAllocationInfo allocInfo{};
     std::unique_lock stripe(system.creationGuard.ForThisThread());
-    // Images live in VMA's default pools (see docs/ARCHITECTURE.md).
-    const VkResult result = vmaCreateImage(system.allocator, &info, &aci, &image, &allocation, &allocInfo);
-    if (result != VK_SUCCESS)
+    std::string roundNote;
+    for (int attempt = 0;; ++attempt)
     {
+        // Images live in VMA's default pools (see docs/ARCHITECTURE.md).
+        const VkResult result =
+            vmaCreateImage(system.allocator, &info, &aci, &image, &allocation, &allocInfo);
+        if (result == VK_SUCCESS)
+            break;
         stripe.unlock();
-        error = fmt::format("{} ({}x{}x{}, {} mips, format {}, usage {}, {})", VkResultName(result),
+        int heap = -1;
+        if (uint32_t type = 0;
+            vmaFindMemoryTypeIndexForImageInfo(system.allocator, &info, &aci, &type) == VK_SUCCESS)
+            heap = static_cast<int>(system.memoryProperties.memoryTypes[type].heapIndex);
+        if (attempt == 0 &&
+            MakeRoomAfterFailure(system, result, heap, MemoryAllocator::ImageDataSize(imageInfo), createInfo,
+                                 roundNote))
+        {
+            stripe.lock();
+            continue;
+        }
+        error = fmt::format("{} ({}x{}x{}, {} mips, format {}, usage {}, {}{})", VkResultName(result),
                             imageInfo.extent.width, imageInfo.extent.height, imageInfo.extent.depth,
                             imageInfo.mipLevels, static_cast<int>(imageInfo.format),
-                            MemoryUsageName(createInfo.usage), BudgetSummary(system, -1));
+                            MemoryUsageName(createInfo.usage), BudgetSummary(system, heap), roundNote);
         return nullptr;
     }
     AllocationRecord record;

@@ -88,7 +88,8 @@ MemoryBudget DeviceLocalBudget(const MemorySystem& system, float threshold)
     out.isOverBudget = out.usedBytes > out.totalBytes;
     out.isAboveWarningThreshold = static_cast<double>(out.usedBytes) >
                                   static_cast<double>(threshold) * static_cast<double>(out.totalBytes);
-    out.fromBudgetExtension = system.device->GetCapabilities().memoryBudget;
+    out.fromBudgetExtension =
+        system.device->GetCapabilities().memoryBudget && !system.settings.simulateMemoryBudget;
     return out;
 }
 
@@ -166,6 +167,7 @@ MemoryBudget BudgetWatch::Check(MemorySystem& system, const std::string& tag)
             budget.usagePercentage * 100.0f, budget.usedBytes, budget.totalBytes, threshold * 100.0f,
             budget.isOverBudget ? ", over budget" : "");
         system.OnMemoryPressure(tag);
+        system.residency.ThresholdCrossed(system, threshold); // holders give back the excess
     }
     else
         SEDX_CORE_INFO_TAG(kAllocTag, "[{}] memory usage back below the warning threshold: {:.1f}% of budget",

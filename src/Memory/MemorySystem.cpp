@@ -121,7 +121,7 @@ bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     ci.device = device->GetDevice();
     ci.vulkanApiVersion = effectiveVersion;
     ci.preferredLargeHeapBlockSize = settings.preferredLargeHeapBlockSize;
-    if (caps.memoryBudget)
+    if (caps.memoryBudget || settings.simulateMemoryBudget)
         ci.flags |= VMA_ALLOCATOR_CREATE_EXT_MEMORY_BUDGET_BIT;
     if (caps.memoryPriority)
         ci.flags |= VMA_ALLOCATOR_CREATE_EXT_MEMORY_PRIORITY_BIT;
@@ -129,16 +129,23 @@ bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
         ci.flags |= VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT;
     if (caps.maintenance4)
         ci.flags |= VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE4_BIT;
-    const VmaVulkanFunctions functions = VmaFunctionTable(settings.enableFaultInjection);
+    VmaVulkanFunctions functions = VmaFunctionTable(settings.enableFaultInjection);
+    // Residency.h: per-heap VkDeviceMemory counters, the settings' callback, the simulated budget
+    // (which replaces the driver's figures where the device has VK_EXT_memory_budget too).
+    ResetDeviceMemoryHooks(settings, device->GetMemoryProperties());
+    if (settings.simulateMemoryBudget)
+        functions.vkGetPhysicalDeviceMemoryProperties2KHR = SimulatedBudgetProperties2();
     ci.pVulkanFunctions = &functions;
     // Every VkDeviceMemory allocation and free moves the budget generation (BudgetWatch::AfterChange).
     VmaDeviceMemoryCallbacks memoryCallbacks{};
-    memoryCallbacks.pfnAllocate = [](VmaAllocator, uint32_t, VkDeviceMemory, VkDeviceSize, void*)
+    memoryCallbacks.pfnAllocate = [](VmaAllocator a, uint32_t type, VkDeviceMemory, VkDeviceSize size, void*)
     {
+        OnDeviceMemoryAllocated(a, type, size);
         BumpBudgetGeneration();
     };
-    memoryCallbacks.pfnFree = [](VmaAllocator, uint32_t, VkDeviceMemory, VkDeviceSize, void*)
+    memoryCallbacks.pfnFree = [](VmaAllocator a, uint32_t type, VkDeviceMemory, VkDeviceSize size, void*)
     {
+        OnDeviceMemoryFreed(a, type, size);
         OnVmaBlockFreed(); // and AfterVmaFree() once the VMA call returns
     };
     ci.pDeviceMemoryCallbacks = &memoryCallbacks;
@@ -218,6 +225,7 @@ bool MemorySystem::Destroy()
     system->defragmentation.Abort();
     system->ReleaseAtShutdown();
     vmaDestroyAllocator(system->allocator);
+    ResetDeviceMemoryHooks(AllocatorSettings{}, VkPhysicalDeviceMemoryProperties{});
     PoolSet::SetCustomLargeBlockSize(0);
     delete system;
     SEDX_CORE_INFO_TAG(kAllocTag, "shut down");
@@ -353,11 +361,16 @@ void MemorySystem::ReleaseStaging(const StagingBuffer& buffer)
     AfterVmaFree();
 }
 
-void MemorySystem::DropStagingCache()
+VkDeviceSize MemorySystem::DropStagingCache()
 {
+    VkDeviceSize bytes = 0;
     for (const StagingBuffer& s : staging.TakeAll())
+    {
+        bytes += s.size;
         vmaDestroyBuffer(allocator, s.buffer, s.allocation);
+    }
     AfterVmaFree();
+    return bytes;
 }
 
 ReleasedMemory MemorySystem::ReleaseEmptyBlocks()

@@ -16,6 +16,7 @@
 #include "LockOrder.h"
 #include "PoolSet.h"
 #include "Registry.h"
+#include "Residency.h"
 #include "RetireQueue.h"
 #include "ReuseCache.h"
 #include "StagingPool.h"
@@ -90,6 +91,7 @@ public:
     StagingPool staging;
     DefragmentationSession defragmentation{*this};
     FragmentationFigure fragmentation;
+    Residency residency; // evictable registrations and eviction rounds
     /// Creation (VMA call, naming, registration) holds this thread's stripe; VMA's statistics walk
     /// takes all stripes and all registry shards.
     StripedMutex creationGuard;
@@ -122,7 +124,8 @@ public:
     /// Staging buffers: from the cache, or new (no log line: the transfer that asked writes it).
     VkResult AcquireStaging(VkDeviceSize size, StagingBuffer& out);
     void ReleaseStaging(const StagingBuffer& staging);
-    void DropStagingCache();
+    /// Destroys the cached staging buffers; returns their bytes.
+    VkDeviceSize DropStagingCache();
 
     /// The move gate: a defragmentation pass holds it; releases of retired and cached resources
     /// wait for it, since VMA may have proposed moving them in the pass.

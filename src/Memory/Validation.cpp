@@ -103,7 +103,7 @@ std::string ValidateAllocationCreateInfo(const AllocationCreateInfo& info)
     const bool hostAccess = sequential || random;
     if (HasFlag(info.flags, AllocationFlags::Mapped) && IsAutoUsage(info.usage) && !hostAccess)
         return "Mapped with an AUTO usage needs HostAccessSequentialWrite or HostAccessRandom";
-    if (static_cast<uint32_t>(info.flags) >= (1u << 5))
+    if (static_cast<uint32_t>(info.flags) >= (1u << 6)) // MakeRoom (1 << 5) is the last
         return fmt::format("unknown allocation flags {:#x}", static_cast<uint32_t>(info.flags));
     return {};
 }

@@ -54,14 +54,15 @@ TEST(TimelineTest, CsvHasAHeaderAndOneRowPerSample)
     ASSERT_TRUE(WriteTimelineCsv(samples, path.string(), error)) << error;
     const std::vector<std::string> lines = Lines(ReadText(path));
     ASSERT_EQ(lines.size(), samples.size() + 1);
-    EXPECT_EQ(lines[0],
-              "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented");
+    EXPECT_EQ(
+        lines[0],
+        "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented,reduced");
     const TimelineSample& s = samples[299];
     EXPECT_EQ(lines[300], "299," + std::to_string(s.usedBytes) + "," + std::to_string(s.committedBytes) +
                               "," + std::to_string(256 * MiB) + ",0.498333," +
-                              std::to_string(s.residentTiles) + ",1");
+                              std::to_string(s.residentTiles) + ",1," + (s.reduced ? "1" : "0"));
     for (size_t i = 1; i < lines.size(); ++i)
-        EXPECT_EQ(std::count(lines[i].begin(), lines[i].end(), ','), 6) << lines[i];
+        EXPECT_EQ(std::count(lines[i].begin(), lines[i].end(), ','), 7) << lines[i];
 
     ASSERT_TRUE(WriteTimelineCsv({}, path.string(), error)) << error;
     EXPECT_EQ(Lines(ReadText(path)).size(), 1u);

@@ -25,7 +25,7 @@ struct DemoOptions
     uint64_t frames = 900;
     int tiles = 5; // side of the square of resident tiles around the camera
     uint64_t seed = 42;
-    uint64_t budgetMb = 0; // simulated device-local heap limit (0: none)
+    uint64_t budgetMb = 0; // device-local heap limit that the scenery streams under (0: none)
     std::string strategy = "default";
     std::string device;
     std::string out = "demo-out";

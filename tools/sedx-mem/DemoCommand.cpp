@@ -2,13 +2,18 @@
 // out around a moving camera through tagged allocators in Modules; every 60 frames the budget is
 // checked and the DefragmentationManager defragments when fragmentation passes its threshold;
 // after each defragmentation and at the end every resident resource is read back and verified.
+// With --budget-mb N the scenery streams under a device-local heap of N MiB (SceneryBudget.h). Any
+// load failure, mismatch or used memory above N ends the run with "demo FAILED: <why>" and exit 1.
 #include "Commands.h"
 #include "MemoryMap.h"
 #include "Scenery.h"
+#include "SceneryBudget.h"
 #include "Timeline.h"
 
 #include <SceneryEditorX/Memory.h>
 #include <SceneryEditorX/VmaDump/DumpModel.h>
+
+#include <atomic>
 
 #include <chrono>
 #include <cstdio>
@@ -81,16 +86,54 @@ int RunDemo(const DemoOptions& options)
                 info.driverInfo.c_str());
 
     AllocatorSettings settings;
+    // Under --budget-mb: the device-local heap is limited to N MiB, and "used" is VMA's VkDeviceMemory
+    // on it, watched at every vkAllocateMemory (staging, new mip chains and defragmentation included).
+    const uint64_t budgetBytes = options.budgetMb * 1024ull * 1024ull;
+    uint32_t budgetHeap = 0;
+    static std::atomic<uint64_t> s_HeapUsed{0}, s_HeapPeak{0}; // the callback is a plain function
+    s_HeapUsed = 0;
+    s_HeapPeak = 0;
     if (options.budgetMb > 0)
     {
         const VkPhysicalDeviceMemoryProperties& mem = device->GetMemoryProperties();
+        VkDeviceSize largest = 0;
         for (uint32_t h = 0; h < mem.memoryHeapCount; ++h)
-            settings.heapSizeLimits.push_back((mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
-                                                  ? options.budgetMb * 1024ull * 1024ull
-                                                  : 0);
+        {
+            const bool deviceLocal = (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
+            settings.heapSizeLimits.push_back(deviceLocal ? budgetBytes : 0);
+            if (deviceLocal && mem.memoryHeaps[h].size > largest)
+            {
+                largest = mem.memoryHeaps[h].size;
+                budgetHeap = h;
+            }
+        }
+        // A budget of N with VMA's own usage, also where the device has VK_EXT_memory_budget (whose
+        // usage covers the whole process).
+        settings.simulateMemoryBudget = true;
+        settings.deviceMemoryCallback =
+            [budgetHeap](uint32_t heap, uint32_t, VkDeviceSize size, bool allocated)
+        {
+            if (heap != budgetHeap)
+                return;
+            if (!allocated)
+            {
+                s_HeapUsed -= size;
+                return;
+            }
+            const uint64_t used = s_HeapUsed += size;
+            uint64_t peak = s_HeapPeak.load();
+            while (used > peak && !s_HeapPeak.compare_exchange_weak(peak, used))
+            {
+            }
+        };
     }
     if (!MemoryAllocator::Init(device, VK_API_VERSION_1_3, settings))
+    {
+        std::printf("demo FAILED: the allocator did not initialize\n");
         return 1;
+    }
+    if (options.budgetMb > 0) // N is the budget, and used is VMA's VkDeviceMemory on the heap
+        MemoryAllocator::SetSimulatedHeapBudget(budgetHeap, budgetBytes);
 
     std::error_code ec;
     std::filesystem::create_directories(options.out, ec);
@@ -103,6 +146,7 @@ int RunDemo(const DemoOptions& options)
     }
 
     uint64_t mismatches = 0;
+    uint64_t loadFailures = 0;
     uint64_t verifiedResources = 0;
     uint32_t defragRuns = 0;
     DefragmentationStats defragTotals;
@@ -111,6 +155,13 @@ int RunDemo(const DemoOptions& options)
     bool outputsOk = true;
     {
         Scenery scenery(options.seed, options.tiles, strategy);
+        std::optional<SceneryBudget> budgetStreaming;
+        if (options.budgetMb > 0)
+        {
+            budgetStreaming.emplace(budgetHeap, budgetBytes, options.tiles);
+            scenery.EnableBudget(&*budgetStreaming);
+        }
+        uint64_t reductionFrames = 0;
         // The spec's policy, on simulated time (16.7 ms a frame) so that a seed always gives the same run.
         auto memoryModule = CreateRef<AllocatorModule>("Memory", strategy);
         memoryModule->OnAttach();
@@ -133,6 +184,14 @@ int RunDemo(const DemoOptions& options)
         {
             MemoryAllocator::SetCurrentFrameIndex(frame);
             scenery.Update(frame);
+            const bool reduced = budgetStreaming && budgetStreaming->EndFrame(frame);
+            reductionFrames += reduced ? 1 : 0;
+            if (scenery.PendingChecks())
+            {
+                uint64_t checked = 0;
+                mismatches += scenery.VerifyPending(&checked, false);
+                verifiedResources += checked;
+            }
             bool defragmented = false;
             if (frame % 60 == 59)
             {
@@ -170,9 +229,9 @@ int RunDemo(const DemoOptions& options)
             }
             const AllocationStats stats = mesh->GetStats();
             const MemoryBudget budget = mesh->GetMemoryBudget();
-            timeline.push_back(TimelineSample{frame, stats.usedBytes, stats.totalBytes, budget.totalBytes,
-                                              stats.fragmentationRatio,
-                                              static_cast<uint32_t>(scenery.ResidentTiles()), defragmented});
+            timeline.push_back(TimelineSample{
+                frame, stats.usedBytes, stats.totalBytes, budget.totalBytes, stats.fragmentationRatio,
+                static_cast<uint32_t>(scenery.ResidentTiles()), defragmented, reduced});
             if (!options.quiet)
                 Progress(tty, frame, options.frames, scenery.ResidentTiles(), stats);
         }
@@ -183,7 +242,17 @@ int RunDemo(const DemoOptions& options)
         const uint64_t bad = scenery.Verify(&checked);
         mismatches += bad;
         verifiedResources += checked;
+        // Resources that found no room to be read back yet: frames go on (nothing streams) until the
+        // memory that the rounds released is back, then whatever still cannot be read counts.
+        for (uint64_t extra = 1; scenery.PendingChecks(); ++extra)
+        {
+            MemoryAllocator::SetCurrentFrameIndex(options.frames + extra);
+            const bool last = extra > MemoryAllocator::GetSettings().framesInFlight + 1;
+            mismatches += scenery.VerifyPending(&checked, last);
+            verifiedResources += checked;
+        }
         const SceneryCounters& c = scenery.Counters();
+        loadFailures = c.loadFailures;
         std::printf("streamed: %llu tiles loaded, %llu unloaded, %llu load failures, %.1f MiB uploaded\n",
                     static_cast<unsigned long long>(c.tilesLoaded),
                     static_cast<unsigned long long>(c.tilesUnloaded),
@@ -192,6 +261,23 @@ int RunDemo(const DemoOptions& options)
                     "freed (%.1f MiB)\n",
                     defragRuns, defragTotals.bytesMoved / kMiB, defragTotals.buffersMoved,
                     defragTotals.imagesMoved, defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB);
+        if (budgetStreaming)
+        {
+            const BudgetCounters& b = budgetStreaming->Counters();
+            std::printf(
+                "budget: %llu MiB on heap %u; peak used %.1f MiB (VkDeviceMemory on the heap, at every "
+                "vkAllocateMemory)\n",
+                static_cast<unsigned long long>(options.budgetMb), budgetHeap, s_HeapPeak.load() / kMiB);
+            std::printf(
+                "detail: reduced %llu times (%llu mip drops, %llu outer tiles unloaded) in %llu frames, "
+                "restored %llu times; mean resident LOD %.2f (top mips dropped per texture); %llu loads "
+                "waited for the frame a round named\n",
+                static_cast<unsigned long long>(b.reductions), static_cast<unsigned long long>(b.mipDrops),
+                static_cast<unsigned long long>(b.tileUnloads),
+                static_cast<unsigned long long>(reductionFrames),
+                static_cast<unsigned long long>(b.restorations), budgetStreaming->MeanResidentLod(),
+                static_cast<unsigned long long>(b.postponedLoads));
+        }
         std::printf("integrity: %llu resources verified, %llu mismatches\n",
                     static_cast<unsigned long long>(verifiedResources),
                     static_cast<unsigned long long>(mismatches));
@@ -231,18 +317,36 @@ int RunDemo(const DemoOptions& options)
         memoryModule->OnDetach();
     }
     MemoryAllocator::Shutdown();
-    int failures = 0;
+    // Every failure is named; the last line says the first.
+    std::vector<std::string> failures;
+    if (loadFailures)
+        failures.push_back(
+            options.budgetMb
+                ? fmt::format(
+                      "{} load failures: a budget of {} MiB is too small for the lowest detail of the "
+                      "resident tiles",
+                      loadFailures, options.budgetMb)
+                : fmt::format("{} load failures", loadFailures));
+    if (options.budgetMb && s_HeapPeak.load() > budgetBytes)
+        failures.push_back(fmt::format("used {:.1f} MiB, above the budget of {} MiB",
+                                       s_HeapPeak.load() / kMiB, options.budgetMb));
     if (mismatches)
-        ++failures;
+        failures.push_back(fmt::format("{} mismatches", mismatches));
     if (!outputsOk)
-        ++failures;
+        failures.push_back("writing the outputs failed");
     if (options.validation && device->GetValidationErrorCount() + device->GetValidationWarningCount() > 0)
+        failures.push_back(fmt::format("validation reported {} errors and {} warnings",
+                                       device->GetValidationErrorCount(),
+                                       device->GetValidationWarningCount()));
+    if (failures.empty())
     {
-        std::printf("validation reported %u errors and %u warnings\n", device->GetValidationErrorCount(),
-                    device->GetValidationWarningCount());
-        ++failures;
+        std::printf("demo ok\n");
+        return 0;
     }
-    std::printf("%s\n", failures ? "demo FAILED" : "demo ok");
-    return failures ? 1 : 0;
+    std::string why = failures[0];
+    for (size_t i = 1; i < failures.size(); ++i)
+        why += "; " + failures[i];
+    std::printf("demo FAILED: %s\n", why.c_str());
+    return 1;
 }
 } // namespace SceneryEditorX::Tool

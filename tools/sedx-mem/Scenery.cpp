@@ -1,7 +1,10 @@
 #include "Scenery.h"
 
+#include "SceneryBudget.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace SceneryEditorX::Tool
@@ -117,6 +120,8 @@ bool Scenery::LoadTile(std::pair<int, int> tile)
     };
     AllocationCreateInfo deviceLocal;
     deviceLocal.usage = VMA_MEMORY_USAGE_GPU_ONLY;
+    if (m_Budget)
+        deviceLocal.flags = m_Budget->LoadFlags();
 
     // Meshes: vertex and index buffers written through staging.
     const VkDeviceSize vertexBytes = 64 * (256 + rng() % 12000); // 16 KiB .. 768 KiB
@@ -154,12 +159,17 @@ bool Scenery::LoadTile(std::pair<int, int> tile)
             return false;
         m_Counters.bytesUploaded += texels.size();
         res.textures.push_back(image);
+        res.fullInfos.push_back(info);
+        res.droppedMips.push_back(0);
+        res.textureIds.push_back(0);
     }
 
     // Uniforms: written by the CPU through a persistent mapping where the memory allows it.
     AllocationCreateInfo uniformInfo;
     uniformInfo.usage = VMA_MEMORY_USAGE_AUTO;
     uniformInfo.flags = AllocationFlags::Mapped | AllocationFlags::HostAccessSequentialWrite;
+    if (m_Budget)
+        uniformInfo.flags = uniformInfo.flags | m_Budget->LoadFlags();
     res.uniforms =
         LoadBuffer(m_Uniforms->Allocator(), 256 * (1 + rng() % 8), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
                    uniformInfo, nextSeed(), TileName(tile, "uniforms"));
@@ -167,6 +177,8 @@ bool Scenery::LoadTile(std::pair<int, int> tile)
         return false;
     m_Tiles.emplace(tile, std::move(res));
     ++m_Counters.tilesLoaded;
+    if (m_Budget)
+        m_Budget->OnTileLoaded(tile);
     return true;
 }
 
@@ -188,12 +200,16 @@ void Scenery::Update(uint64_t frame)
     const int cx = static_cast<int>(std::floor(m_CameraX));
     const int cy = static_cast<int>(std::floor(m_CameraY));
     const int half = m_Window / 2;
+    if (m_Budget)
+        m_Budget->SetCamera(cx, cy, frame);
 
     for (auto it = m_Tiles.begin(); it != m_Tiles.end();)
     {
         const auto [tx, ty] = it->first;
         if (std::abs(tx - cx) > half || std::abs(ty - cy) > half)
         {
+            if (m_Budget)
+                m_Budget->OnTileUnloaded(it->first, it->second);
             it = m_Tiles.erase(it); // the Refs release through the deferred path
             ++m_Counters.tilesUnloaded;
         }
@@ -205,11 +221,55 @@ void Scenery::Update(uint64_t frame)
         { return std::abs(entry.first.first - cx) > half || std::abs(entry.first.second - cy) > half; });
     for (int y = cy - half; y <= cy + half; ++y)
         for (int x = cx - half; x <= cx + half; ++x)
-            if (!m_Tiles.count({x, y}) && !m_Failed.count({x, y}) && !LoadTile({x, y}))
+            if (!m_Tiles.count({x, y}) && !m_Failed.count({x, y}) &&
+                (!m_Budget || m_Budget->MayLoad({x, y}, frame)) && !LoadTile({x, y}))
             {
+                if (m_Budget && m_Budget->OnLoadFailed({x, y}, frame))
+                    continue; // waits for the room a round made, or is outer detail held back
                 ++m_Counters.loadFailures;
                 m_Failed[{x, y}] = true;
             }
+}
+
+Scenery::Check Scenery::VerifyResource(std::pair<int, int> tile, const TileResources& res, size_t index)
+{
+    // index: 0 vertices, 1 indices, then the textures, then the uniforms (the order of the seeds).
+    const size_t textures = res.textures.size();
+    std::vector<uint8_t> expected, actual;
+    bool read = false;
+    if (index < 2 || index == 2 + textures)
+    {
+        const GpuBuffer& buffer = index == 0 ? *res.vertices : index == 1 ? *res.indices : *res.uniforms;
+        expected = ResourceBytes(res.seeds[index], buffer.GetSize());
+        actual.resize(expected.size());
+        read = ReadBuffer(buffer, actual);
+    }
+    else
+    {
+        // A texture that dropped its top mips holds the tail of its full chain's bytes.
+        const size_t t = index - 2;
+        const std::vector<uint8_t> full =
+            ResourceBytes(res.seeds[index], MemoryAllocator::ImageDataSize(res.fullInfos[t]));
+        const VkDeviceSize size = MemoryAllocator::ImageDataSize(res.textures[t]->GetCreateInfo());
+        expected.assign(full.end() - static_cast<std::ptrdiff_t>(size), full.end());
+        read = res.textures[t]->Readback(actual);
+        if (!read && m_Budget) // no room for the staging buffer: make it, once
+            read = MakeRoomForReadback(expected.size()) && res.textures[t]->Readback(actual);
+    }
+    if (!read)
+    {
+        if (m_Budget)
+            return Check::Unreadable; // checked again once the room a round made is back
+        std::fprintf(stderr, "mismatch: tile %d,%d resource %zu could not be read back\n", tile.first,
+                     tile.second, index);
+        return Check::Mismatch;
+    }
+    if (actual != expected)
+    {
+        std::fprintf(stderr, "mismatch: tile %d,%d resource %zu\n", tile.first, tile.second, index);
+        return Check::Mismatch;
+    }
+    return Check::Ok;
 }
 
 uint64_t Scenery::Verify(uint64_t* resourcesChecked)
@@ -217,28 +277,58 @@ uint64_t Scenery::Verify(uint64_t* resourcesChecked)
     uint64_t mismatches = 0;
     uint64_t checked = 0;
     for (auto& [tile, res] : m_Tiles)
+        for (size_t index = 0; index < 3 + res.textures.size(); ++index)
+            switch (VerifyResource(tile, res, index))
+            {
+            case Check::Ok:
+                ++checked;
+                break;
+            case Check::Mismatch:
+                ++checked;
+                ++mismatches;
+                break;
+            case Check::Unreadable:
+                m_PendingChecks.emplace_back(tile, index);
+                break;
+            }
+    if (resourcesChecked)
+        *resourcesChecked = checked;
+    return mismatches;
+}
+
+uint64_t Scenery::VerifyPending(uint64_t* resourcesChecked, bool last)
+{
+    uint64_t mismatches = 0;
+    uint64_t checked = 0;
+    std::vector<std::pair<std::pair<int, int>, size_t>> still;
+    for (const auto& [tile, index] : m_PendingChecks)
     {
-        size_t s = 0;
-        for (const Ref<GpuBuffer>& buffer : {res.vertices, res.indices})
+        auto it = m_Tiles.find(tile);
+        if (it == m_Tiles.end())
+            continue; // unloaded meanwhile: nothing left to check
+        switch (VerifyResource(tile, it->second, index))
         {
-            const std::vector<uint8_t> expected = ResourceBytes(res.seeds[s++], buffer->GetSize());
-            std::vector<uint8_t> actual(expected.size());
-            mismatches += (!buffer->Readback(actual.data(), actual.size()) || actual != expected) ? 1 : 0;
+        case Check::Ok:
             ++checked;
-        }
-        for (const Ref<GpuImage>& image : res.textures)
-        {
-            const std::vector<uint8_t> expected =
-                ResourceBytes(res.seeds[s++], MemoryAllocator::ImageDataSize(image->GetCreateInfo()));
-            std::vector<uint8_t> actual;
-            mismatches += (!image->Readback(actual) || actual != expected) ? 1 : 0;
+            break;
+        case Check::Mismatch:
             ++checked;
+            ++mismatches;
+            break;
+        case Check::Unreadable:
+            if (last)
+            {
+                std::fprintf(stderr, "mismatch: tile %d,%d resource %zu could not be read back\n", tile.first,
+                             tile.second, index);
+                ++checked;
+                ++mismatches;
+            }
+            else
+                still.emplace_back(tile, index);
+            break;
         }
-        const std::vector<uint8_t> expected = ResourceBytes(res.seeds[s++], res.uniforms->GetSize());
-        std::vector<uint8_t> actual(expected.size());
-        mismatches += (!res.uniforms->Readback(actual.data(), actual.size()) || actual != expected) ? 1 : 0;
-        ++checked;
     }
+    m_PendingChecks = std::move(still);
     if (resourcesChecked)
         *resourcesChecked = checked;
     return mismatches;
@@ -247,7 +337,42 @@ uint64_t Scenery::Verify(uint64_t* resourcesChecked)
 void Scenery::UnloadAll()
 {
     m_Counters.tilesUnloaded += m_Tiles.size();
+    if (m_Budget)
+        for (auto& [tile, res] : m_Tiles)
+            m_Budget->OnTileUnloaded(tile, res);
     m_Tiles.clear();
+}
+
+bool Scenery::ReadBuffer(const GpuBuffer& buffer, std::vector<uint8_t>& out)
+{
+    if (!m_Budget)
+        return buffer.Readback(out.data(), out.size());
+    // Under a budget, in pieces: a small staging buffer finds room where a large one may not.
+    constexpr VkDeviceSize kPiece = 64 * 1024;
+    for (VkDeviceSize offset = 0; offset < out.size(); offset += kPiece)
+    {
+        const VkDeviceSize size = std::min<VkDeviceSize>(kPiece, out.size() - offset);
+        if (!buffer.Readback(out.data() + offset, size, offset) &&
+            !(MakeRoomForReadback(size) && buffer.Readback(out.data() + offset, size, offset)))
+            return false;
+    }
+    return true;
+}
+
+bool Scenery::MakeRoomForReadback(VkDeviceSize bytes)
+{
+    // Only what comes back now helps a readback made now.
+    const EvictionRound round = MemoryAllocator::MakeRoom(m_Budget->HeapIndex(), bytes);
+    return round.cacheBytesReleased + round.bytesReleased != 0 && round.readyFrame == round.frame;
+}
+
+void Scenery::EnableBudget(SceneryBudget* budget)
+{
+    m_Budget = budget;
+    if (m_Budget)
+        m_Budget->Attach(
+            &m_Tiles, m_Seed, [this](std::pair<int, int> tile) { return TileSeed(m_Seed, tile); },
+            &m_Counters);
 }
 
 } // namespace SceneryEditorX::Tool

@@ -40,7 +40,14 @@ struct TileResources
     std::vector<Ref<GpuImage>> textures;
     Ref<GpuBuffer> uniforms;
     std::vector<uint64_t> seeds; // content seed of each resource, in the order above
+    // Under a budget (SceneryBudget): each texture's full create info and the top mips it dropped
+    // (0: full detail), and the evictable registrations (0: none).
+    std::vector<VkImageCreateInfo> fullInfos;
+    std::vector<uint32_t> droppedMips;
+    std::vector<uint64_t> textureIds;
+    uint64_t tileId = 0;
 };
+class SceneryBudget;
 
 struct SceneryCounters
 {
@@ -61,7 +68,13 @@ public:
     void Update(uint64_t frame);
     /// Reads every resident resource back and compares it with its expected bytes. Returns mismatches.
     uint64_t Verify(uint64_t* resourcesChecked = nullptr);
+    /// Under a budget, a resource whose readback found no room for its staging buffer is checked
+    /// again later: here, once room is back. `last`: whatever still cannot be read is a mismatch.
+    uint64_t VerifyPending(uint64_t* resourcesChecked, bool last);
+    size_t PendingChecks() const { return m_PendingChecks.size(); }
     void UnloadAll();
+    /// Streams under `budget` from now on (sedx-mem demo --budget-mb; SceneryBudget.h).
+    void EnableBudget(SceneryBudget* budget);
 
     size_t ResidentTiles() const { return m_Tiles.size(); }
     const SceneryCounters& Counters() const { return m_Counters; }
@@ -69,7 +82,19 @@ public:
     const Ref<MemoryAllocator>& MeshAllocator() const { return m_Meshes->Allocator(); }
 
 private:
+    enum class Check
+    {
+        Ok,
+        Mismatch,
+        Unreadable, // under a budget only: no room for the staging buffer now
+    };
+    Check VerifyResource(std::pair<int, int> tile, const TileResources& res, size_t index);
     bool LoadTile(std::pair<int, int> tile);
+    /// Under a budget, a readback that found no room for its staging buffer: one round; true when
+    /// memory came back now.
+    bool MakeRoomForReadback(VkDeviceSize bytes);
+    /// Reads a whole buffer back into `out` (sized): at once, or under a budget in pieces.
+    bool ReadBuffer(const GpuBuffer& buffer, std::vector<uint8_t>& out);
     Ref<GpuBuffer> LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDeviceSize size,
                               VkBufferUsageFlags usage, const AllocationCreateInfo& createInfo,
                               uint64_t contentSeed, const std::string& name);
@@ -88,6 +113,8 @@ private:
     std::map<std::pair<int, int>, TileResources> m_Tiles;
     std::map<std::pair<int, int>, bool> m_Failed; // not retried while in range
     SceneryCounters m_Counters;
+    SceneryBudget* m_Budget = nullptr;
+    std::vector<std::pair<std::pair<int, int>, size_t>> m_PendingChecks; // tile, resource index
 };
 
 } // namespace SceneryEditorX::Tool

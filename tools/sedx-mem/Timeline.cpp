@@ -26,6 +26,7 @@ constexpr Rgb kCommitted = Hex(0xF28E2B);
 constexpr Rgb kBudget = Hex(0xE15759);
 constexpr Rgb kFragmentation = Hex(0x59A14F);
 constexpr Rgb kDefrag = Hex(0x8E6BB0);
+constexpr Rgb kReduced = Hex(0xD37295); // detail reduced for the budget
 
 /// The smallest of 1, 2, 2.5, 5 × 10^k that is >= `value`.
 double NiceStep(double value)
@@ -71,9 +72,10 @@ bool WriteTimelineCsv(const std::vector<TimelineSample>& samples, const std::str
     char row[256];
     for (const TimelineSample& s : samples)
     {
-        std::snprintf(row, sizeof(row), "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%u,%d\n",
+        std::snprintf(row, sizeof(row), "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%u,%d,%d\n",
                       s.frame, s.usedBytes, s.committedBytes, s.budgetBytes,
-                      static_cast<double>(s.fragmentation), s.residentTiles, s.defragmented ? 1 : 0);
+                      static_cast<double>(s.fragmentation), s.residentTiles, s.defragmented ? 1 : 0,
+                      s.reduced ? 1 : 0);
         csv += row;
     }
     return WriteTextFile(path, csv, error);
@@ -91,8 +93,10 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
     // ---------------------------------------------------------------- ranges
     double maxUsage = 0.0, maxBudget = 0.0, maxFrag = 0.0;
     uint64_t defrags = 0;
+    uint64_t reductions = 0;
     for (const TimelineSample& s : samples)
     {
+        reductions += s.reduced ? 1 : 0;
         maxUsage = std::max({maxUsage, s.usedBytes / kMiB, s.committedBytes / kMiB});
         maxBudget = std::max(maxBudget, s.budgetBytes / kMiB);
         maxFrag = std::max(maxFrag, static_cast<double>(s.fragmentation) * 100.0);
@@ -157,7 +161,13 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
     lx = LegendEntry(canvas, font, lx, lb, kFragmentation, false, 1.5f, "fragmentation (%, right axis)");
     {
         canvas.Polyline({lx + 12.0f, lx + 12.0f}, {lb - 13.0f, lb + 3.0f}, 1.5f, kDefrag, 3.0f, 2.0f);
-        font.Draw(canvas, lx + 22.0f, lb, "defragmentation", 13.0f, kTextColor);
+        lx += 22.0f + font.Draw(canvas, lx + 22.0f, lb, "defragmentation", 13.0f, kTextColor) + 22.0f;
+    }
+    if (reductions)
+    {
+        canvas.Polyline({lx + 6.0f, lx + 12.0f, lx + 18.0f, lx + 6.0f},
+                        {lb + 2.0f, lb - 9.0f, lb + 2.0f, lb + 2.0f}, 2.0f, kReduced);
+        font.Draw(canvas, lx + 24.0f, lb, "detail reduced (budget)", 13.0f, kTextColor);
     }
 
     // ---------------------------------------------------------------- grid and axes
@@ -226,6 +236,15 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
                             {static_cast<float>(kTop) - 8.0f, static_cast<float>(kTop) - 8.0f,
                              static_cast<float>(kTop) - 1.0f, static_cast<float>(kTop) - 8.0f},
                             2.0f, kDefrag);
+        }
+    // Budget reductions: a mark on the bottom axis at each frame that reduced detail.
+    for (const TimelineSample& s : samples)
+        if (s.reduced)
+        {
+            const float x = std::round(X(s.frame)) + 0.5f;
+            const float y = static_cast<float>(kBottom);
+            canvas.Polyline({x - 4.0f, x, x + 4.0f, x - 4.0f}, {y - 1.0f, y - 9.0f, y - 1.0f, y - 1.0f}, 2.0f,
+                            kReduced);
         }
     std::vector<float> xs, used, committed, budget, frag;
     for (const TimelineSample& s : samples)

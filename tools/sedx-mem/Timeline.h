@@ -15,17 +15,19 @@ struct TimelineSample
     uint64_t budgetBytes;
     float fragmentation; // ratio in [0, 1]
     uint32_t residentTiles;
-    bool defragmented; // a defragmentation ran in this frame
+    bool defragmented;    // a defragmentation ran in this frame
+    bool reduced = false; // detail was reduced for the budget in this frame (sedx-mem demo --budget-mb)
 };
 
 /// The CSV header; then one row per sample, in the order given.
 inline constexpr const char* kTimelineCsvHeader =
-    "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented";
+    "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented,reduced";
 bool WriteTimelineCsv(const std::vector<TimelineSample>& samples, const std::string& path,
                       std::string& error);
 
 /// A kTimelineWidth × kTimelineHeight PNG: used, committed and budget (MiB, left axis) and
-/// fragmentation (%, right axis) per frame, a vertical marker at each defragmentation, axes with
+/// fragmentation (%, right axis) per frame, a vertical marker at each defragmentation, a mark on the
+/// bottom axis at each frame that reduced detail for the budget, axes with
 /// ticks and labels, a legend and a title. A budget far above the usage is named, not plotted, so
 /// that it does not flatten the other lines. No samples: an empty plot that says so.
 inline constexpr int kTimelineWidth = 1200;

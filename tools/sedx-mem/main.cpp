@@ -80,7 +80,10 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1, 15))
         ->check(OddTiles());
     demoCmd->add_option("--seed", demo.seed, "seed; the same seed gives the same run")->check(FitsUint64());
-    demoCmd->add_option("--budget-mb", demo.budgetMb, "simulated device-local heap limit in MiB (0: none)")
+    demoCmd
+        ->add_option("--budget-mb", demo.budgetMb,
+                     "stream under a device-local heap of this many MiB: detail is reduced and "
+                     "restored to stay within it (0: no limit)")
         ->check(CLI::Range(0, 1 << 20));
     demoCmd->add_option("--strategy", demo.strategy, "allocation strategy")
         ->check(CLI::IsMember({"default", "speed", "memory"}));

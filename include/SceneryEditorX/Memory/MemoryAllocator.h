@@ -308,6 +308,40 @@ public:
     /// Returns how many were released.
     static size_t ReleaseReuseCache();
 
+    // ------------------------------------------------------------------ residency (the budget acts)
+    /// Registers a live allocation as evictable: under memory pressure on its heap the system asks
+    /// `release` to give it back. Rank: lower is asked first (0 = least valuable). Within a rank,
+    /// the least recently used (TouchEvictable's frame; the current frame at registration) first,
+    /// then the earliest registered. Nothing is destroyed behind the owner's back: the callback
+    /// releases (or shrinks) its own resource and answers what it gave back (EvictionResponse). It
+    /// runs on the thread that needs the room, with no lock of ours held; it may call into the
+    /// allocator (a MakeRoom from inside a callback asks nobody). Returns the id, or 0 (one error
+    /// line) before Init, for a null or not live allocation or an empty callback.
+    static uint64_t RegisterEvictable(VmaAllocation allocation, uint32_t rank, EvictionCallback release);
+    /// The owner used the resource in `frame`. False (one error line) for an unknown id.
+    static bool TouchEvictable(uint64_t id, uint64_t frame);
+    static bool SetEvictableRank(uint64_t id, uint32_t rank);
+    /// Ends a registration (the owner destroys the resource itself). False for an unknown id.
+    static bool UnregisterEvictable(uint64_t id);
+    /// Registered evictables now.
+    static size_t GetEvictableCount();
+    /// One eviction round on `heapIndex`: the library's caches shrink first (staging, reuse, the
+    /// empty blocks VMA keeps), then
+    /// owners are asked in eviction order, up to `rankLimit`, until `bytes` came back. Rounds on
+    /// several threads ask disjoint owners. Returns the round (also GetLastEvictionRound); a round
+    /// with zeros and an error line before Init or for a bad heap.
+    static EvictionRound MakeRoom(uint32_t heapIndex, VkDeviceSize bytes, uint32_t rankLimit = UINT32_MAX);
+    /// The latest round of any reason (MakeRoom, a failed MakeRoom allocation, a threshold crossed,
+    /// a falling budget). Zeros before the first.
+    static EvictionRound GetLastEvictionRound();
+    /// The heap an allocation lives in; -1 (one error line) when not live.
+    static int GetHeapIndex(VmaAllocation allocation);
+    /// With AllocatorSettings::simulateMemoryBudget: sets the budget VMA sees for `heapIndex` (0:
+    /// back to 80 % of the heap). It takes effect at the next SetCurrentFrameIndex, like the budget
+    /// of VK_EXT_memory_budget; a budget below the usage then starts a round (PressureReason::
+    /// BudgetFell). False (one error line) without the setting or for a bad heap.
+    static bool SetSimulatedHeapBudget(uint32_t heapIndex, VkDeviceSize bytes);
+
 private:
     // The instance's tag, counters, settings and budget watch (src/Memory/AllocatorInstance.h).
     std::unique_ptr<detail::AllocatorInstance> m_Instance;

@@ -70,6 +70,11 @@ enum class AllocationFlags : uint32_t
     WithinBudget = 1u << 3,
     /// Own VkDeviceMemory (outside the size-class pools).
     Dedicated = 1u << 4,
+    /// When the allocation fails for lack of memory (or budget, with WithinBudget), run one eviction
+    /// round on its heap (MemoryAllocator::MakeRoom, up to `evictionRankLimit`) and try once more
+    /// when the memory released comes back now. GetLastEvictionRound tells in which frame it does
+    /// when it comes back later (deferred destroys).
+    MakeRoom = 1u << 5,
 };
 constexpr AllocationFlags operator|(AllocationFlags a, AllocationFlags b)
 {
@@ -92,6 +97,8 @@ struct AllocationCreateInfo
     std::string name;
     VkMemoryPropertyFlags requiredFlags = 0;
     VkMemoryPropertyFlags preferredFlags = 0;
+    /// With AllocationFlags::MakeRoom: only evictable resources of this rank or lower are asked.
+    uint32_t evictionRankLimit = UINT32_MAX;
 };
 
 /// Global settings, fixed at `MemoryAllocator::Init`.
@@ -136,6 +143,18 @@ struct AllocatorSettings
     /// Tests only: route VMA's vkAllocateMemory/vkCreateBuffer/vkCreateImage/vkBind*Memory through
     /// FaultInjection (see Vulkan/FaultInjection.h). Off: VMA calls the driver directly.
     bool enableFaultInjection = false;
+    /// Called on every vkAllocateMemory (allocated = true) and vkFreeMemory that VMA makes, with the
+    /// heap, the memory type and the size, on the allocating thread, inside VMA: it must not call
+    /// into the allocator. Staging buffers, defragmentation and new mip chains all pass here.
+    std::function<void(uint32_t heapIndex, uint32_t memoryTypeIndex, VkDeviceSize size, bool allocated)>
+        deviceMemoryCallback;
+    /// Present a memory budget of one's own to VMA through the allocator's Vulkan function table:
+    /// usage = VMA's VkDeviceMemory bytes on the heap, budget = 80 % of the heap until
+    /// MemoryAllocator::SetSimulatedHeapBudget sets it. It replaces the driver's figures where the
+    /// device has VK_EXT_memory_budget (whose usage covers the whole process); without the
+    /// extension it gives VMA a budget that can fall at run time. For tests and for a budget the
+    /// program chooses itself (sedx-mem demo --budget-mb).
+    bool simulateMemoryBudget = false;
 };
 
 /// Counters of one tag (all MemoryAllocator instances with that tag together).
@@ -216,6 +235,57 @@ struct MemoryBudget
 
 /// Called when the usage crosses an instance's warning threshold, either way.
 using BudgetCallback = std::function<void(const MemoryBudget& budget, bool isAboveThreshold)>;
+
+/// Why the memory system asks holders to give memory back.
+enum class PressureReason : uint8_t
+{
+    AllocationFailed, ///< an allocation with AllocationFlags::MakeRoom did not fit
+    Threshold,        ///< an instance's usage crossed its warning threshold
+    BudgetFell,       ///< the heap's budget fell below its usage (SetCurrentFrameIndex saw it)
+    Explicit,         ///< MemoryAllocator::MakeRoom
+};
+
+/// What the system asks of one evictable resource's owner.
+struct EvictionRequest
+{
+    uint64_t id = 0; ///< RegisterEvictable's id
+    VmaAllocation allocation = nullptr;
+    uint32_t heapIndex = 0;
+    VkDeviceSize bytesWanted = 0; ///< bytes of the heap still wanted in this round
+    uint64_t frame = 0;           ///< the current frame
+    PressureReason reason = PressureReason::Explicit;
+};
+
+/// The owner's answer. `bytes` 0 refuses: the registration stays. Any other value says the owner
+/// released (or shrank) its resource: the registration ends, and the owner registers what it keeps
+/// (a smaller mip chain, say) again. `deferred`: released with a deferred destroy, so that the memory
+/// comes back only when the frame retires (frame + framesInFlight).
+struct EvictionResponse
+{
+    VkDeviceSize bytes = 0;
+    bool deferred = false;
+};
+using EvictionCallback = std::function<EvictionResponse(const EvictionRequest& request)>;
+
+/// One eviction round (MemoryAllocator::MakeRoom, GetLastEvictionRound).
+struct EvictionRound
+{
+    uint64_t frame = 0; ///< the frame the round ran in
+    uint32_t heapIndex = 0;
+    PressureReason reason = PressureReason::Explicit;
+    VkDeviceSize bytesWanted = 0;
+    /// By the library itself, first: its caches (staging, reuse) and the empty blocks VMA keeps.
+    VkDeviceSize cacheBytesReleased = 0;
+    VkDeviceSize bytesReleased = 0; ///< by owners (cache bytes not included)
+    uint32_t ownersAsked = 0;
+    uint32_t ownersReleased = 0;
+    uint32_t ownersRefused = 0;
+    /// The frame from which the released memory is back: `frame` when every owner released now,
+    /// frame + framesInFlight when any released with a deferred destroy. A request that needs the
+    /// room succeeds in that frame (once SetCurrentFrameIndex reached it).
+    uint64_t readyFrame = 0;
+    bool satisfied = false; ///< cacheBytesReleased + bytesReleased >= bytesWanted
+};
 
 /// Limits of one defragmentation session (see MemoryAllocator::BeginDefragmentation).
 struct DefragmentationOptions

@@ -1,0 +1,306 @@
+#include "SceneryBudget.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace SceneryEditorX::Tool
+{
+namespace
+{
+constexpr uint32_t kMinSide = 64;     // the lowest LOD keeps a 64x64 top level
+constexpr double kReduceAbove = 0.75; // of the budget, live bytes: ask holders to give back...
+constexpr double kReduceTo = 0.65;    // ...down to this
+constexpr double kRestoreBelow = 0.6; // detail comes back while the live bytes stay below this
+constexpr uint64_t kQuietFramesBeforeRestore = 20;
+constexpr uint32_t kTextureSeedBase = 2; // seeds: vertices, indices, then the textures
+// Frames an inner tile waits, when no round released anything, before its load counts as failed:
+// longer than any deferred destroy takes to come back (framesInFlight is 2 by default).
+constexpr uint32_t kPatienceFrames = 8;
+} // namespace
+
+SceneryBudget::SceneryBudget(uint32_t heapIndex, uint64_t budgetBytes, int windowTiles)
+    : m_Heap(heapIndex), m_Budget(budgetBytes), m_Half(std::max(1, windowTiles) / 2)
+{
+}
+
+void SceneryBudget::Attach(std::map<std::pair<int, int>, TileResources>* tiles, uint64_t,
+                           std::function<uint64_t(std::pair<int, int>)> tileSeed, SceneryCounters* counters)
+{
+    m_Tiles = tiles;
+    m_TileSeed = std::move(tileSeed);
+    m_SceneryCounters = counters;
+}
+
+int SceneryBudget::Distance(std::pair<int, int> tile) const
+{
+    return std::max(std::abs(tile.first - m_CameraX), std::abs(tile.second - m_CameraY));
+}
+
+uint32_t SceneryBudget::TextureRank(std::pair<int, int> tile) const
+{
+    return static_cast<uint32_t>(2 * std::max(0, m_Half + 1 - Distance(tile)));
+}
+
+uint32_t SceneryBudget::TileRank(std::pair<int, int> tile) const
+{
+    return TextureRank(tile) + 1; // after the textures of its distance
+}
+
+VkDeviceSize SceneryBudget::LiveBytes() const
+{
+    const std::vector<HeapBudget> heaps = MemoryAllocator::GetHeapBudgets();
+    return m_Heap < heaps.size() ? heaps[m_Heap].allocationBytes : 0;
+}
+
+bool SceneryBudget::MayLoad(std::pair<int, int> tile, uint64_t frame) const
+{
+    if (m_HeldBack.count(tile))
+        return false;
+    auto it = m_WaitUntil.find(tile);
+    return it == m_WaitUntil.end() || frame >= it->second;
+}
+
+bool SceneryBudget::OnLoadFailed(std::pair<int, int> tile, uint64_t frame)
+{
+    EvictionRound round = MemoryAllocator::GetLastEvictionRound();
+    if (round.frame != frame || round.cacheBytesReleased + round.bytesReleased == 0)
+        round = MemoryAllocator::MakeRoom(m_Heap, 2ull * 1024 * 1024); // a staging buffer, say
+    if (round.cacheBytesReleased + round.bytesReleased != 0)
+    {
+        m_WaitUntil[tile] = std::max(round.readyFrame, frame + 1);
+        ++m_Counters.postponedLoads;
+        return true;
+    }
+    if (IsOuter(tile))
+    {
+        m_HeldBack.insert(tile); // outer detail waits for room
+        return true;
+    }
+    // An inner tile: memory released with deferred destroys in the last frames is still coming
+    // back; only when waiting for all of it did not help is it a failure.
+    if (++m_BarrenAttempts[tile] <= kPatienceFrames)
+    {
+        m_WaitUntil[tile] = frame + 1;
+        ++m_Counters.postponedLoads;
+        return true;
+    }
+    return false; // nothing left to give back: the budget is too small for the lowest detail
+}
+
+void SceneryBudget::RegisterTexture(std::pair<int, int> tile, size_t index)
+{
+    TileResources& res = m_Tiles->at(tile);
+    if ((res.fullInfos[index].extent.width >> res.droppedMips[index]) <= kMinSide)
+        return; // already the lowest LOD: nothing to give
+    res.textureIds[index] = MemoryAllocator::RegisterEvictable(
+        res.textures[index]->GetAllocation(), TextureRank(tile),
+        [this, tile, index](const EvictionRequest& request) { return DropMips(tile, index, request); });
+}
+
+void SceneryBudget::OnTileLoaded(std::pair<int, int> tile)
+{
+    m_WaitUntil.erase(tile);
+    m_BarrenAttempts.erase(tile);
+    TileResources& res = m_Tiles->at(tile);
+    for (size_t i = 0; i < res.textures.size(); ++i)
+        RegisterTexture(tile, i);
+    if (IsOuter(tile))
+        res.tileId = MemoryAllocator::RegisterEvictable(res.vertices->GetAllocation(), TileRank(tile),
+                                                        [this, tile](const EvictionRequest&)
+                                                        { return UnloadTile(tile); });
+}
+
+void SceneryBudget::OnTileUnloaded(std::pair<int, int>, TileResources& res)
+{
+    for (uint64_t& id : res.textureIds)
+        if (id)
+            MemoryAllocator::UnregisterEvictable(std::exchange(id, 0));
+    if (res.tileId)
+        MemoryAllocator::UnregisterEvictable(std::exchange(res.tileId, 0));
+}
+
+bool SceneryBudget::ReplaceTexture(TileResources& res, size_t index, uint32_t droppedMips, bool withinBudget)
+{
+    const VkImageCreateInfo& full = res.fullInfos[index];
+    VkImageCreateInfo info = full;
+    info.extent.width = full.extent.width >> droppedMips;
+    info.extent.height = full.extent.height >> droppedMips;
+    info.mipLevels = full.mipLevels - droppedMips;
+    AllocationCreateInfo createInfo;
+    createInfo.usage = VMA_MEMORY_USAGE_GPU_ONLY;
+    createInfo.name = "texture LOD " + std::to_string(droppedMips);
+    if (withinBudget)
+        createInfo.flags = AllocationFlags::WithinBudget;
+    Ref<GpuImage> image = GpuImage::Create(res.textures[index]->GetAllocator(), info, createInfo);
+    if (!image)
+        return false;
+    // The chain without its top mips is the tail of the full chain's bytes (levels are packed in order).
+    const std::vector<uint8_t> bytes =
+        ResourceBytes(res.seeds[kTextureSeedBase + index], MemoryAllocator::ImageDataSize(full));
+    const VkDeviceSize size = MemoryAllocator::ImageDataSize(info);
+    if (!image->Upload(bytes.data() + (bytes.size() - size), size))
+        return false;
+    m_SceneryCounters->bytesUploaded += size;
+    res.textures[index] = image; // the old image goes with a deferred destroy
+    res.droppedMips[index] = droppedMips;
+    return true;
+}
+
+EvictionResponse SceneryBudget::DropMips(std::pair<int, int> tile, size_t index,
+                                         const EvictionRequest& request)
+{
+    auto it = m_Tiles->find(tile);
+    if (it == m_Tiles->end() || index >= it->second.textures.size())
+        return {};
+    TileResources& res = it->second;
+    const uint32_t dropped = res.droppedMips[index];
+    const uint32_t side = res.fullInfos[index].extent.width >> dropped;
+    const VkDeviceSize oldSize = res.textures[index]->GetAllocatedSize();
+    // Drop as many top mips as the request needs (each drop quarters the chain), down to the lowest LOD.
+    uint32_t k = 1;
+    while ((side >> k) > kMinSide && oldSize - oldSize / (VkDeviceSize{1} << (2 * k)) < request.bytesWanted)
+        ++k;
+    const uint64_t id = std::exchange(res.textureIds[index], 0);
+    uint32_t lowest = 0;
+    while ((side >> (lowest + 1)) >= kMinSide)
+        ++lowest;
+    // No room for the smaller chain: the lowest LOD needs the least.
+    if (!ReplaceTexture(res, index, dropped + k, false) &&
+        (k == lowest || !ReplaceTexture(res, index, dropped + lowest, false)))
+    {
+        res.textureIds[index] = id; // refused: the registration stays
+        ++m_Counters.refused;
+        return {};
+    }
+    const VkDeviceSize newSize = res.textures[index]->GetAllocatedSize();
+    ++m_Counters.mipDrops;
+    ++m_Counters.reductions;
+    RegisterTexture(tile, index); // the smaller chain, while it can give more
+    return {oldSize > newSize ? oldSize - newSize : 1, true};
+}
+
+EvictionResponse SceneryBudget::UnloadTile(std::pair<int, int> tile)
+{
+    auto it = m_Tiles->find(tile);
+    if (it == m_Tiles->end())
+        return {};
+    TileResources& res = it->second;
+    VkDeviceSize bytes = res.vertices->GetSize() + res.indices->GetSize() + res.uniforms->GetSize();
+    for (const Ref<GpuImage>& image : res.textures)
+        bytes += image->GetAllocatedSize();
+    res.tileId = 0; // ends with this answer
+    OnTileUnloaded(tile, res);
+    m_Tiles->erase(it); // the Refs release through the deferred path
+    ++m_SceneryCounters->tilesUnloaded;
+    m_HeldBack.insert(tile);
+    ++m_Counters.tileUnloads;
+    ++m_Counters.reductions;
+    return {bytes, true};
+}
+
+void SceneryBudget::SetCamera(int cx, int cy, uint64_t frame)
+{
+    const bool moved = cx != m_CameraX || cy != m_CameraY;
+    m_CameraX = cx;
+    m_CameraY = cy;
+    if (!moved)
+        return;
+    std::erase_if(m_HeldBack, [&](const auto& tile) { return Distance(tile) > m_Half; });
+    std::erase_if(m_WaitUntil, [&](const auto& entry) { return Distance(entry.first) > m_Half; });
+    std::erase_if(m_BarrenAttempts, [&](const auto& entry) { return Distance(entry.first) > m_Half; });
+    // Ranks follow the distance; a tile that came into the inner 3x3 is no longer given up whole.
+    for (auto& [tile, res] : *m_Tiles)
+    {
+        if (Distance(tile) > m_Half)
+            continue; // leaves this frame
+        for (uint64_t id : res.textureIds)
+            if (id)
+            {
+                MemoryAllocator::SetEvictableRank(id, TextureRank(tile));
+                MemoryAllocator::TouchEvictable(id, frame);
+            }
+        if (res.tileId && !IsOuter(tile))
+            MemoryAllocator::UnregisterEvictable(std::exchange(res.tileId, 0));
+        else if (res.tileId)
+            MemoryAllocator::SetEvictableRank(res.tileId, TileRank(tile));
+        else if (IsOuter(tile))
+        {
+            const std::pair<int, int> t = tile;
+            res.tileId = MemoryAllocator::RegisterEvictable(res.vertices->GetAllocation(), TileRank(tile),
+                                                            [this, t](const EvictionRequest&)
+                                                            { return UnloadTile(t); });
+        }
+    }
+}
+
+bool SceneryBudget::EndFrame(uint64_t frame)
+{
+    // Ahead of the next loads: holders give back down to kReduceTo (released memory comes back when
+    // its frame retires, so the room has to be made before it is needed).
+    const VkDeviceSize live = LiveBytes();
+    if (live > static_cast<VkDeviceSize>(kReduceAbove * static_cast<double>(m_Budget)))
+        MemoryAllocator::MakeRoom(
+            m_Heap, live - static_cast<VkDeviceSize>(kReduceTo * static_cast<double>(m_Budget)));
+
+    const bool reduced = m_Counters.reductions != m_ReductionsAtFrameStart;
+    m_ReductionsAtFrameStart = m_Counters.reductions;
+    if (reduced)
+        m_LastReductionFrame = frame;
+
+    // Detail comes back, one step a frame, nearest first, while there is room and nothing was
+    // reduced lately.
+    else if (frame >= m_LastReductionFrame + kQuietFramesBeforeRestore &&
+             LiveBytes() < static_cast<VkDeviceSize>(kRestoreBelow * static_cast<double>(m_Budget)))
+    {
+        if (!m_HeldBack.empty())
+        {
+            m_HeldBack.erase(m_HeldBack.begin()); // Scenery loads it in the next frame
+            ++m_Counters.restorations;
+        }
+        else
+        {
+            std::pair<int, int> best{};
+            size_t bestIndex = 0;
+            int bestDistance = -1;
+            for (auto& [tile, res] : *m_Tiles)
+                for (size_t i = 0; i < res.textures.size(); ++i)
+                    if (res.droppedMips[i] && (bestDistance < 0 || Distance(tile) < bestDistance))
+                    {
+                        best = tile;
+                        bestIndex = i;
+                        bestDistance = Distance(tile);
+                    }
+            if (bestDistance >= 0)
+            {
+                TileResources& res = m_Tiles->at(best);
+                const VkDeviceSize cost = MemoryAllocator::ImageDataSize(res.fullInfos[bestIndex]);
+                if (LiveBytes() + cost <
+                    static_cast<VkDeviceSize>(kRestoreBelow * static_cast<double>(m_Budget)))
+                {
+                    if (res.textureIds[bestIndex])
+                        MemoryAllocator::UnregisterEvictable(std::exchange(res.textureIds[bestIndex], 0));
+                    if (ReplaceTexture(res, bestIndex, 0, true))
+                        ++m_Counters.restorations;
+                    RegisterTexture(best, bestIndex);
+                }
+            }
+        }
+    }
+
+    // The mean resident LOD: dropped mips per resident texture, this frame.
+    uint64_t textures = 0, dropped = 0;
+    for (const auto& [tile, res] : *m_Tiles)
+        for (uint32_t d : res.droppedMips)
+        {
+            ++textures;
+            dropped += d;
+        }
+    if (textures)
+    {
+        m_Counters.lodSum += static_cast<double>(dropped) / static_cast<double>(textures);
+        ++m_Counters.lodFrames;
+    }
+    return reduced;
+}
+
+} // namespace SceneryEditorX::Tool
