@@ -154,6 +154,8 @@ bool DefragmentationSession::RunPass()
             emptied.Stop();
             return false;
         }
+        if (m_Bound.bound.count() > 0)
+            ReopenContexts(m_Bound.oneMove);
         auto transfers = m_System.HoldTransfersExclusive();
         std::vector<PoolPass> passes;
         // Plan: every pool's pass, under every shard lock (no allocation is freed under VMA).
@@ -167,7 +169,9 @@ bool DefragmentationSession::RunPass()
                 for (size_t i = 0; i < m_Runs.size(); ++i)
                 {
                     PoolRun& run = m_Runs[i];
-                    if (run.done)
+                    // The time bound is spent (or this one-move step has its move): the next step
+                    // goes on.
+                    if (run.done || m_Bound.stopped || (m_Bound.oneMove && !passes.empty()))
                         continue;
                     PoolPass pass;
                     pass.run = i;
@@ -176,6 +180,8 @@ bool DefragmentationSession::RunPass()
                         Stopwatch inVma{m_Stats.vmaDuration};
                         r = vmaBeginDefragmentationPass(m_System.allocator, run.context, &pass.info);
                     }
+                    if (r == VK_SUCCESS && m_Bound.stopped)
+                        continue; // no move planned before the time bound was spent: not done
                     if (r != VK_INCOMPLETE)
                     {
                         // VK_SUCCESS: nothing (more) to move in this pool.
@@ -192,6 +198,10 @@ bool DefragmentationSession::RunPass()
         size_t planned = 0;
         for (const PoolPass& pass : passes)
             planned += pass.moves.size();
+        // A step that the bound stopped before VMA proposed anything is followed by one that plans
+        // one move without it (VMA's algorithms scan from the same place each pass, so bounded steps
+        // could otherwise stop at the same candidates for ever).
+        m_Bound.oneMove = passes.empty() && m_Bound.stopped;
         if (!passes.empty())
             ++m_Stats.passes;
         // Copy: one submission for every pool, waited for without the registry's locks.
@@ -308,7 +318,13 @@ void DefragmentationSession::Copy(std::vector<PoolPass>& passes)
                                                                [](const PlannedMove& m) { return !m.byMemcpy; });
                                         });
     if (!anyGpuCopy)
+    {
+        // Every move was a memcpy, done while planning; the hook still sees the step in flight.
+        const bool any = std::any_of(passes.begin(), passes.end(), [](const PoolPass& p) { return !p.moves.empty(); });
+        if (any && m_Options.onCopiesInFlight)
+            m_Options.onCopiesInFlight();
         return;
+    }
     VkResult copyResult = VK_SUCCESS;
     {
         Stopwatch copying{m_Stats.copyDuration};

@@ -223,31 +223,48 @@ void DefragmentationSession::PrepareOnce()
                                });
     for (VmaPool pool : pools)
     {
-        VmaDefragmentationInfo info{};
-        info.flags = m_Options.flags;
-        info.pool = pool;
-        info.maxBytesPerPass = m_Options.maxBytesPerPass;
-        info.maxAllocationsPerPass = m_Options.maxAllocationsPerPass;
-        if (m_Bound.bound.count() > 0)
-        {
-            info.pfnBreakCallback = &BreakStep;
-            info.pBreakCallbackUserData = &m_Bound;
-        }
         PoolRun run;
         run.pool = pool;
-        VkResult begun = VK_SUCCESS;
-        {
-            Stopwatch inVma{m_Stats.vmaDuration};
-            begun = vmaBeginDefragmentation(m_System.allocator, &info, &run.context);
-        }
-        if (begun != VK_SUCCESS)
-        {
-            SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool",
-                                VkResultName(begun));
-            continue;
-        }
-        m_Runs.push_back(run);
+        if (OpenContext(run, false))
+            m_Runs.push_back(run);
     }
+}
+
+bool DefragmentationSession::OpenContext(PoolRun& run, bool oneMove)
+{
+    VmaDefragmentationInfo info{};
+    info.flags = m_Options.flags;
+    info.pool = run.pool;
+    info.maxBytesPerPass = m_Options.maxBytesPerPass;
+    info.maxAllocationsPerPass = oneMove ? 1 : m_Options.maxAllocationsPerPass;
+    if (m_Bound.bound.count() > 0 && !oneMove)
+    {
+        info.pfnBreakCallback = &BreakStep;
+        info.pBreakCallbackUserData = &m_Bound;
+    }
+    VkResult begun = VK_SUCCESS;
+    {
+        Stopwatch inVma{m_Stats.vmaDuration};
+        begun = vmaBeginDefragmentation(m_System.allocator, &info, &run.context);
+    }
+    run.oneMove = oneMove;
+    if (begun == VK_SUCCESS)
+        return true;
+    SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool", VkResultName(begun));
+    run.context = nullptr;
+    run.done = true;
+    return false;
+}
+
+void DefragmentationSession::ReopenContexts(bool oneMove)
+{
+    for (PoolRun& run : m_Runs)
+        if (!run.done && run.oneMove != oneMove)
+        {
+            EndContext(run);
+            run.done = false;
+            OpenContext(run, oneMove);
+        }
 }
 
 void DefragmentationSession::EndContext(PoolRun& run)

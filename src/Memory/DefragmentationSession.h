@@ -55,6 +55,9 @@ public:
         std::chrono::nanoseconds copyPerMove{0};
         uint32_t candidates = 0; // break-callback calls in this step: at least the moves planned
         bool stopped = false;
+        /// The previous step was stopped before VMA proposed any move: this one plans one move,
+        /// without the bound, so that a session always ends.
+        bool oneMove = false;
         std::chrono::steady_clock::time_point Now() const
         {
             return clock ? clock() : std::chrono::steady_clock::now();
@@ -69,6 +72,7 @@ private:
         VmaPool pool = nullptr;
         VmaDefragmentationContext context = nullptr;
         bool done = false;
+        bool oneMove = false; // its context plans one move per pass, without the time bound
     };
     /// One pool's part of a step.
     struct PoolPass
@@ -84,6 +88,11 @@ private:
     // One step: a pass in every pool at once; true while the session has more work. Holds the move
     // gate and the transfer gate; the registry's locks only while it plans and commits.
     bool RunPass();
+    // Begins a pool's VMA context (oneMove: one move per pass, no time bound); false (logged, the
+    // pool left out) when VMA refuses.
+    bool OpenContext(PoolRun& run, bool oneMove);
+    // Ends and begins again the contexts that are not of the kind `oneMove` asks for.
+    void ReopenContexts(bool oneMove);
     void EndContext(PoolRun& run);
     void EndContexts();
     void ClearMarks();
