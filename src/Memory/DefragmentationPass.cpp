@@ -1,7 +1,7 @@
 // One defragmentation step: a pass in every pool's VMA context at once. Plan (under every registry
-// shard lock) begins each pool's pass and recreates each marked resource at its destination (or
-// copies it by memcpy); Copy records every pool's GPU copies in one command buffer, submits once and
-// waits on one fence with no registry lock held; Commit (under every shard lock again) swaps the
+// shard lock) begins each pool's pass and recreates each marked resource at its destination; Copy,
+// with no registry lock held, does the memcpy moves, records every pool's GPU copies in one command
+// buffer, submits once and waits on one fence; Commit (under every shard lock again) swaps the
 // handles in the registry, retires the old ones and ends each pool's pass; the holders are told,
 // and the blocks VMA emptied are freed, after every lock is released.
 //
@@ -30,7 +30,16 @@ namespace SceneryEditorX::detail
 struct DefragmentationSession::PlannedMove
 {
     VmaAllocation allocation = nullptr;
-    AllocationRecord* record = nullptr;
+    AllocationRecord* record = nullptr; // valid only under the registry's locks (Plan, Commit)
+    // What the copies read, taken while planning: they run without the registry's locks, when a
+    // free on another thread may already have taken the record out.
+    ResourceKind kind = ResourceKind::Buffer;
+    VkBuffer oldBuffer = VK_NULL_HANDLE;
+    VkImage oldImage = VK_NULL_HANDLE;
+    VkDeviceSize bufferSize = 0;
+    VkDeviceSize size = 0;
+    VkImageCreateInfo imageInfo{};
+    VkImageLayout layout = VK_IMAGE_LAYOUT_UNDEFINED;
     VkBuffer newBuffer = VK_NULL_HANDLE;
     VkImage newImage = VK_NULL_HANDLE;
     bool byMemcpy = false;
@@ -112,7 +121,7 @@ VkResult CopyByMemcpy(MemorySystem& system, const PlannedMove& m)
     if (res == VK_SUCCESS)
     {
         vmaInvalidateAllocation(system.allocator, m.allocation, 0, VK_WHOLE_SIZE);
-        std::memcpy(dst, src, m.record->size);
+        std::memcpy(dst, src, m.size);
         vmaFlushAllocation(system.allocator, m.destination, 0, VK_WHOLE_SIZE);
         vmaUnmapMemory(system.allocator, m.destination);
     }
@@ -126,14 +135,13 @@ void RecordGpuCopies(VkCommandBuffer cmd, const std::vector<PlannedMove>& moves)
     {
         if (m.byMemcpy)
             continue;
-        const AllocationRecord& r = *m.record;
-        if (r.kind == ResourceKind::Buffer)
+        if (m.kind == ResourceKind::Buffer)
         {
-            const VkBufferCopy region{0, 0, r.bufferInfo.size};
-            vkCmdCopyBuffer(cmd, r.buffer, m.newBuffer, 1, &region);
+            const VkBufferCopy region{0, 0, m.bufferSize};
+            vkCmdCopyBuffer(cmd, m.oldBuffer, m.newBuffer, 1, &region);
         }
         else
-            CopyWholeImage(cmd, r.image, m.newImage, r.imageInfo, r.layout);
+            CopyWholeImage(cmd, m.oldImage, m.newImage, m.imageInfo, m.layout);
     }
 }
 } // namespace
@@ -279,6 +287,13 @@ std::vector<PlannedMove> DefragmentationSession::Plan(VmaDefragmentationPassMove
         PlannedMove m;
         m.allocation = move.srcAllocation;
         m.record = rec;
+        m.kind = rec->kind;
+        m.oldBuffer = rec->buffer;
+        m.oldImage = rec->image;
+        m.bufferSize = rec->bufferInfo.size;
+        m.size = rec->size;
+        m.imageInfo = rec->imageInfo;
+        m.layout = rec->layout;
         m.destination = move.dstTmpAllocation;
         // memcpy only where the CPU reads fast (cached host memory); the GPU copies the rest. VMA
         // allows mapping only allocations made mappable (legacy usage or a host-access flag).
@@ -296,12 +311,6 @@ std::vector<PlannedMove> DefragmentationSession::Plan(VmaDefragmentationPassMove
             ++m_Stats.movesFailed;
             continue;
         }
-        if (m.byMemcpy)
-        {
-            Stopwatch copying{m_Stats.copyDuration};
-            if (CopyByMemcpy(m_System, m) != VK_SUCCESS)
-                m.byMemcpy = false; // fall back to the GPU copy
-        }
         rec->moving = true; // a free meanwhile is held until the pass ends
         moves.push_back(m);
         moveIndex.push_back(i);
@@ -311,6 +320,14 @@ std::vector<PlannedMove> DefragmentationSession::Plan(VmaDefragmentationPassMove
 
 void DefragmentationSession::Copy(std::vector<PoolPass>& passes)
 {
+    // memcpy moves first, without the registry's locks (a freed source stays until the pass ends).
+    {
+        Stopwatch copying{m_Stats.copyDuration};
+        for (PoolPass& pass : passes)
+            for (PlannedMove& m : pass.moves)
+                if (m.byMemcpy && CopyByMemcpy(m_System, m) != VK_SUCCESS)
+                    m.byMemcpy = false; // falls back to the GPU copy
+    }
     const bool anyGpuCopy = std::any_of(passes.begin(), passes.end(),
                                         [](const PoolPass& p)
                                         {

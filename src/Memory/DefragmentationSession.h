@@ -1,8 +1,8 @@
 #pragma once
 // DefragmentationSession: the one defragmentation session of the system. VMA proposes moves per
 // pool; a step opens a pass in every pool's context, plans the moves (recreates each marked resource
-// at its destination, or copies it by memcpy), copies (every pool's GPU copies in one submission,
-// waited for without the registry's locks), and commits (swaps the handle in the registry, retires
+// at its destination), copies (memcpy where it may, and every pool's GPU copies in one submission;
+// all without the registry's locks), and commits (swaps the handle in the registry, retires
 // the old one, tells the holders). Owns the session's state and its lock.
 
 #include "LockOrder.h"
