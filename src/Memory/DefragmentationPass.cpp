@@ -153,10 +153,7 @@ bool DefragmentationSession::RunPass()
     bool more = false;
     {
         auto gate = m_System.HoldMoveGate();
-        {
-            Stopwatch inVma{m_Stats.vmaDuration};
-            PrepareOnce();
-        }
+        PrepareOnce();
         if (std::all_of(m_Runs.begin(), m_Runs.end(), [](const PoolRun& r) { return r.done; }))
         {
             emptied.Stop();

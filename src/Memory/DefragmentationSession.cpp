@@ -4,6 +4,7 @@
 
 #include "Budget.h"
 #include "MemorySystem.h"
+#include "VulkanFunctions.h"
 
 #include <SceneryEditorX/Core/Log.h>
 
@@ -142,8 +143,14 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
         {
         }
         {
-            auto gate = m_System.HoldMoveGate();
-            EndContexts();
+            DeferredMemoryFrees emptied; // what VMA's contexts free as they end, outside the gate
+            {
+                auto gate = m_System.HoldMoveGate();
+                EndContexts();
+            }
+            emptied.Stop();
+            Stopwatch releasing{m_Stats.releaseDuration};
+            emptied.FreeAll();
         }
         ClearMarks();
         if (m_Options.releaseEmptyBlocks)
