@@ -270,6 +270,10 @@ std::vector<PlannedMove> DefragmentationSession::Plan(VmaDefragmentationPassMove
     {
         VmaDefragmentationMove& move = pass.pMoves[i];
         AllocationRecord* rec = find(move.srcAllocation);
+        // Every allocation VMA proposed, moved or not, must outlive the pass (vmaEndDefragmentationPass
+        // reads each source): a free of it meanwhile is held until the pass ends. Commit clears it.
+        if (rec)
+            rec->moving = true;
         if (!rec || !rec->marked)
         {
             move.operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE; // only marked allocations move
@@ -308,7 +312,6 @@ std::vector<PlannedMove> DefragmentationSession::Plan(VmaDefragmentationPassMove
             ++m_Stats.movesFailed;
             continue;
         }
-        rec->moving = true; // a free meanwhile is held until the pass ends
         moves.push_back(m);
         moveIndex.push_back(i);
     }
@@ -438,6 +441,11 @@ void DefragmentationSession::Commit(const Find& find, PoolPass& pass, std::vecto
         m_Stats.bytesMoved += rec.size;
         notices.push_back(std::move(notice));
     }
+    // The proposed allocations that stayed (ignored, refused, cancelled) are free to go again; those
+    // freed meanwhile are gone from the registry, and their held frees run after the pass ends.
+    for (uint32_t i = 0; i < pass.info.moveCount; ++i)
+        if (AllocationRecord* r = find(pass.info.pMoves[i].srcAllocation))
+            r->moving = false;
 }
 
 } // namespace SceneryEditorX::detail
