@@ -168,6 +168,7 @@ bool DefragmentationSession::RunPass()
             [&](auto&& findRecord)
             {
                 const Find find = findRecord;
+                m_Unregistered.clear();
                 m_Bound.start = m_Bound.Now();
                 m_Bound.candidates = 0;
                 m_Bound.stopped = false;
@@ -199,6 +200,8 @@ bool DefragmentationSession::RunPass()
                     pass.moves = Plan(pass.info, find, pass.moveIndex);
                     passes.push_back(std::move(pass));
                 }
+                if (!m_Unregistered.empty())
+                    m_System.PinForPass(std::move(m_Unregistered));
             });
         size_t planned = 0;
         for (const PoolPass& pass : passes)
@@ -235,6 +238,7 @@ bool DefragmentationSession::RunPass()
                     if (r != VK_INCOMPLETE)
                         EndContext(run);
                 }
+                m_System.UnpinPass();
                 // Mapped allocations stay mapped at their new place: report the new pointers.
                 for (RelocationNotice& n : notices)
                     if (AllocationRecord* rec = find(n.allocation);
@@ -274,6 +278,8 @@ std::vector<PlannedMove> DefragmentationSession::Plan(VmaDefragmentationPassMove
         // reads each source): a free of it meanwhile is held until the pass ends. Commit clears it.
         if (rec)
             rec->moving = true;
+        else
+            m_Unregistered.push_back(move.srcAllocation);
         if (!rec || !rec->marked)
         {
             move.operation = VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE; // only marked allocations move

@@ -111,6 +111,7 @@ private:
     bool m_Prepared = false;
     std::vector<PoolRun> m_Runs;
     StepBound m_Bound;
+    std::vector<VmaAllocation> m_Unregistered; // proposed in the step being planned, not in the registry
     DefragmentationStats m_Stats;
 };
 

@@ -22,6 +22,7 @@
 #include "StripedMutex.h"
 #include "UsageCounters.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <utility>
@@ -121,6 +122,24 @@ public:
         std::lock_guard lock(m_PassHoldMutex);
         m_PassHeld.push_back(resource);
     }
+    /// Allocations VMA proposed in the pass in flight that were not in the registry when it planned
+    /// (made on another thread, not registered yet): a free of one is held as well. Set while the
+    /// pass holds every shard lock, cleared when it commits.
+    void PinForPass(std::vector<VmaAllocation> allocations)
+    {
+        std::lock_guard lock(m_PassHoldMutex);
+        m_Pinned = std::move(allocations);
+        m_AnyPinned.store(!m_Pinned.empty(), std::memory_order_release);
+    }
+    void UnpinPass() { PinForPass({}); }
+    /// Whether a free of `allocation` must be held (one relaxed load when nothing is pinned).
+    bool PinnedByPass(VmaAllocation allocation)
+    {
+        if (!m_AnyPinned.load(std::memory_order_acquire))
+            return false;
+        std::lock_guard lock(m_PassHoldMutex);
+        return std::find(m_Pinned.begin(), m_Pinned.end(), allocation) != m_Pinned.end();
+    }
     /// The held frees (the pass, when it commits).
     std::vector<RetiredResource> TakePassHeld()
     {
@@ -187,6 +206,8 @@ private:
     OrderedMutex<LockLevel::Transfer> m_TransferTurnstile; // see HoldTransfer
     OrderedMutex<LockLevel::PassHold> m_PassHoldMutex;
     std::vector<RetiredResource> m_PassHeld;
+    std::vector<VmaAllocation> m_Pinned;
+    std::atomic<bool> m_AnyPinned{false};
 };
 
 } // namespace SceneryEditorX::detail
