@@ -269,6 +269,9 @@ SEDX_PIPELINE_STEP void ReleaseLocked(MemorySystem& system, const std::string& t
         system.retireQueue.Push(RetiredResource{system.frameIndex.load(std::memory_order_relaxed) + frames,
                                                 record.kind, record.buffer, record.image, allocation,
                                                 record.reusable, record.reuseKey, cached});
+    else if (record.moving || system.PinnedByPass(allocation))
+        // The pass in flight copies it: released when the pass ends (its move is dropped then).
+        system.HoldUntilPassEnds(RetiredResource{0, record.kind, record.buffer, record.image, allocation});
     else if (record.reusable)
         system.CacheOrDestroy(record.reuseKey, cached);
     else

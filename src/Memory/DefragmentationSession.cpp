@@ -4,6 +4,7 @@
 
 #include "Budget.h"
 #include "MemorySystem.h"
+#include "VulkanFunctions.h"
 
 #include <SceneryEditorX/Core/Log.h>
 
@@ -47,8 +48,11 @@ bool DefragmentationSession::Begin(const DefragmentationOptions& options, const 
     }
     m_Options = options; // EXTENSIVE runs as itself: patches/vma/0001 keeps its indices in range
     m_Stats = {};
-    m_Pools.clear();
-    m_PoolIndex = 0;
+    m_Runs.clear();
+    m_Prepared = false;
+    m_Bound = StepBound{};
+    m_Bound.clock = options.clock;
+    m_Bound.bound = options.maxPassDuration;
     m_Marked.clear();
     m_Open.store(true);
     m_System.OnDefragmentationBegin();
@@ -63,7 +67,7 @@ bool DefragmentationSession::Mark(VmaAllocation allocation, VkImageLayout curren
         error = "MarkForDefragmentation without BeginDefragmentation";
         return false;
     }
-    if (!m_Pools.empty() || m_Context)
+    if (m_Prepared)
     {
         error = "MarkForDefragmentation after the session's first pass; mark before stepping";
         return false;
@@ -93,7 +97,7 @@ bool DefragmentationSession::Mark(VmaAllocation allocation, VkImageLayout curren
 std::optional<size_t> DefragmentationSession::MarkAll(std::string& error)
 {
     std::lock_guard lock(m_SessionMutex);
-    if (!m_Open.load() || !m_Pools.empty() || m_Context)
+    if (!m_Open.load() || m_Prepared)
     {
         error = std::string("MarkAllForDefragmentation ") +
                 (m_Open.load() ? "after the session's first pass" : "without BeginDefragmentation");
@@ -125,7 +129,6 @@ bool DefragmentationSession::Step(std::string& error)
         return false;
     }
     Stopwatch total{m_Stats.duration};
-    PrepareOnce();
     return RunPass();
 }
 
@@ -136,18 +139,24 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
         return std::nullopt;
     {
         Stopwatch total{m_Stats.duration};
-        PrepareOnce();
         while (RunPass())
         {
         }
         {
-            auto gate = m_System.HoldMoveGate();
-            EndContext();
+            DeferredMemoryFrees emptied; // what VMA's contexts free as they end, outside the gate
+            {
+                auto gate = m_System.HoldMoveGate();
+                EndContexts();
+            }
+            emptied.Stop();
+            Stopwatch releasing{m_Stats.releaseDuration};
+            emptied.FreeAll();
         }
         ClearMarks();
         if (m_Options.releaseEmptyBlocks)
         {
             // The blocks the run emptied, which VMA would keep (one per pool), are given back.
+            Stopwatch releasing{m_Stats.releaseDuration};
             const ReleasedMemory released = m_System.ReleaseEmptyBlocks();
             m_Stats.emptyBlocksReleased = released.blocks;
             m_Stats.emptyBytesReleased = released.bytes;
@@ -162,12 +171,13 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
         kAllocTag,
         "[{}] defragmentation: {} allocations moved ({} buffers, {} images, {} bytes), {} "
         "blocks freed ({} bytes; {} empty blocks released at the end), {} refused, {} failed, {} passes, {:.2f} ms (copies {:.2f} ms, "
-        "VMA {:.2f} ms)",
+        "VMA {:.2f} ms, releasing blocks {:.2f} ms)",
         tag, s.allocationsMoved, s.buffersMoved, s.imagesMoved, s.bytesMoved, s.blocksFreed, s.bytesFreed,
         s.emptyBlocksReleased, s.allocationsRefused, s.movesFailed, s.passes,
         std::chrono::duration<double, std::milli>(s.duration).count(),
         std::chrono::duration<double, std::milli>(s.copyDuration).count(),
-        std::chrono::duration<double, std::milli>(s.vmaDuration).count());
+        std::chrono::duration<double, std::milli>(s.vmaDuration).count(),
+        std::chrono::duration<double, std::milli>(s.releaseDuration).count());
     return m_Stats;
 }
 
@@ -177,14 +187,37 @@ void DefragmentationSession::Abort()
     if (!m_Open.load())
         return;
     SEDX_CORE_ERROR_TAG(kAllocTag, "Shutdown during an open defragmentation session; the session was ended");
-    EndContext();
+    EndContexts();
     ClearMarks();
     m_Open.store(false);
     m_System.OnDefragmentationEnd();
 }
 
-void DefragmentationSession::PreparePools()
+namespace
 {
+// VMA's break callback: planning stops once the step's time so far, plus the copies of the moves
+// planned so far at the measured rate, reaches the bound. It is called before VMA takes each
+// candidate, so `candidates` is at least the number of moves planned. The first candidate of a step
+// always passes, so that every step makes progress.
+VkBool32 VKAPI_PTR BreakStep(void* userData)
+{
+    auto& b = *static_cast<DefragmentationSession::StepBound*>(userData);
+    if (b.stopped)
+        return VK_TRUE;
+    if (b.candidates++ == 0)
+        return VK_FALSE;
+    const auto spent = b.Now() - b.start;
+    const auto copies = b.copyPerMove * b.candidates;
+    b.stopped = spent + copies >= b.bound;
+    return b.stopped ? VK_TRUE : VK_FALSE;
+}
+} // namespace
+
+void DefragmentationSession::PrepareOnce()
+{
+    if (m_Prepared)
+        return;
+    m_Prepared = true;
     // One context per pool that holds a marked allocation (default pools share one context).
     std::vector<VmaPool> pools;
     for (VmaAllocation a : m_Marked)
@@ -195,57 +228,72 @@ void DefragmentationSession::PreparePools()
                                        std::find(pools.begin(), pools.end(), r.pool) == pools.end())
                                        pools.push_back(r.pool);
                                });
-    m_Pools = std::move(pools);
-    m_PoolIndex = 0;
-}
-
-bool DefragmentationSession::OpenContext()
-{
-    while (!m_Context)
+    for (VmaPool pool : pools)
     {
-        if (m_PoolIndex >= m_Pools.size())
-            return false;
-        VmaDefragmentationInfo info{};
-        info.flags = m_Options.flags;
-        info.pool = m_Pools[m_PoolIndex];
-        info.maxBytesPerPass = m_Options.maxBytesPerPass;
-        info.maxAllocationsPerPass = m_Options.maxAllocationsPerPass;
-        VkResult begun = VK_SUCCESS;
-        {
-            Stopwatch inVma{m_Stats.vmaDuration};
-            begun = vmaBeginDefragmentation(m_System.allocator, &info, &m_Context);
-        }
-        if (begun != VK_SUCCESS)
-        {
-            SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool",
-                                VkResultName(begun));
-            m_Context = nullptr;
-            ++m_PoolIndex;
-        }
+        PoolRun run;
+        run.pool = pool;
+        if (OpenContext(run, false))
+            m_Runs.push_back(run);
     }
-    return true;
 }
 
-void DefragmentationSession::EndContext()
+bool DefragmentationSession::OpenContext(PoolRun& run, bool oneMove)
 {
-    if (!m_Context)
+    VmaDefragmentationInfo info{};
+    info.flags = m_Options.flags;
+    info.pool = run.pool;
+    info.maxBytesPerPass = m_Options.maxBytesPerPass;
+    info.maxAllocationsPerPass = oneMove ? 1 : m_Options.maxAllocationsPerPass;
+    if (m_Bound.bound.count() > 0 && !oneMove)
+    {
+        info.pfnBreakCallback = &BreakStep;
+        info.pBreakCallbackUserData = &m_Bound;
+    }
+    VkResult begun = VK_SUCCESS;
+    {
+        Stopwatch inVma{m_Stats.vmaDuration};
+        begun = vmaBeginDefragmentation(m_System.allocator, &info, &run.context);
+    }
+    run.oneMove = oneMove;
+    if (begun == VK_SUCCESS)
+        return true;
+    SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool", VkResultName(begun));
+    run.context = nullptr;
+    run.done = true;
+    return false;
+}
+
+void DefragmentationSession::ReopenContexts(bool oneMove)
+{
+    for (PoolRun& run : m_Runs)
+        if (!run.done && run.oneMove != oneMove)
+        {
+            EndContext(run);
+            run.done = false;
+            OpenContext(run, oneMove);
+        }
+}
+
+void DefragmentationSession::EndContext(PoolRun& run)
+{
+    run.done = true;
+    if (!run.context)
         return;
     VmaDefragmentationStats stats{};
     {
         Stopwatch inVma{m_Stats.vmaDuration};
-        vmaEndDefragmentation(m_System.allocator, m_Context, &stats);
+        vmaEndDefragmentation(m_System.allocator, run.context, &stats);
     }
-    AfterVmaFree();
-    m_Context = nullptr;
+    run.context = nullptr;
     m_Stats.bytesFreed += stats.bytesFreed;
     m_Stats.blocksFreed += stats.deviceMemoryBlocksFreed;
 }
 
-bool DefragmentationSession::FinishPool()
+void DefragmentationSession::EndContexts()
 {
-    EndContext();
-    ++m_PoolIndex;
-    return m_PoolIndex < m_Pools.size();
+    for (PoolRun& run : m_Runs)
+        EndContext(run);
+    AfterVmaFree();
 }
 
 void DefragmentationSession::ClearMarks()

@@ -1,14 +1,15 @@
 #pragma once
 // DefragmentationSession: the one defragmentation session of the system. VMA proposes moves per
-// pool; a pass plans them (recreates each marked resource at its destination, or copies it by
-// memcpy), copies (GPU copies in one submission), and commits (swaps the handle in the registry,
-// retires the old one, tells the holders). Owns the session's state and its lock; exclusive access
-// to the registry and the transfers comes from MemorySystem::WithMovesExclusive.
+// pool; a step opens a pass in every pool's context, plans the moves (recreates each marked resource
+// at its destination), copies (memcpy where it may, and every pool's GPU copies in one submission;
+// all without the registry's locks), and commits (swaps the handle in the registry, retires
+// the old one, tells the holders). Owns the session's state and its lock.
 
 #include "LockOrder.h"
 #include "Registry.h"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <vector>
 
@@ -43,30 +44,63 @@ public:
     /// One accepted move of a pass (DefragmentationPass.cpp).
     struct PlannedMove;
 
+    /// The time bound of a step, read by VMA's break callback while it plans (one per session;
+    /// its address goes to VMA as the callback's user data).
+    struct StepBound
+    {
+        std::function<std::chrono::steady_clock::time_point()> clock;
+        std::chrono::nanoseconds bound{0};
+        std::chrono::steady_clock::time_point start;
+        /// Copy time per candidate move, measured by this session's earlier steps (0: not yet).
+        std::chrono::nanoseconds copyPerMove{0};
+        uint32_t candidates = 0; // break-callback calls in this step: at least the moves planned
+        bool stopped = false;
+        /// The previous step was stopped before VMA proposed any move: this one plans one move,
+        /// without the bound, so that a session always ends.
+        bool oneMove = false;
+        std::chrono::steady_clock::time_point Now() const
+        {
+            return clock ? clock() : std::chrono::steady_clock::now();
+        }
+    };
+
 private:
     using Find = std::function<AllocationRecord*(VmaAllocation)>;
-
-    // The pools to run, from the marked allocations (default pools as null).
-    void PreparePools();
-    void PrepareOnce()
+    /// One pool's VMA context (default pools as a null pool).
+    struct PoolRun
     {
-        if (m_Pools.empty() && !m_Context && m_PoolIndex == 0)
-            PreparePools();
-    }
-    // One pass on the current pool; true while the session has more work. Holds the move gate.
+        VmaPool pool = nullptr;
+        VmaDefragmentationContext context = nullptr;
+        bool done = false;
+        bool oneMove = false; // its context plans one move per pass, without the time bound
+    };
+    /// One pool's part of a step.
+    struct PoolPass
+    {
+        size_t run = 0;
+        VmaDefragmentationPassMoveInfo info{};
+        std::vector<PlannedMove> moves;
+        std::vector<uint32_t> moveIndex; // the VMA move of each planned move
+    };
+
+    // The pools to run, from the marked allocations, each with its VMA context (first step).
+    void PrepareOnce();
+    // One step: a pass in every pool at once; true while the session has more work. Holds the move
+    // gate and the transfer gate; the registry's locks only while it plans and commits.
     bool RunPass();
-    // Opens a context on the next pool that VMA accepts; false when no pool is left.
-    bool OpenContext();
-    // Ends the current pool's context and moves to the next pool; returns whether one is left.
-    bool FinishPool();
-    void EndContext();
+    // Begins a pool's VMA context (oneMove: one move per pass, no time bound); false (logged, the
+    // pool left out) when VMA refuses.
+    bool OpenContext(PoolRun& run, bool oneMove);
+    // Ends and begins again the contexts that are not of the kind `oneMove` asks for.
+    void ReopenContexts(bool oneMove);
+    void EndContext(PoolRun& run);
+    void EndContexts();
     void ClearMarks();
-    // The three steps of a pass, all under exclusive access.
+    // The parts of a step.
     std::vector<PlannedMove> Plan(VmaDefragmentationPassMoveInfo& pass, const Find& find,
                                   std::vector<uint32_t>& moveIndex);
-    void Copy(std::vector<PlannedMove>& moves, VmaDefragmentationPassMoveInfo& pass,
-              const std::vector<uint32_t>& moveIndex);
-    void Commit(std::vector<PlannedMove>& moves, std::vector<RelocationNotice>& notices);
+    void Copy(std::vector<PoolPass>& passes);
+    void Commit(const Find& find, PoolPass& pass, std::vector<RelocationNotice>& notices);
     static void Notify(const std::vector<RelocationNotice>& notices);
 
     MemorySystem& m_System;
@@ -74,9 +108,10 @@ private:
     std::atomic<bool> m_Open{false};
     DefragmentationOptions m_Options;
     std::vector<VmaAllocation> m_Marked;
-    std::vector<VmaPool> m_Pools; // pools still to run, default pools as null
-    VmaDefragmentationContext m_Context = nullptr;
-    size_t m_PoolIndex = 0;
+    bool m_Prepared = false;
+    std::vector<PoolRun> m_Runs;
+    StepBound m_Bound;
+    std::vector<VmaAllocation> m_Unregistered; // proposed in the step being planned, not in the registry
     DefragmentationStats m_Stats;
 };
 

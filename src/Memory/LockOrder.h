@@ -28,6 +28,7 @@ enum class LockLevel : uint8_t
     ReuseShard,      // ReuseCache: one shard
     Staging,         // StagingPool
     Callbacks,       // relocation and budget callback lists (never held while a callback runs)
+    PassHold,        // MemorySystem: frees of move sources held until the pass in flight ends
     Count
 };
 

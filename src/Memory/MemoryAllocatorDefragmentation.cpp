@@ -35,6 +35,13 @@ bool MemoryAllocator::BeginDefragmentation(const DefragmentationOptions& options
             m_Instance->tag, options.flags);
         return false;
     }
+    if (options.maxPassDuration.count() < 0)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag,
+                            "[{}] BeginDefragmentation: maxPassDuration {} us is negative (0 means unbounded)",
+                            m_Instance->tag, options.maxPassDuration.count());
+        return false;
+    }
     return system->defragmentation.Begin(options, m_Instance->tag);
 }
 

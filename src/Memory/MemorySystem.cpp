@@ -297,8 +297,11 @@ size_t MemorySystem::ReleaseReuseCache()
 void MemorySystem::ReleaseRetired(uint64_t frame)
 {
     // Retired allocations may still be proposed by VMA inside a defragmentation pass: free them
-    // only between passes.
-    auto gate = HoldMoveGate();
+    // only between passes. A frame does not wait for a pass's copies: while one runs, what is ready
+    // stays queued for the next frame.
+    std::unique_lock gate(m_MoveGate, std::try_to_lock);
+    if (!gate.owns_lock())
+        return;
     for (const RetiredResource& r : retireQueue.TakeReady(frame))
     {
         if (r.reusable) // the frame that last used it has retired: it may be handed out again

@@ -23,7 +23,10 @@
 #include "StripedMutex.h"
 #include "UsageCounters.h"
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
+#include <utility>
 #include <shared_mutex>
 #include <string_view>
 
@@ -113,6 +116,39 @@ public:
     void OnDefragmentationBegin();
     void OnDefragmentationEnd();
 
+    /// A free of an allocation that the pass in flight is moving (AllocationRecord::moving): the
+    /// record has left the registry, the resource and memory are released once the pass ends
+    /// (TakePassHeld). Taken under the record's shard lock; its own lock is a leaf.
+    void HoldUntilPassEnds(const RetiredResource& resource)
+    {
+        std::lock_guard lock(m_PassHoldMutex);
+        m_PassHeld.push_back(resource);
+    }
+    /// Allocations VMA proposed in the pass in flight that were not in the registry when it planned
+    /// (made on another thread, not registered yet): a free of one is held as well. Set while the
+    /// pass holds every shard lock, cleared when it commits.
+    void PinForPass(std::vector<VmaAllocation> allocations)
+    {
+        std::lock_guard lock(m_PassHoldMutex);
+        m_Pinned = std::move(allocations);
+        m_AnyPinned.store(!m_Pinned.empty(), std::memory_order_release);
+    }
+    void UnpinPass() { PinForPass({}); }
+    /// Whether a free of `allocation` must be held (one relaxed load when nothing is pinned).
+    bool PinnedByPass(VmaAllocation allocation)
+    {
+        if (!m_AnyPinned.load(std::memory_order_acquire))
+            return false;
+        std::lock_guard lock(m_PassHoldMutex);
+        return std::find(m_Pinned.begin(), m_Pinned.end(), allocation) != m_Pinned.end();
+    }
+    /// The held frees (the pass, when it commits).
+    std::vector<RetiredResource> TakePassHeld()
+    {
+        std::lock_guard lock(m_PassHoldMutex);
+        return std::exchange(m_PassHeld, {});
+    }
+
     /// Frees the empty blocks that VMA keeps, in every pool and the default pools. The caller holds
     /// no lock of ours below the move gate.
     ReleasedMemory ReleaseEmptyBlocks();
@@ -143,6 +179,13 @@ public:
         }
         return std::shared_lock(m_TransferGate);
     }
+    /// Holds the transfer gate exclusively (a pass, from planning to commit): no upload or readback
+    /// touches a resource while it moves. Takes the turnstile while it waits, as below.
+    [[nodiscard]] std::unique_lock<OrderedMutex<LockLevel::Transfer, std::shared_mutex>> HoldTransfersExclusive()
+    {
+        std::unique_lock turn(m_TransferTurnstile);
+        return std::unique_lock(m_TransferGate);
+    }
     /// Runs `fn(find)` with no transfer in flight and every registry shard locked (a pass; the
     /// caller holds the move gate): nothing is registered, freed or read meanwhile. It holds the
     /// turnstile while it waits for the transfers in flight, so that no new one starts meanwhile.
@@ -164,6 +207,10 @@ private:
     OrderedMutex<LockLevel::MoveGate> m_MoveGate;
     OrderedMutex<LockLevel::Transfer, std::shared_mutex> m_TransferGate;
     OrderedMutex<LockLevel::Transfer> m_TransferTurnstile; // see HoldTransfer
+    OrderedMutex<LockLevel::PassHold> m_PassHoldMutex;
+    std::vector<RetiredResource> m_PassHeld;
+    std::vector<VmaAllocation> m_Pinned;
+    std::atomic<bool> m_AnyPinned{false};
 };
 
 } // namespace SceneryEditorX::detail

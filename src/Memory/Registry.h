@@ -44,6 +44,7 @@ struct AllocationRecord
     std::optional<SizeClass> sizeClass; // of its pool; none outside the size-class pools
     VmaPool pool = nullptr;             // the size-class pool, null for VMA's default pools
     bool marked = false;                // marked for the open defragmentation session
+    bool moving = false;                // a move source of the pass in flight: a free is held
     uint32_t mapCount = 0;
     VkImageLayout layout = VK_IMAGE_LAYOUT_UNDEFINED;
     bool reusable = false;    // a SpeedOptimized buffer that goes to the reuse cache when freed
@@ -92,7 +93,8 @@ public:
         return true;
     }
     /// Calls `fn(find)` with every shard locked; `find(allocation)` returns the record or null.
-    /// Used by defragmentation passes: nothing is registered, freed or read meanwhile.
+    /// Used by defragmentation passes while they plan and while they commit (not while the GPU
+    /// copies): nothing is registered, freed or read meanwhile.
     template <class Fn>
     void WithAllLocked(Fn&& fn)
     {

@@ -60,6 +60,21 @@ VKAPI_ATTR VkResult VKAPI_CALL HookedBindImageMemory(VkDevice device, VkImage im
     return vkBindImageMemory(device, image, memory, offset);
 }
 
+thread_local DeferredMemoryFrees* t_Deferring = nullptr;
+
+// Always in the table: a block VMA frees inside a defragmentation pass's locks is kept until the
+// pass has released them (DeferredMemoryFrees).
+VKAPI_ATTR void VKAPI_CALL HookedFreeMemory(VkDevice device, VkDeviceMemory memory,
+                                            const VkAllocationCallbacks* callbacks)
+{
+    if (t_Deferring && callbacks == nullptr)
+    {
+        DeferMemoryFree(device, memory);
+        return;
+    }
+    vkFreeMemory(device, memory, callbacks);
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL HookedBindImageMemory2(VkDevice device, uint32_t count,
                                                       const VkBindImageMemoryInfo* infos)
 {
@@ -73,6 +88,7 @@ VmaVulkanFunctions VmaFunctionTable(bool faultInjection)
 {
     // Members left null are imported statically by VMA (VMA_STATIC_VULKAN_FUNCTIONS).
     VmaVulkanFunctions f{};
+    f.vkFreeMemory = &HookedFreeMemory;
     if (faultInjection)
     {
         f.vkAllocateMemory = &HookedAllocateMemory;
@@ -98,5 +114,38 @@ VkResult CreateImageChecked(VkDevice device, const VkImageCreateInfo& info, VkIm
     if (VkResult r = Check(Point::CreateImage); r != VK_SUCCESS)
         return r;
     return vkCreateImage(device, &info, nullptr, &out);
+}
+
+void DeferMemoryFree(VkDevice device, VkDeviceMemory memory)
+{
+    t_Deferring->m_Kept.emplace_back(device, memory);
+}
+
+DeferredMemoryFrees::DeferredMemoryFrees() : m_Previous(t_Deferring), m_Active(true)
+{
+    t_Deferring = this;
+}
+
+DeferredMemoryFrees::~DeferredMemoryFrees()
+{
+    Stop();
+    FreeAll();
+}
+
+void DeferredMemoryFrees::Stop()
+{
+    if (!m_Active)
+        return;
+    m_Active = false;
+    t_Deferring = m_Previous;
+}
+
+size_t DeferredMemoryFrees::FreeAll()
+{
+    const size_t n = m_Kept.size();
+    for (const auto& [device, memory] : m_Kept)
+        vkFreeMemory(device, memory, nullptr);
+    m_Kept.clear();
+    return n;
 }
 } // namespace SceneryEditorX::detail

@@ -554,6 +554,12 @@ VkResult VulkanDevice::WaitIdle() const
 
 VkResult VulkanDevice::RunOneTimeCommands(const std::function<void(VkCommandBuffer)>& record) const
 {
+    return RunOneTimeCommands(record, nullptr);
+}
+
+VkResult VulkanDevice::RunOneTimeCommands(const std::function<void(VkCommandBuffer)>& record,
+                                          const std::function<void()>& afterSubmit) const
+{
     // A transient pool per call: command pools are externally synchronized, and this keeps
     // concurrent callers independent without a pool lock.
     VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
@@ -588,6 +594,8 @@ VkResult VulkanDevice::RunOneTimeCommands(const std::function<void(VkCommandBuff
         si.pCommandBuffers = &cmd;
         if ((result = Submit(1, &si, fence)) != VK_SUCCESS)
             break;
+        if (afterSubmit)
+            afterSubmit();
         result = vkWaitForFences(m_Device, 1, &fence, VK_TRUE, UINT64_MAX);
     } while (false);
     if (fence)

@@ -257,8 +257,10 @@ public:
     /// Marks every live allocation (all tags): VMA moves whole pools best, since a proposed move it
     /// must skip pins the whole source block for that pass. Returns how many were marked.
     size_t MarkAllForDefragmentation();
-    /// Runs one pass (bounded by maxBytesPerPass/maxAllocationsPerPass). True while work remains.
-    /// Other threads' allocations and frees wait for the pass (not for the session); the session's
+    /// Runs one pass over every pool at once, its copies in one submission (bounded per pool by
+    /// maxBytesPerPass/maxAllocationsPerPass, and in time by maxPassDuration). True while work
+    /// remains. Other threads' allocations and frees go on while the copies run (they wait only
+    /// while the pass plans and commits); uploads and readbacks wait for the pass; the session's
     /// own calls (Begin, Mark, Step, End) are serialized.
     bool DefragmentStep();
     /// Runs the remaining passes, closes the session, frees the empty blocks (unless

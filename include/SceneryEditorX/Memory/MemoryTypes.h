@@ -292,9 +292,23 @@ struct DefragmentationOptions
 {
     /// VMA's algorithm bit (VMA_DEFRAGMENTATION_FLAG_ALGORITHM_*); at most one.
     VmaDefragmentationFlags flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT;
-    /// Bytes and allocations moved per pass at most (0: no limit). One DefragmentStep() is one pass.
+    /// Bytes and allocations moved per pass at most (0: no limit), per pool: one DefragmentStep()
+    /// is one pass over every pool at once (one submission), and each pool's part of it keeps to
+    /// these limits, so a step moves at most (pools x limit).
     VkDeviceSize maxBytesPerPass = 0;
     uint32_t maxAllocationsPerPass = 0;
+    /// Time bound of one DefragmentStep() (0: unbounded; negative is refused by BeginDefragmentation).
+    /// Applied when the step is planned, through VMA's break callback: planning stops once the time
+    /// spent plus the copies already planned (at the copy rate measured in this session's earlier
+    /// steps) reach the bound; a planned pass is never stopped half-way, since that pins its blocks.
+    /// A step always plans at least one move, so that a session ends.
+    std::chrono::microseconds maxPassDuration{0};
+    /// The clock of the time bound (null: std::chrono::steady_clock::now). Tests inject one.
+    std::function<std::chrono::steady_clock::time_point()> clock;
+    /// Called by a step once its GPU copies are submitted, before it waits for them; no lock of the
+    /// registry is held then, so other threads allocate and free meanwhile (null: none). Tests order
+    /// other threads' calls against a pass by it.
+    std::function<void()> onCopiesInFlight;
     /// EndDefragmentation then frees the empty blocks VMA keeps (ReleaseEmptyBlocks), so that the
     /// blocks a run emptied are given back. Off: the one empty block per pool that VMA keeps stays.
     bool releaseEmptyBlocks = true;
@@ -325,6 +339,10 @@ struct DefragmentationStats
     /// retiring old handles, relocation notices.
     std::chrono::nanoseconds copyDuration{0};
     std::chrono::nanoseconds vmaDuration{0};
+    /// Also part of `duration`, apart from vmaDuration: vkFreeMemory of the blocks VMA emptied
+    /// (deferred out of VMA's calls and done after the pass's locks are released), and the release
+    /// of empty blocks at the end of the run (DefragmentationOptions::releaseEmptyBlocks).
+    std::chrono::nanoseconds releaseDuration{0};
 };
 
 /// Sent after a defragmentation pass moved a resource. The VmaAllocation stays the same; the Vulkan

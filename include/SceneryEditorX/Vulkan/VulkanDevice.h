@@ -105,6 +105,10 @@ public:
     /// Records `record` into a fresh primary command buffer, submits it through `Submit` and waits
     /// for it. Any thread. Returns the first failing VkResult.
     VkResult RunOneTimeCommands(const std::function<void(VkCommandBuffer)>& record) const;
+    /// The same, calling `afterSubmit` (when set) once the commands are submitted and before the
+    /// wait for their fence.
+    VkResult RunOneTimeCommands(const std::function<void(VkCommandBuffer)>& record,
+                                const std::function<void()>& afterSubmit) const;
     /// `vkDeviceWaitIdle` under the queue lock.
     VkResult WaitIdle() const;
 
