@@ -47,6 +47,7 @@ bool DefragmentationSession::Begin(const DefragmentationOptions& options, const 
     }
     m_Options = options; // EXTENSIVE runs as itself: patches/vma/0001 keeps its indices in range
     m_Stats = {};
+    m_Freed = {};
     m_Pools.clear();
     m_PoolIndex = 0;
     m_Marked.clear();
@@ -125,6 +126,7 @@ bool DefragmentationSession::Step(std::string& error)
         return false;
     }
     Stopwatch total{m_Stats.duration};
+    ScopedBlockTally tally{m_Freed};
     PrepareOnce();
     return RunPass();
 }
@@ -136,6 +138,7 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
         return std::nullopt;
     {
         Stopwatch total{m_Stats.duration};
+        ScopedBlockTally tally{m_Freed};
         PrepareOnce();
         while (RunPass())
         {
@@ -151,10 +154,12 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
             const ReleasedMemory released = m_System.ReleaseEmptyBlocks();
             m_Stats.emptyBlocksReleased = released.blocks;
             m_Stats.emptyBytesReleased = released.bytes;
-            m_Stats.blocksFreed += released.blocks;
-            m_Stats.bytesFreed += released.bytes;
         }
     }
+    // What this session's VMA calls gave back, counted block by block as VMA frees them (VMA's pass
+    // statistics count the block size of the pool's last block, whichever block it deletes).
+    m_Stats.blocksFreed = static_cast<uint32_t>(m_Freed.NetBlocksFreed());
+    m_Stats.bytesFreed = m_Freed.NetBytesFreed();
     m_Open.store(false);
     m_System.OnDefragmentationEnd();
     const DefragmentationStats& s = m_Stats;
@@ -237,8 +242,6 @@ void DefragmentationSession::EndContext()
     }
     AfterVmaFree();
     m_Context = nullptr;
-    m_Stats.bytesFreed += stats.bytesFreed;
-    m_Stats.blocksFreed += stats.deviceMemoryBlocksFreed;
 }
 
 bool DefragmentationSession::FinishPool()

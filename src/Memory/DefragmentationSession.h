@@ -78,6 +78,7 @@ private:
     VmaDefragmentationContext m_Context = nullptr;
     size_t m_PoolIndex = 0;
     DefragmentationStats m_Stats;
+    BlockTally m_Freed; // the blocks this session's VMA calls freed (ScopedBlockTally)
 };
 
 } // namespace SceneryEditorX::detail
