@@ -175,6 +175,7 @@ int main(int argc, char** argv)
     RegisterSteadyChurnBenchmarks();
     RegisterDefragBenchmarks();
     RegisterChurnTraceBenchmarks();
+    RegisterLargeTraceBenchmarks();
     RegisterStatsBenchmarks(); // last: it keeps up to 100,000 live allocations between its benchmarks
 
     const bool color = isatty(STDOUT_FILENO) != 0;
