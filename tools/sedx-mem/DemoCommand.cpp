@@ -1,7 +1,8 @@
 // `sedx-mem demo`: Scenery Editor X streaming scenery on the default device. Tiles stream in and
 // out around a moving camera through tagged allocators in Modules; every 60 frames the budget is
-// checked and the DefragmentationManager defragments when fragmentation passes its threshold;
-// after each defragmentation and at the end every resident resource is read back and verified.
+// checked and the DefragmentationManager starts a run when fragmentation passes its threshold or a
+// compaction would give back enough memory; a run goes on over several frames (a byte limit per
+// pass); after each run and at the end every resident resource is read back and verified.
 #include "Commands.h"
 #include "MemoryMap.h"
 #include "Scenery.h"
@@ -10,6 +11,7 @@
 #include <SceneryEditorX/Memory.h>
 #include <SceneryEditorX/VmaDump/DumpModel.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -106,6 +108,14 @@ int RunDemo(const DemoOptions& options)
     uint64_t verifiedResources = 0;
     uint32_t defragRuns = 0;
     DefragmentationStats defragTotals;
+    uint32_t runsCommittedFell = 0;              // runs after which committed was below its start
+    std::chrono::steady_clock::duration worstFrame{}; // the longest Update of a frame with a run
+    struct
+    {
+        uint64_t frame = 0;
+        uint64_t committed = 0;
+        float fragmentation = 0.0f;
+    } runStart;
     std::vector<TimelineSample> timeline;
     std::string outputError;
     bool outputsOk = true;
@@ -117,12 +127,16 @@ int RunDemo(const DemoOptions& options)
         DefragmentationPolicy policy;
         policy.fragmentationThreshold = options.defragThreshold;
         policy.minInterval = std::chrono::seconds(5);
+        // At the demo's scale (tens of MiB): a run when 8 MiB would come back, 4 MiB moved a frame.
+        policy.minReclaimableBytes = 8ull * 1024 * 1024;
+        policy.options.maxBytesPerPass = 4ull * 1024 * 1024;
         DefragmentationManager manager(memoryModule->Allocator(), policy);
         const auto start = std::chrono::steady_clock::time_point{};
         auto& mesh = scenery.MeshAllocator();
-        std::printf("streaming %llu frames, %dx%d tiles around the camera, seed %llu, strategy %s, "
-                    "defragment above %.0f%% fragmentation%s\n",
-                    static_cast<unsigned long long>(options.frames), options.tiles, options.tiles,
+        std::printf("streaming %llu frames, %dx%d tiles around the camera (%dx%d in dense districts), seed %llu, "
+                    "strategy %s, defragment above %.0f%% fragmentation or 8 MiB reclaimable%s\n",
+                    static_cast<unsigned long long>(options.frames), SparseWindow(options.tiles),
+                    SparseWindow(options.tiles), DenseWindow(options.tiles), DenseWindow(options.tiles),
                     static_cast<unsigned long long>(options.seed), options.strategy.c_str(),
                     options.defragThreshold * 100.0f,
                     options.budgetMb
@@ -134,17 +148,29 @@ int RunDemo(const DemoOptions& options)
             MemoryAllocator::SetCurrentFrameIndex(frame);
             scenery.Update(frame);
             bool defragmented = false;
-            if (frame % 60 == 59)
+            if (frame % 60 == 59 || manager.IsRunning())
             {
                 const MemoryBudget budget = mesh->GetMemoryBudget();
-                if (budget.isOverBudget)
+                if (budget.isOverBudget && frame % 60 == 59)
                     std::printf("%sframe %llu: over budget: %.1f MiB used of %.1f MiB\n", tty ? "\n" : "",
                                 static_cast<unsigned long long>(frame), budget.usedBytes / kMiB,
                                 budget.totalBytes / kMiB);
-                const float before = mesh->CalculateStats().fragmentationRatio;
-                const auto now = start + std::chrono::microseconds(16667) * frame;
-                if (std::optional<DefragmentationStats> ds = manager.Update(now))
+                if (!manager.IsRunning())
                 {
+                    runStart.fragmentation = mesh->CalculateStats().fragmentationRatio;
+                    runStart.committed = mesh->GetStats().totalBytes;
+                    runStart.frame = frame;
+                }
+                const auto now = start + std::chrono::microseconds(16667) * frame;
+                const auto updateStart = std::chrono::steady_clock::now();
+                std::optional<DefragmentationStats> ds = manager.Update(now);
+                if (ds || manager.IsRunning())
+                    worstFrame = std::max(worstFrame, std::chrono::steady_clock::now() - updateStart);
+                if (ds)
+                {
+                    const float before = runStart.fragmentation;
+                    const uint64_t committedAfter = mesh->GetStats().totalBytes;
+                    runsCommittedFell += committedAfter < runStart.committed ? 1 : 0;
                     defragmented = true;
                     ++defragRuns;
                     defragTotals.bytesMoved += ds->bytesMoved;
@@ -158,11 +184,13 @@ int RunDemo(const DemoOptions& options)
                     mismatches += bad;
                     verifiedResources += checked;
                     std::printf(
-                        "%sframe %llu: defragmented: %.2f MiB moved (%u buffers, %u images), %u blocks freed "
-                        "(%.1f MiB), fragmentation %.1f%% -> %.1f%%, %.2f ms; verified %llu resources, %llu "
-                        "mismatches\n",
-                        tty ? "\n" : "", static_cast<unsigned long long>(frame), ds->bytesMoved / kMiB,
-                        ds->buffersMoved, ds->imagesMoved, ds->blocksFreed, ds->bytesFreed / kMiB,
+                        "%sframes %llu-%llu: defragmented (%s): %.2f MiB moved (%u buffers, %u images), %u blocks "
+                        "freed (%.1f MiB), committed %.1f -> %.1f MiB, fragmentation %.1f%% -> %.1f%%, %.2f ms; "
+                        "verified %llu resources, %llu mismatches\n",
+                        tty ? "\n" : "", static_cast<unsigned long long>(runStart.frame),
+                        static_cast<unsigned long long>(frame), DefragmentationTriggerName(manager.GetLastTrigger()),
+                        ds->bytesMoved / kMiB, ds->buffersMoved, ds->imagesMoved, ds->blocksFreed,
+                        ds->bytesFreed / kMiB, runStart.committed / kMiB, committedAfter / kMiB,
                         before * 100.0f, after * 100.0f,
                         std::chrono::duration<double, std::milli>(ds->duration).count(),
                         static_cast<unsigned long long>(checked), static_cast<unsigned long long>(bad));
@@ -189,9 +217,10 @@ int RunDemo(const DemoOptions& options)
                     static_cast<unsigned long long>(c.tilesUnloaded),
                     static_cast<unsigned long long>(c.loadFailures), c.bytesUploaded / kMiB);
         std::printf("defragmentation: %u runs, %.2f MiB moved, %u buffers and %u images moved, %u blocks "
-                    "freed (%.1f MiB)\n",
+                    "freed (%.1f MiB), committed fell in %u of %u runs, worst frame %.2f ms\n",
                     defragRuns, defragTotals.bytesMoved / kMiB, defragTotals.buffersMoved,
-                    defragTotals.imagesMoved, defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB);
+                    defragTotals.imagesMoved, defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB,
+                    runsCommittedFell, defragRuns, std::chrono::duration<double, std::milli>(worstFrame).count());
         std::printf("integrity: %llu resources verified, %llu mismatches\n",
                     static_cast<unsigned long long>(verifiedResources),
                     static_cast<unsigned long long>(mismatches));
