@@ -168,6 +168,7 @@ struct Outcome
     double defragSeconds = 0;
     size_t resources = 0;
     size_t survivors = 0;
+    nlohmann::json poolsAfter; // per pool after the defragmentation
 };
 
 void Report(benchmark::State& state, const std::string& variant, const Outcome& o)
@@ -194,7 +195,8 @@ void Report(benchmark::State& state, const std::string& variant, const Outcome& 
                  {"blocks_freed", o.blocksFreed},
                  {"bytes_freed", o.bytesFreed},
                  {"bytes_moved", o.bytesMoved},
-                 {"defrag_seconds", o.defragSeconds}});
+                 {"defrag_seconds", o.defragSeconds},
+                 {"pools_after", o.poolsAfter}});
 }
 
 // ------------------------------------------------------------------ ours
@@ -291,6 +293,7 @@ void Ours(benchmark::State& state, bool defragment, std::string variant)
             o.bytesMoved = stats.bytesMoved;
             o.defragSeconds = std::chrono::duration<double>(stats.duration).count();
         }
+        o.poolsAfter = PoolBreakdown(MemoryAllocator::GetAllocator());
         for (Live& l : live)
             release(l);
         ok = true;
@@ -492,6 +495,7 @@ void RawVma(benchmark::State& state)
         o.blocksFreed = o.before.blocks > o.after.blocks ? o.before.blocks - o.after.blocks : 0;
         o.bytesFreed = o.before.committed > o.after.committed ? o.before.committed - o.after.committed : 0;
         o.bytesMoved = stats.bytesMoved;
+        o.poolsAfter = PoolBreakdown(vma);
         for (RawSlot& s : slots)
             release(s);
         DestroyRawVma(vma);
