@@ -410,9 +410,9 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
     VmaAllocation allocation = nullptr;
     VmaAllocationInfo allocInfo{};
     std::unique_lock stripe(system.creationGuard.ForThisThread());
-    // Images go to the image pool of their memory type and size class (the class of their data
-    // size; VMA refuses one whose real size exceeds the block, which then goes to the default pools),
-    // else to VMA's default pools (see docs/ARCHITECTURE.md).
+    // Images up to the largest size class (by their data size) go to the image pool of their memory
+    // type (VMA refuses one whose real size exceeds the block, which then goes to the default pools),
+    // others to VMA's default pools (see docs/ARCHITECTURE.md).
     VkResult result = VK_ERROR_UNKNOWN;
     VmaPool placedPool = nullptr;
     const std::optional<SizeClass> sizeClass = SizeClassOf(ImageDataSize(info));
@@ -432,9 +432,9 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
                 placedPool = pool;
             else
                 SEDX_CORE_TRACE_TAG(kAllocTag,
-                                    "[{}] size-class {} image pool on memory type {} cannot serve the image ({}); "
+                                    "[{}] the image pool on memory type {} cannot serve the image ({}); "
                                     "falling back to the default pools",
-                                    instance.tag, static_cast<int>(*sizeClass), memoryType, VkResultName(result));
+                                    instance.tag, memoryType, VkResultName(result));
         }
     }
     if (result != VK_SUCCESS)

@@ -48,6 +48,13 @@ VkDeviceSize PoolSet::BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) c
     return SettingsBlockSize(memoryTypeIndex, sizeClass);
 }
 
+VkDeviceSize PoolSet::ImageBlockSize(uint32_t memoryTypeIndex) const
+{
+    const VkDeviceSize heapSize =
+        m_MemoryProperties->memoryHeaps[m_MemoryProperties->memoryTypes[memoryTypeIndex].heapIndex].size;
+    return std::min(kImagePoolBlockSize, std::max(LARGE_BUFFER_SIZE, heapSize / 8));
+}
+
 VkDeviceSize PoolSet::SettingsBlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const
 {
     // Like VMA's default pools, keep blocks to an eighth of a small heap (after any heap size
@@ -66,21 +73,18 @@ VmaPool PoolSet::Create(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind 
         return pool;
     VmaPoolCreateInfo info{};
     info.memoryTypeIndex = memoryTypeIndex;
-    // Image pools keep the settings' block size (SetCustomBufferSize is about buffers).
-    info.blockSize = kind == PoolKind::Buffer || sizeClass != SizeClass::Large
-                         ? BlockSize(memoryTypeIndex, sizeClass)
-                         : SettingsBlockSize(memoryTypeIndex, sizeClass);
+    info.blockSize = kind == PoolKind::Image ? ImageBlockSize(memoryTypeIndex) : BlockSize(memoryTypeIndex, sizeClass);
     info.priority = 0.5f;
     VmaPool pool = nullptr;
     if (VkResult r = vmaCreatePool(m_Allocator, &info, &pool); r != VK_SUCCESS)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "creating the size-class {} {} pool on memory type {} failed: {}",
-                            static_cast<int>(sizeClass), kind == PoolKind::Image ? "image" : "buffer",
+        SEDX_CORE_ERROR_TAG(kAllocTag, "creating the {} pool on memory type {} failed: {}",
+                            kind == PoolKind::Image ? std::string("image")
+                                                    : fmt::format("size-class {}", static_cast<int>(sizeClass)),
                             memoryTypeIndex, VkResultName(r));
         return nullptr;
     }
-    static constexpr const char* kNames[] = {"sedx:small",       "sedx:medium",       "sedx:large",
-                                             "sedx:image-small", "sedx:image-medium", "sedx:image-large"};
+    static constexpr const char* kNames[] = {"sedx:small", "sedx:medium", "sedx:large", "sedx:image"};
     vmaSetPoolName(m_Allocator, pool, kNames[Slot(sizeClass, kind)]);
     slot.store(pool, std::memory_order_release);
     return pool;

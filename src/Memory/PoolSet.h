@@ -27,17 +27,23 @@ enum class SizeClass : uint8_t
 };
 inline constexpr size_t kSizeClassCount = 3;
 
-/// What a pool holds: buffers, or images (optimal or linear tiling, VMA keeps the two apart within
-/// a block by bufferImageGranularity). Images get pools of their own, per memory type and size
-/// class, with the same explicit block sizes as the buffer pools, so that every block of a pool
-/// has one size and a compaction can empty whole blocks (VMA's default pools grow their blocks
-/// from an eighth of the preferred size, and the big kept blocks hold what a run cannot give back).
+/// What a pool holds: buffers (one pool per memory type and size class), or images (optimal or
+/// linear tiling; VMA keeps the two apart within a block by bufferImageGranularity). Images up to
+/// LARGE_BUFFER_SIZE of data get one pool per memory type with an explicit block size
+/// (kImagePoolBlockSize), so that every block of the pool has one size and a compaction can empty
+/// whole blocks (VMA's default pools grow their blocks from an eighth of the preferred size, and
+/// the big kept blocks hold what a run cannot give back). One pool for every image size, not one
+/// per class: small images fill the gaps between large ones, and a few textures do not hold a
+/// block per class.
 enum class PoolKind : uint8_t
 {
     Buffer,
     Image
 };
-inline constexpr size_t kPoolKindCount = 2;
+/// Block size of the image pools: twice the largest image they take, so that one such image
+/// leaves at most half a block unused; capped like the buffer pools at an eighth of a small heap
+/// but never below LARGE_BUFFER_SIZE.
+inline constexpr VkDeviceSize kImagePoolBlockSize = 2 * LARGE_BUFFER_SIZE;
 
 /// The class of a memory requirement of `size` bytes, or none above LARGE_BUFFER_SIZE.
 std::optional<SizeClass> SizeClassOf(VkDeviceSize size);
@@ -51,7 +57,8 @@ public:
     void Attach(VmaAllocator allocator, const VkPhysicalDeviceMemoryProperties& memoryProperties,
                 const AllocatorSettings& settings);
 
-    /// The pool of a memory type and class, created on first use; null when VMA refuses to make it
+    /// The pool of a memory type and class (buffers; images have one pool whatever the class),
+    /// created on first use; null when VMA refuses to make it
     /// (logged). Lock-free once the pool exists.
     VmaPool Get(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind kind = PoolKind::Buffer)
     {
@@ -93,20 +100,21 @@ public:
     void ReleaseEmptyBlocks(size_t& blocks, VkDeviceSize& bytes);
 
 private:
+    // The buffer pools by class, then the one image pool.
     static size_t Slot(SizeClass sizeClass, PoolKind kind)
     {
-        return static_cast<size_t>(kind) * kSizeClassCount + static_cast<size_t>(sizeClass);
+        return kind == PoolKind::Image ? kSizeClassCount : static_cast<size_t>(sizeClass);
     }
     VmaPool Create(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind kind);
     VkDeviceSize BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const;
     VkDeviceSize SettingsBlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const;
+    VkDeviceSize ImageBlockSize(uint32_t memoryTypeIndex) const;
 
     VmaAllocator m_Allocator = nullptr;
     const VkPhysicalDeviceMemoryProperties* m_MemoryProperties = nullptr;
     const AllocatorSettings* m_Settings = nullptr;
-    // [memory type][kind * kSizeClassCount + class]. Written under m_PoolMutex, read lock-free.
-    std::array<std::array<std::atomic<VmaPool>, kSizeClassCount * kPoolKindCount>, VK_MAX_MEMORY_TYPES>
-        m_Pools{};
+    // [memory type][Slot(class, kind)]. Written under m_PoolMutex, read lock-free.
+    std::array<std::array<std::atomic<VmaPool>, kSizeClassCount + 1>, VK_MAX_MEMORY_TYPES> m_Pools{};
     OrderedMutex<LockLevel::PoolCreation> m_PoolMutex;
     // Large pools replaced by SetCustomBufferSize, with their memory type.
     std::vector<std::pair<VmaPool, uint32_t>> m_ReplacedPools;

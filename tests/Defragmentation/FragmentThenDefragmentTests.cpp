@@ -272,7 +272,7 @@ TEST_P(FragmentThenDefragment, DISABLED_EveryPoolEndsBelowFivePercentFragmentati
 
 TEST_P(FragmentThenDefragment, UnmarkedAllocationsKeepTheirHandlesAndPlaces)
 {
-    // Buffers in the small pool and images in the small image pool, every other one freed; of the
+    // Buffers in the small pool and images in the image pool, every other one freed; of the
     // survivors every other one is marked.
     std::vector<TrackedBuffer> buffers = MakeFragmentedBuffers(Allocator(), 60, 48 * 1024, 100, true);
     ASSERT_EQ(buffers.size(), 30u);
