@@ -126,7 +126,7 @@ int RunDemo(const DemoOptions& options)
         memoryModule->OnAttach();
         DefragmentationPolicy policy;
         policy.fragmentationThreshold = options.defragThreshold;
-        policy.minInterval = std::chrono::seconds(5);
+        policy.minInterval = std::chrono::seconds(2);
         // At the demo's scale (tens of MiB): a run when 8 MiB would come back, 4 MiB moved a frame.
         policy.minReclaimableBytes = 8ull * 1024 * 1024;
         policy.options.maxBytesPerPass = 4ull * 1024 * 1024;
