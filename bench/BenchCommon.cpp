@@ -165,6 +165,10 @@ double GranularityFloor(const nlohmann::json& pools)
         const uint64_t bytes = pool.value("used_bytes", uint64_t{0});
         const uint64_t dedicated = pool.value("dedicated_bytes", uint64_t{0});
         uint64_t blockSize = pool.value("preferred_block_size", uint64_t{0});
+        // VMA's default pools grow their blocks from an eighth of the preferred size: their best
+        // case is the smallest block.
+        if (pool.value("pool", std::string()) == "default")
+            blockSize /= 8;
         if (blockSize == 0 && pool.value("blocks", uint64_t{0}) != 0)
             blockSize = pool.value("block_bytes", uint64_t{0}) / pool.value("blocks", uint64_t{1});
         best += (blockSize ? (bytes + blockSize - 1) / blockSize * blockSize : bytes) + dedicated;

@@ -203,7 +203,8 @@ inline bool FloorBufferPair(benchmark::State& state, VkDevice device, const Floo
 /// from VMA's detailed statistics dump (a walk: for reports, not for frames).
 nlohmann::json PoolBreakdown(VmaAllocator allocator);
 /// The granularity floor of a PoolBreakdown: the best committed/live its block sizes allow, every
-/// pool packed into ceil(used / block size) blocks of its preferred (largest) block size, dedicated
+/// custom pool packed into ceil(used / block size) blocks of its block size, VMA's default pools
+/// into blocks of the smallest size they make (an eighth of the preferred size), dedicated
 /// allocations as they are.
 double GranularityFloor(const nlohmann::json& pools);
 
