@@ -156,7 +156,6 @@ nlohmann::json PoolBreakdown(VmaAllocator allocator)
     return out;
 }
 
-
 double GranularityFloor(const nlohmann::json& pools)
 {
     uint64_t best = 0, used = 0;

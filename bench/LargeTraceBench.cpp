@@ -66,7 +66,8 @@ VkDeviceSize ImageBytes(uint32_t side)
 
 VkDeviceSize LogUniform(SplitMix& rng, VkDeviceSize min, VkDeviceSize max)
 {
-    const double v = std::exp(std::log(double(min)) + rng.Unit() * (std::log(double(max)) - std::log(double(min))));
+    const double v =
+        std::exp(std::log(double(min)) + rng.Unit() * (std::log(double(max)) - std::log(double(min))));
     return (static_cast<VkDeviceSize>(v) + 255) / 256 * 256;
 }
 
@@ -147,9 +148,9 @@ bool ToShaderRead(const std::vector<std::pair<VkImage, uint32_t>>& images)
                 std::vector<VkImageMemoryBarrier> barriers;
                 for (size_t i = first; i < last; ++i)
                     barriers.push_back(Test::ColorImageBarrier(images[i].first, t, images[i].second));
-                vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                                     0, 0, nullptr, 0, nullptr, static_cast<uint32_t>(barriers.size()),
-                                     barriers.data());
+                vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                                     VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, nullptr, 0, nullptr,
+                                     static_cast<uint32_t>(barriers.size()), barriers.data());
             });
         if (r != VK_SUCCESS)
             return false;
@@ -185,18 +186,20 @@ void Report(benchmark::State& state, const std::string& variant, const Outcome& 
     state.counters["MiB_freed"] = double(o.bytesFreed) / double(kMiB);
     state.counters["MiB_moved"] = double(o.bytesMoved) / double(kMiB);
     state.counters["defrag_s"] = o.defragSeconds;
-    RecordExtra("large_trace/" + variant,
-                {{"target_live_bytes", TheLargeTrace().target},
-                 {"resources", o.resources},
-                 {"survivors", o.survivors},
-                 {"before", {{"committed", o.before.committed}, {"live", o.before.live}, {"blocks", o.before.blocks}}},
-                 {"after", {{"committed", o.after.committed}, {"live", o.after.live}, {"blocks", o.after.blocks}}},
-                 {"granularity_floor", o.floor},
-                 {"blocks_freed", o.blocksFreed},
-                 {"bytes_freed", o.bytesFreed},
-                 {"bytes_moved", o.bytesMoved},
-                 {"defrag_seconds", o.defragSeconds},
-                 {"pools_after", o.poolsAfter}});
+    RecordExtra(
+        "large_trace/" + variant,
+        {{"target_live_bytes", TheLargeTrace().target},
+         {"resources", o.resources},
+         {"survivors", o.survivors},
+         {"before",
+          {{"committed", o.before.committed}, {"live", o.before.live}, {"blocks", o.before.blocks}}},
+         {"after", {{"committed", o.after.committed}, {"live", o.after.live}, {"blocks", o.after.blocks}}},
+         {"granularity_floor", o.floor},
+         {"blocks_freed", o.blocksFreed},
+         {"bytes_freed", o.bytesFreed},
+         {"bytes_moved", o.bytesMoved},
+         {"defrag_seconds", o.defragSeconds},
+         {"pools_after", o.poolsAfter}});
 }
 
 // ------------------------------------------------------------------ ours
@@ -238,8 +241,8 @@ void Ours(benchmark::State& state, bool defragment, std::string variant)
             else
             {
                 VkBuffer buffer = VK_NULL_HANDLE;
-                live[i].allocation =
-                    allocator.AllocateBuffer(BufferInfo(item.size, kBufferUsage), VMA_MEMORY_USAGE_GPU_ONLY, buffer);
+                live[i].allocation = allocator.AllocateBuffer(BufferInfo(item.size, kBufferUsage),
+                                                              VMA_MEMORY_USAGE_GPU_ONLY, buffer);
             }
             created = live[i].allocation != nullptr;
         }
@@ -315,13 +318,14 @@ struct RawSlot
 // One pass's copies: buffers with vkCmdCopyBuffer, images mip by mip with their layout barriers.
 void RecordCopies(VkCommandBuffer cmd, const std::vector<std::pair<RawSlot*, RawSlot>>& moves)
 {
-    const Test::LayoutTransition toSrc{VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                                       VK_ACCESS_SHADER_READ_BIT, VK_ACCESS_TRANSFER_READ_BIT};
+    const Test::LayoutTransition toSrc{VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+                                       VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_SHADER_READ_BIT,
+                                       VK_ACCESS_TRANSFER_READ_BIT};
     const Test::LayoutTransition toDst{VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
                                        VK_ACCESS_TRANSFER_WRITE_BIT};
     const Test::LayoutTransition dstToRead{VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_ACCESS_TRANSFER_WRITE_BIT,
-                                           VK_ACCESS_SHADER_READ_BIT};
+                                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+                                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_SHADER_READ_BIT};
     std::vector<VkImageMemoryBarrier> before, after;
     for (const auto& [slot, fresh] : moves)
         if (slot->image)
@@ -331,8 +335,8 @@ void RecordCopies(VkCommandBuffer cmd, const std::vector<std::pair<RawSlot*, Raw
             after.push_back(Test::ColorImageBarrier(fresh.image, dstToRead, slot->imageInfo.mipLevels));
         }
     if (!before.empty())
-        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr,
-                             0, nullptr, static_cast<uint32_t>(before.size()), before.data());
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
+                             nullptr, 0, nullptr, static_cast<uint32_t>(before.size()), before.data());
     for (const auto& [slot, fresh] : moves)
     {
         if (slot->image)
@@ -358,8 +362,8 @@ void RecordCopies(VkCommandBuffer cmd, const std::vector<std::pair<RawSlot*, Raw
         }
     }
     if (!after.empty())
-        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, nullptr,
-                             0, nullptr, static_cast<uint32_t>(after.size()), after.data());
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0,
+                             nullptr, 0, nullptr, static_cast<uint32_t>(after.size()), after.data());
 }
 
 // VMA's own defragmentation, driven the way its documentation shows: per pass, recreate each moved
@@ -392,7 +396,8 @@ bool RawDefragment(VmaAllocator vma, std::unordered_map<VmaAllocation, RawSlot*>
                      vmaBindBufferMemory(vma, pass.pMoves[m].dstTmpAllocation, fresh.buffer) == VK_SUCCESS;
             moves.emplace_back(slot, fresh);
         }
-        ok = ok && Device().RunOneTimeCommands([&](VkCommandBuffer cmd) { RecordCopies(cmd, moves); }) == VK_SUCCESS;
+        ok = ok && Device().RunOneTimeCommands([&](VkCommandBuffer cmd) { RecordCopies(cmd, moves); }) ==
+                       VK_SUCCESS;
         for (auto& [slot, fresh] : moves)
         {
             if (slot->image)
@@ -442,16 +447,19 @@ void RawVma(benchmark::State& state)
             RawSlot& s = slots[i];
             if (item.image)
             {
-                s.imageInfo = SquareImageInfo(item.side, EffectiveImageUsage(VK_FORMAT_R8G8B8A8_UNORM, kImageUsage) |
-                                                             VK_IMAGE_USAGE_TRANSFER_SRC_BIT);
-                created = vmaCreateImage(vma, &s.imageInfo, &aci, &s.image, &s.allocation, nullptr) == VK_SUCCESS;
+                s.imageInfo =
+                    SquareImageInfo(item.side, EffectiveImageUsage(VK_FORMAT_R8G8B8A8_UNORM, kImageUsage) |
+                                                   VK_IMAGE_USAGE_TRANSFER_SRC_BIT);
+                created =
+                    vmaCreateImage(vma, &s.imageInfo, &aci, &s.image, &s.allocation, nullptr) == VK_SUCCESS;
                 if (created)
                     newImages.emplace_back(s.image, s.imageInfo.mipLevels);
             }
             else
             {
                 s.bufferInfo = BufferInfo(item.size, EffectiveBufferUsage(kBufferUsage));
-                created = vmaCreateBuffer(vma, &s.bufferInfo, &aci, &s.buffer, &s.allocation, nullptr) == VK_SUCCESS;
+                created = vmaCreateBuffer(vma, &s.bufferInfo, &aci, &s.buffer, &s.allocation, nullptr) ==
+                          VK_SUCCESS;
             }
         }
         auto release = [&](RawSlot& s)
@@ -519,7 +527,9 @@ void RegisterLargeTraceBenchmarks()
     benchmark::RegisterBenchmark("i/large/ours_no_defrag", Ours, false, std::string("ours_no_defrag"))
         ->Unit(benchmark::kMillisecond)
         ->Iterations(1);
-    benchmark::RegisterBenchmark("i/large/raw_vma_defrag", RawVma)->Unit(benchmark::kMillisecond)->Iterations(1);
+    benchmark::RegisterBenchmark("i/large/raw_vma_defrag", RawVma)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
 }
 
 } // namespace SceneryEditorX::Bench

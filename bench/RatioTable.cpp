@@ -447,8 +447,9 @@ private:
         targets.push_back(
             {"T7", "MemoryOptimized + defragmentation: committed/live <= 1.15 at the end of the trace",
              Status(Valid(v), v <= 1.15),
-             Num(v) + " (granularity floor " + Num(Counter("f/trace/MemoryOptimized+defrag", "granularity_floor")) +
-                 "; raw VMA default " + Num(raw) + "; FULL algorithm " +
+             Num(v) + " (granularity floor " +
+                 Num(Counter("f/trace/MemoryOptimized+defrag", "granularity_floor")) + "; raw VMA default " +
+                 Num(raw) + "; FULL algorithm " +
                  Num(Counter("f/trace/MemoryOptimized+defrag_full", "committed_over_live")) + ")",
              "both devices"});
     }
@@ -463,9 +464,10 @@ private:
         {
             return "before " + Num(Counter(name, "before_committed_over_live")) + " (" +
                    Num(Counter(name, "before_committed_MiB")) + " MiB), after " +
-                   Num(Counter(name, "after_committed_MiB")) + "/" + Num(Counter(name, "live_MiB")) + " MiB, " +
-                   Num(Counter(name, "blocks_freed")) + " blocks / " + Num(Counter(name, "MiB_freed")) +
-                   " MiB freed, floor " + Num(Counter(name, "granularity_floor"));
+                   Num(Counter(name, "after_committed_MiB")) + "/" + Num(Counter(name, "live_MiB")) +
+                   " MiB, " + Num(Counter(name, "blocks_freed")) + " blocks / " +
+                   Num(Counter(name, "MiB_freed")) + " MiB freed, floor " +
+                   Num(Counter(name, "granularity_floor"));
         };
         for (const std::string& name : {ours, none})
         {

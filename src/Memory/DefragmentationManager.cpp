@@ -73,10 +73,11 @@ std::optional<DefragmentationStats> DefragmentationManager::Update(std::chrono::
         const DefragmentationTrigger trigger = Evaluate(now);
         if (trigger == DefragmentationTrigger::None)
             return std::nullopt;
-        SEDX_CORE_INFO_TAG("VulkanAllocator",
-                           "[{}] starting memory defragmentation ({}: fragmentation {:.1f}%, {} bytes reclaimable)",
-                           m_Allocator->GetTag(), DefragmentationTriggerName(trigger), m_LastFragmentation * 100.0f,
-                           m_LastReclaimable);
+        SEDX_CORE_INFO_TAG(
+            "VulkanAllocator",
+            "[{}] starting memory defragmentation ({}: fragmentation {:.1f}%, {} bytes reclaimable)",
+            m_Allocator->GetTag(), DefragmentationTriggerName(trigger), m_LastFragmentation * 100.0f,
+            m_LastReclaimable);
         if (!m_Allocator->BeginDefragmentation(m_Policy.options))
             return std::nullopt;
         m_LastTrigger = trigger;
@@ -93,11 +94,12 @@ std::optional<DefragmentationStats> DefragmentationManager::Update(std::chrono::
     ++m_Runs;
     m_LastStats = m_Allocator->EndDefragmentation();
     m_LastReclaimable = m_Allocator->GetStats().reclaimableBytes;
-    SEDX_CORE_INFO_TAG("VulkanAllocator",
-                       "[{}] defragmentation run {} ({}): reclaimable {} -> {} bytes, {} blocks freed ({} bytes), "
-                       "{} bytes moved",
-                       m_Allocator->GetTag(), m_Runs, DefragmentationTriggerName(m_LastTrigger), m_ReclaimableAtStart,
-                       m_LastReclaimable, m_LastStats->blocksFreed, m_LastStats->bytesFreed, m_LastStats->bytesMoved);
+    SEDX_CORE_INFO_TAG(
+        "VulkanAllocator",
+        "[{}] defragmentation run {} ({}): reclaimable {} -> {} bytes, {} blocks freed ({} bytes), "
+        "{} bytes moved",
+        m_Allocator->GetTag(), m_Runs, DefragmentationTriggerName(m_LastTrigger), m_ReclaimableAtStart,
+        m_LastReclaimable, m_LastStats->blocksFreed, m_LastStats->bytesFreed, m_LastStats->bytesMoved);
     return m_LastStats;
 }
 

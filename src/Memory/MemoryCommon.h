@@ -33,7 +33,10 @@ struct BlockTally
     uint64_t blocksFreed = 0;
     uint64_t bytesFreed = 0;
     /// Blocks and bytes given back net of blocks made meanwhile (0 when more was made).
-    uint64_t NetBlocksFreed() const { return blocksFreed > blocksAllocated ? blocksFreed - blocksAllocated : 0; }
+    uint64_t NetBlocksFreed() const
+    {
+        return blocksFreed > blocksAllocated ? blocksFreed - blocksAllocated : 0;
+    }
     uint64_t NetBytesFreed() const { return bytesFreed > bytesAllocated ? bytesFreed - bytesAllocated : 0; }
 };
 class ScopedBlockTally

@@ -73,14 +73,16 @@ VmaPool PoolSet::Create(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind 
         return pool;
     VmaPoolCreateInfo info{};
     info.memoryTypeIndex = memoryTypeIndex;
-    info.blockSize = kind == PoolKind::Image ? ImageBlockSize(memoryTypeIndex) : BlockSize(memoryTypeIndex, sizeClass);
+    info.blockSize =
+        kind == PoolKind::Image ? ImageBlockSize(memoryTypeIndex) : BlockSize(memoryTypeIndex, sizeClass);
     info.priority = 0.5f;
     VmaPool pool = nullptr;
     if (VkResult r = vmaCreatePool(m_Allocator, &info, &pool); r != VK_SUCCESS)
     {
         SEDX_CORE_ERROR_TAG(kAllocTag, "creating the {} pool on memory type {} failed: {}",
-                            kind == PoolKind::Image ? std::string("image")
-                                                    : fmt::format("size-class {}", static_cast<int>(sizeClass)),
+                            kind == PoolKind::Image
+                                ? std::string("image")
+                                : fmt::format("size-class {}", static_cast<int>(sizeClass)),
                             memoryTypeIndex, VkResultName(r));
         return nullptr;
     }
@@ -123,7 +125,8 @@ VkResult PoolSet::FindImageMemoryType(const VkImageCreateInfo& info, const VmaAl
     // Everything that decides the memory type bits of an image, and VMA's choice among them.
     const std::array<uint64_t, 3> key{
         uint64_t(info.format) | (uint64_t(info.tiling & 0x3) << 32) | (uint64_t(info.samples & 0x7F) << 34) |
-            (uint64_t(info.imageType & 0x3) << 41) | (uint64_t(info.sharingMode == VK_SHARING_MODE_CONCURRENT) << 43),
+            (uint64_t(info.imageType & 0x3) << 41) |
+            (uint64_t(info.sharingMode == VK_SHARING_MODE_CONCURRENT) << 43),
         uint64_t(info.usage) | (uint64_t(info.flags) << 32),
         uint64_t(aci.usage & 0xF) | (uint64_t((aci.flags & kHostAccessMask) >> 10) << 4) |
             (uint64_t(aci.requiredFlags & 0x1FF) << 8) | (uint64_t(aci.preferredFlags & 0x1FF) << 17)};

@@ -108,7 +108,7 @@ int RunDemo(const DemoOptions& options)
     uint64_t verifiedResources = 0;
     uint32_t defragRuns = 0;
     DefragmentationStats defragTotals;
-    uint32_t runsCommittedFell = 0;              // runs after which committed was below its start
+    uint32_t runsCommittedFell = 0;                   // runs after which committed was below its start
     std::chrono::steady_clock::duration worstFrame{}; // the longest Update of a frame with a run
     struct
     {
@@ -133,15 +133,15 @@ int RunDemo(const DemoOptions& options)
         DefragmentationManager manager(memoryModule->Allocator(), policy);
         const auto start = std::chrono::steady_clock::time_point{};
         auto& mesh = scenery.MeshAllocator();
-        std::printf("streaming %llu frames, %dx%d tiles around the camera (%dx%d in dense districts), seed %llu, "
-                    "strategy %s, defragment above %.0f%% fragmentation or 8 MiB reclaimable%s\n",
-                    static_cast<unsigned long long>(options.frames), SparseWindow(options.tiles),
-                    SparseWindow(options.tiles), DenseWindow(options.tiles), DenseWindow(options.tiles),
-                    static_cast<unsigned long long>(options.seed), options.strategy.c_str(),
-                    options.defragThreshold * 100.0f,
-                    options.budgetMb
-                        ? fmt::format(", device-local heaps limited to {} MiB", options.budgetMb).c_str()
-                        : "");
+        std::printf(
+            "streaming %llu frames, %dx%d tiles around the camera (%dx%d in dense districts), seed %llu, "
+            "strategy %s, defragment above %.0f%% fragmentation or 8 MiB reclaimable%s\n",
+            static_cast<unsigned long long>(options.frames), SparseWindow(options.tiles),
+            SparseWindow(options.tiles), DenseWindow(options.tiles), DenseWindow(options.tiles),
+            static_cast<unsigned long long>(options.seed), options.strategy.c_str(),
+            options.defragThreshold * 100.0f,
+            options.budgetMb ? fmt::format(", device-local heaps limited to {} MiB", options.budgetMb).c_str()
+                             : "");
 
         for (uint64_t frame = 0; frame < options.frames; ++frame)
         {
@@ -184,14 +184,16 @@ int RunDemo(const DemoOptions& options)
                     mismatches += bad;
                     verifiedResources += checked;
                     std::printf(
-                        "%sframes %llu-%llu: defragmented (%s): %.2f MiB moved (%u buffers, %u images), %u blocks "
-                        "freed (%.1f MiB), committed %.1f -> %.1f MiB, fragmentation %.1f%% -> %.1f%%, %.2f ms; "
+                        "%sframes %llu-%llu: defragmented (%s): %.2f MiB moved (%u buffers, %u images), %u "
+                        "blocks "
+                        "freed (%.1f MiB), committed %.1f -> %.1f MiB, fragmentation %.1f%% -> %.1f%%, %.2f "
+                        "ms; "
                         "verified %llu resources, %llu mismatches\n",
                         tty ? "\n" : "", static_cast<unsigned long long>(runStart.frame),
-                        static_cast<unsigned long long>(frame), DefragmentationTriggerName(manager.GetLastTrigger()),
-                        ds->bytesMoved / kMiB, ds->buffersMoved, ds->imagesMoved, ds->blocksFreed,
-                        ds->bytesFreed / kMiB, runStart.committed / kMiB, committedAfter / kMiB,
-                        before * 100.0f, after * 100.0f,
+                        static_cast<unsigned long long>(frame),
+                        DefragmentationTriggerName(manager.GetLastTrigger()), ds->bytesMoved / kMiB,
+                        ds->buffersMoved, ds->imagesMoved, ds->blocksFreed, ds->bytesFreed / kMiB,
+                        runStart.committed / kMiB, committedAfter / kMiB, before * 100.0f, after * 100.0f,
                         std::chrono::duration<double, std::milli>(ds->duration).count(),
                         static_cast<unsigned long long>(checked), static_cast<unsigned long long>(bad));
                 }
@@ -220,7 +222,8 @@ int RunDemo(const DemoOptions& options)
                     "freed (%.1f MiB), committed fell in %u of %u runs, worst frame %.2f ms\n",
                     defragRuns, defragTotals.bytesMoved / kMiB, defragTotals.buffersMoved,
                     defragTotals.imagesMoved, defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB,
-                    runsCommittedFell, defragRuns, std::chrono::duration<double, std::milli>(worstFrame).count());
+                    runsCommittedFell, defragRuns,
+                    std::chrono::duration<double, std::milli>(worstFrame).count());
         std::printf("integrity: %llu resources verified, %llu mismatches\n",
                     static_cast<unsigned long long>(verifiedResources),
                     static_cast<unsigned long long>(mismatches));
