@@ -113,6 +113,69 @@ void EndSession()
     s_SessionUp = false;
 }
 
+// ------------------------------------------------------------------ per-pool figures
+nlohmann::json PoolBreakdown(VmaAllocator allocator)
+{
+    nlohmann::json out = nlohmann::json::array();
+    const nlohmann::json root = nlohmann::json::parse(Test::DetailedStatsString(allocator), nullptr, false);
+    if (!root.is_object())
+        return out;
+    auto addPool = [&](const std::string& name, const std::string& type, const nlohmann::json& pool)
+    {
+        uint64_t blocks = 0, empty = 0, blockBytes = 0, usedBytes = 0, dedicated = 0;
+        if (auto b = pool.find("Blocks"); b != pool.end() && b->is_object())
+            for (const auto& [index, block] : b->items())
+            {
+                const uint64_t total = block.value("TotalBytes", uint64_t{0});
+                ++blocks;
+                blockBytes += total;
+                usedBytes += total - block.value("UnusedBytes", uint64_t{0});
+                empty += block.value("Allocations", uint64_t{0}) == 0 ? 1 : 0;
+            }
+        if (auto d = pool.find("DedicatedAllocations"); d != pool.end() && d->is_array())
+            for (const auto& a : *d)
+                dedicated += a.value("Size", uint64_t{0});
+        if (blocks == 0 && dedicated == 0)
+            return;
+        out.push_back({{"pool", name},
+                       {"memory_type", type},
+                       {"preferred_block_size", pool.value("PreferredBlockSize", uint64_t{0})},
+                       {"blocks", blocks},
+                       {"empty_blocks", empty},
+                       {"block_bytes", blockBytes},
+                       {"used_bytes", usedBytes},
+                       {"dedicated_bytes", dedicated}});
+    };
+    if (auto d = root.find("DefaultPools"); d != root.end() && d->is_object())
+        for (const auto& [type, pool] : d->items())
+            addPool("default", type, pool);
+    if (auto c = root.find("CustomPools"); c != root.end() && c->is_object())
+        for (const auto& [type, list] : c->items())
+            for (const auto& pool : list)
+                addPool(pool.value("Name", std::string("custom")), type, pool);
+    return out;
+}
+
+double GranularityFloor(const nlohmann::json& pools)
+{
+    uint64_t best = 0, used = 0;
+    for (const nlohmann::json& pool : pools)
+    {
+        const uint64_t bytes = pool.value("used_bytes", uint64_t{0});
+        const uint64_t dedicated = pool.value("dedicated_bytes", uint64_t{0});
+        uint64_t blockSize = pool.value("preferred_block_size", uint64_t{0});
+        // VMA's default pools grow their blocks from an eighth of the preferred size: their best
+        // case is the smallest block.
+        if (pool.value("pool", std::string()) == "default")
+            blockSize /= 8;
+        if (blockSize == 0 && pool.value("blocks", uint64_t{0}) != 0)
+            blockSize = pool.value("block_bytes", uint64_t{0}) / pool.value("blocks", uint64_t{1});
+        best += (blockSize ? (bytes + blockSize - 1) / blockSize * blockSize : bytes) + dedicated;
+        used += bytes + dedicated;
+    }
+    return used ? static_cast<double>(best) / static_cast<double>(used) : 0.0;
+}
+
 // ------------------------------------------------------------------ raw VMA
 VmaAllocator CreateRawVma()
 {

@@ -197,6 +197,17 @@ inline bool FloorBufferPair(benchmark::State& state, VkDevice device, const Floo
     return bound || SkipRun(state, "vkBindBufferMemory failed");
 }
 
+// ------------------------------------------------------------------ per-pool figures
+/// Where the committed bytes are: per pool (VMA's default pool of each memory type, and each custom
+/// pool) its blocks, empty blocks, block and used bytes, preferred block size and dedicated bytes,
+/// from VMA's detailed statistics dump (a walk: for reports, not for frames).
+nlohmann::json PoolBreakdown(VmaAllocator allocator);
+/// The granularity floor of a PoolBreakdown: the best committed/live its block sizes allow, every
+/// custom pool packed into ceil(used / block size) blocks of its block size, VMA's default pools
+/// into blocks of the smallest size they make (an eighth of the preferred size), dedicated
+/// allocations as they are.
+double GranularityFloor(const nlohmann::json& pools);
+
 // ------------------------------------------------------------------ extra figures
 /// Figures beyond Google Benchmark's (memory types, trace series, moved regions): written to the
 /// ratio table's JSON under "extras". Thread safe.
@@ -217,6 +228,7 @@ void RegisterStatsBenchmarks();       // (e)
 void RegisterChurnTraceBenchmarks();  // (f)
 void RegisterDefragBenchmarks();      // (g)
 void RegisterSteadyChurnBenchmarks(); // (h)
+void RegisterLargeTraceBenchmarks();  // (i)
 
 /// Sizes of the statistics scenario's live sets (100 and 100,000; smaller in quick mode).
 std::vector<int64_t> StatsLiveCounts();

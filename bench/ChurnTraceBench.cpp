@@ -171,50 +171,6 @@ struct Usage
     uint64_t live = 0;
 };
 
-// Where the committed bytes are at the end: per pool (VMA's default pool of each memory type, and
-// each custom pool), from VMA's detailed statistics dump.
-nlohmann::json PoolBreakdown(VmaAllocator allocator)
-{
-    nlohmann::json out = nlohmann::json::array();
-    const nlohmann::json root = nlohmann::json::parse(Test::DetailedStatsString(allocator), nullptr, false);
-    if (!root.is_object())
-        return out;
-    auto addPool = [&](const std::string& name, const std::string& type, const nlohmann::json& pool)
-    {
-        uint64_t blocks = 0, empty = 0, blockBytes = 0, usedBytes = 0, dedicated = 0;
-        if (auto b = pool.find("Blocks"); b != pool.end() && b->is_object())
-            for (const auto& [index, block] : b->items())
-            {
-                const uint64_t total = block.value("TotalBytes", uint64_t{0});
-                ++blocks;
-                blockBytes += total;
-                usedBytes += total - block.value("UnusedBytes", uint64_t{0});
-                empty += block.value("Allocations", uint64_t{0}) == 0 ? 1 : 0;
-            }
-        if (auto d = pool.find("DedicatedAllocations"); d != pool.end() && d->is_array())
-            for (const auto& a : *d)
-                dedicated += a.value("Size", uint64_t{0});
-        if (blocks == 0 && dedicated == 0)
-            return;
-        out.push_back({{"pool", name},
-                       {"memory_type", type},
-                       {"preferred_block_size", pool.value("PreferredBlockSize", uint64_t{0})},
-                       {"blocks", blocks},
-                       {"empty_blocks", empty},
-                       {"block_bytes", blockBytes},
-                       {"used_bytes", usedBytes},
-                       {"dedicated_bytes", dedicated}});
-    };
-    if (auto d = root.find("DefaultPools"); d != root.end() && d->is_object())
-        for (const auto& [type, pool] : d->items())
-            addPool("default", type, pool);
-    if (auto c = root.find("CustomPools"); c != root.end() && c->is_object())
-        for (const auto& [type, list] : c->items())
-            for (const auto& pool : list)
-                addPool(pool.value("Name", std::string("custom")), type, pool);
-    return out;
-}
-
 class Backend
 {
 public:
@@ -554,6 +510,8 @@ void Report(benchmark::State& state, const std::string& variant, const ReplayRes
     state.counters["max_committed_over_live"] = r.maxRatio;
     state.counters["committed_MiB"] = static_cast<double>(r.end.committed) / kMiB;
     state.counters["live_MiB"] = static_cast<double>(r.end.live) / kMiB;
+    // The best committed/live the pools' block sizes allow for what is live at the end.
+    state.counters["granularity_floor"] = GranularityFloor(r.pools);
     const Trace& trace = TheTrace();
     summary["frames"] = trace.frames;
     summary["tiles_loaded"] = trace.tilesLoaded;
@@ -562,6 +520,7 @@ void Report(benchmark::State& state, const std::string& variant, const ReplayRes
     summary["end_committed_bytes"] = r.end.committed;
     summary["end_live_bytes"] = r.end.live;
     summary["end_committed_over_live"] = Ratio(r.end);
+    summary["end_granularity_floor"] = GranularityFloor(r.pools);
     summary["mean_committed_over_live"] = r.meanRatio;
     summary["max_committed_over_live"] = r.maxRatio;
     summary["pools_at_end"] = r.pools;

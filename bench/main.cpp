@@ -9,6 +9,8 @@
 //   --iterations=N  a fixed iteration count for every scenario that has no count of its own, no
 //                repetitions (for profiling, e.g. under valgrind --tool=callgrind with a filter)
 //   Google Benchmark's own flags pass through (--benchmark_filter=..., --benchmark_repetitions=...).
+//   SEDX_BENCH_T10_MIB=N  live mebibytes the large trace (i/, T10) ramps to (default: half the
+//                largest device-local heap up to 4 GiB of heap, 8 GiB above; 128 in --quick)
 //
 // The exit status is non-zero when a benchmark reported an error or the allocator logged one.
 #include "BenchCommon.h"
@@ -40,7 +42,9 @@ void PrintUsage()
                 "  --quick     smoke run of a few seconds; figures not meaningful\n"
                 "  --out=FILE  JSON of every run (default %s); the ratio table is written next to it\n"
                 "              as FILE.ratios.json\n"
-                "  --iterations=N  fixed iteration count, no repetitions (profiling runs)\n\n",
+                "  --iterations=N  fixed iteration count, no repetitions (profiling runs)\n"
+                "  SEDX_BENCH_T10_MIB=N  live MiB of the large trace (T10); default half the largest\n"
+                "              device-local heap up to a 4 GiB heap, 8 GiB above\n\n",
                 SEDX_BENCH_DEFAULT_OUT);
 }
 
@@ -175,6 +179,7 @@ int main(int argc, char** argv)
     RegisterSteadyChurnBenchmarks();
     RegisterDefragBenchmarks();
     RegisterChurnTraceBenchmarks();
+    RegisterLargeTraceBenchmarks();
     RegisterStatsBenchmarks(); // last: it keeps up to 100,000 live allocations between its benchmarks
 
     const bool color = isatty(STDOUT_FILENO) != 0;

@@ -2,6 +2,7 @@
 #include "AllocationPipeline.h"
 
 #include "Budget.h"
+#include "GpuCopy.h"
 #include "Validation.h"
 
 #include <SceneryEditorX/Core/Log.h>
@@ -422,11 +423,39 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
     VmaAllocationInfo allocInfo{};
     std::unique_lock stripe(system.creationGuard.ForThisThread());
     std::string roundNote;
+    // Images up to the largest size class and half the image pool's block (by their data size) go to
+    // the image pool of their memory type (VMA refuses one whose real size exceeds the block, which
+    // then goes to the default pools), others to VMA's default pools (see docs/ARCHITECTURE.md).
+    VmaPool placedPool = nullptr;
+    const std::optional<SizeClass> sizeClass = SizeClassOf(ImageDataSize(info));
     for (int attempt = 0;; ++attempt)
     {
-        // Images live in VMA's default pools (see docs/ARCHITECTURE.md).
-        const VkResult result =
-            vmaCreateImage(system.allocator, &info, &aci, &image, &allocation, &allocInfo);
+        VkResult result = VK_ERROR_UNKNOWN;
+        placedPool = nullptr;
+        uint32_t memoryType = UINT32_MAX;
+        if (sizeClass && info.pNext == nullptr && !(aci.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) &&
+            system.pools.FindImageMemoryType(info, aci, memoryType) == VK_SUCCESS &&
+            ImageDataSize(info) <= system.pools.ImageBlockSize(memoryType) / 2)
+        {
+            if (VmaPool pool = system.pools.Get(memoryType, *sizeClass, PoolKind::Image))
+            {
+                VmaAllocationCreateInfo poolInfo = aci;
+                poolInfo.pool = pool;
+                poolInfo.usage = VMA_MEMORY_USAGE_UNKNOWN;
+                poolInfo.requiredFlags = 0;
+                poolInfo.preferredFlags = 0;
+                result = vmaCreateImage(system.allocator, &info, &poolInfo, &image, &allocation, &allocInfo);
+                if (result == VK_SUCCESS)
+                    placedPool = pool;
+                else
+                    SEDX_CORE_TRACE_TAG(kAllocTag,
+                                        "[{}] the image pool on memory type {} cannot serve the image ({}); "
+                                        "falling back to the default pools",
+                                        instance.tag, memoryType, VkResultName(result));
+            }
+        }
+        if (result != VK_SUCCESS)
+            result = vmaCreateImage(system.allocator, &info, &aci, &image, &allocation, &allocInfo);
         if (result == VK_SUCCESS)
             break;
         stripe.unlock();
@@ -456,6 +485,7 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
     record.requestedSize = MemoryAllocator::ImageDataSize(imageInfo);
     RecordPlacement(system, record, allocInfo.memoryType, createInfo, aci);
     record.persistentlyMapped = allocInfo.pMappedData != nullptr;
+    record.pool = placedPool;
     record.layout = imageInfo.initialLayout;
     if (system.settings.recordCallSites)
         record.where = where;

@@ -28,15 +28,40 @@ DefragmentationManager::~DefragmentationManager()
     }
 }
 
-bool DefragmentationManager::ShouldDefragment(std::chrono::steady_clock::time_point now) const
+const char* DefragmentationTriggerName(DefragmentationTrigger trigger)
+{
+    switch (trigger)
+    {
+    case DefragmentationTrigger::Fragmentation:
+        return "fragmentation";
+    case DefragmentationTrigger::Reclaimable:
+        return "reclaimable";
+    case DefragmentationTrigger::None:
+        break;
+    }
+    return "none";
+}
+
+DefragmentationTrigger DefragmentationManager::Evaluate(std::chrono::steady_clock::time_point now) const
 {
     if (!m_Allocator || !MemoryAllocator::IsInitialized())
-        return false;
+        return DefragmentationTrigger::None;
     const AllocationStats stats =
         m_Policy.useExactFragmentation ? m_Allocator->CalculateStats() : m_Allocator->GetStats();
     m_LastFragmentation = stats.fragmentationRatio;
-    const bool intervalPassed = !m_LastRun || now - *m_LastRun >= m_Policy.minInterval;
-    return stats.fragmentationRatio > m_Policy.fragmentationThreshold && intervalPassed;
+    m_LastReclaimable = stats.reclaimableBytes;
+    if (m_LastRun && now - *m_LastRun < m_Policy.minInterval)
+        return DefragmentationTrigger::None;
+    if (stats.fragmentationRatio > m_Policy.fragmentationThreshold)
+        return DefragmentationTrigger::Fragmentation;
+    if (m_Policy.minReclaimableBytes != 0 && stats.reclaimableBytes >= m_Policy.minReclaimableBytes)
+        return DefragmentationTrigger::Reclaimable;
+    return DefragmentationTrigger::None;
+}
+
+bool DefragmentationManager::ShouldDefragment(std::chrono::steady_clock::time_point now) const
+{
+    return Evaluate(now) != DefragmentationTrigger::None;
 }
 
 std::optional<DefragmentationStats> DefragmentationManager::Update(std::chrono::steady_clock::time_point now)
@@ -45,12 +70,18 @@ std::optional<DefragmentationStats> DefragmentationManager::Update(std::chrono::
         return std::nullopt;
     if (!m_InProgress)
     {
-        if (!ShouldDefragment(now))
+        const DefragmentationTrigger trigger = Evaluate(now);
+        if (trigger == DefragmentationTrigger::None)
             return std::nullopt;
-        SEDX_CORE_INFO_TAG("VulkanAllocator", "[{}] starting memory defragmentation (fragmentation {:.1f}%)",
-                           m_Allocator->GetTag(), m_LastFragmentation * 100.0f);
+        SEDX_CORE_INFO_TAG(
+            "VulkanAllocator",
+            "[{}] starting memory defragmentation ({}: fragmentation {:.1f}%, {} bytes reclaimable)",
+            m_Allocator->GetTag(), DefragmentationTriggerName(trigger), m_LastFragmentation * 100.0f,
+            m_LastReclaimable);
         if (!m_Allocator->BeginDefragmentation(m_Policy.options))
             return std::nullopt;
+        m_LastTrigger = trigger;
+        m_ReclaimableAtStart = m_LastReclaimable;
         m_Policy.markCandidates(*m_Allocator);
         m_InProgress = true;
         m_LastRun = now;
@@ -62,6 +93,13 @@ std::optional<DefragmentationStats> DefragmentationManager::Update(std::chrono::
     m_InProgress = false;
     ++m_Runs;
     m_LastStats = m_Allocator->EndDefragmentation();
+    m_LastReclaimable = m_Allocator->GetStats().reclaimableBytes;
+    SEDX_CORE_INFO_TAG(
+        "VulkanAllocator",
+        "[{}] defragmentation run {} ({}): reclaimable {} -> {} bytes, {} blocks freed ({} bytes), "
+        "{} bytes moved",
+        m_Allocator->GetTag(), m_Runs, DefragmentationTriggerName(m_LastTrigger), m_ReclaimableAtStart,
+        m_LastReclaimable, m_LastStats->blocksFreed, m_LastStats->bytesFreed, m_LastStats->bytesMoved);
     return m_LastStats;
 }
 

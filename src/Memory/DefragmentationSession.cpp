@@ -53,6 +53,7 @@ bool DefragmentationSession::Begin(const DefragmentationOptions& options, const 
     m_Bound = StepBound{};
     m_Bound.clock = options.clock;
     m_Bound.bound = options.maxPassDuration;
+    m_Freed = {};
     m_Marked.clear();
     m_Open.store(true);
     m_System.OnDefragmentationBegin();
@@ -129,6 +130,7 @@ bool DefragmentationSession::Step(std::string& error)
         return false;
     }
     Stopwatch total{m_Stats.duration};
+    ScopedBlockTally tally{m_Freed};
     return RunPass();
 }
 
@@ -139,6 +141,7 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
         return std::nullopt;
     {
         Stopwatch total{m_Stats.duration};
+        ScopedBlockTally tally{m_Freed};
         while (RunPass())
         {
         }
@@ -160,10 +163,12 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
             const ReleasedMemory released = m_System.ReleaseEmptyBlocks();
             m_Stats.emptyBlocksReleased = released.blocks;
             m_Stats.emptyBytesReleased = released.bytes;
-            m_Stats.blocksFreed += released.blocks;
-            m_Stats.bytesFreed += released.bytes;
         }
     }
+    // What this session's VMA calls gave back, counted block by block as VMA frees them (VMA's pass
+    // statistics count the block size of the pool's last block, whichever block it deletes).
+    m_Stats.blocksFreed = static_cast<uint32_t>(m_Freed.NetBlocksFreed());
+    m_Stats.bytesFreed = m_Freed.NetBytesFreed();
     m_Open.store(false);
     m_System.OnDefragmentationEnd();
     const DefragmentationStats& s = m_Stats;
@@ -284,9 +289,7 @@ void DefragmentationSession::EndContext(PoolRun& run)
         Stopwatch inVma{m_Stats.vmaDuration};
         vmaEndDefragmentation(m_System.allocator, run.context, &stats);
     }
-    run.context = nullptr;
-    m_Stats.bytesFreed += stats.bytesFreed;
-    m_Stats.blocksFreed += stats.deviceMemoryBlocksFreed;
+    run.context = nullptr; // the blocks it freed are counted by the session's ScopedBlockTally
 }
 
 void DefragmentationSession::EndContexts()

@@ -113,6 +113,7 @@ private:
     StepBound m_Bound;
     std::vector<VmaAllocation> m_Unregistered; // proposed in the step being planned, not in the registry
     DefragmentationStats m_Stats;
+    BlockTally m_Freed; // the blocks this session's VMA calls freed (ScopedBlockTally)
 };
 
 } // namespace SceneryEditorX::detail

@@ -17,6 +17,16 @@ namespace SceneryEditorX::detail
 {
 namespace
 {
+thread_local BlockTally* t_BlockTally = nullptr;
+
+void TallyBlock(VkDeviceSize size, bool allocated)
+{
+    if (BlockTally* tally = t_BlockTally)
+    {
+        (allocated ? tally->blocksAllocated : tally->blocksFreed) += 1;
+        (allocated ? tally->bytesAllocated : tally->bytesFreed) += size;
+    }
+}
 // VMA's defaults for its default pools' block size (VMA_SMALL_HEAP_MAX_SIZE,
 // VMA_DEFAULT_LARGE_HEAP_BLOCK_SIZE), which its header defines only in the implementation unit.
 constexpr VkDeviceSize kVmaSmallHeapMaxSize = 1024ull * 1024 * 1024;
@@ -141,11 +151,13 @@ bool MemorySystem::Create(const Ref<VulkanDevice>& device, uint32_t apiVersion,
     memoryCallbacks.pfnAllocate = [](VmaAllocator a, uint32_t type, VkDeviceMemory, VkDeviceSize size, void*)
     {
         OnDeviceMemoryAllocated(a, type, size);
+        TallyBlock(size, true);
         BumpBudgetGeneration();
     };
     memoryCallbacks.pfnFree = [](VmaAllocator a, uint32_t type, VkDeviceMemory, VkDeviceSize size, void*)
     {
         OnDeviceMemoryFreed(a, type, size);
+        TallyBlock(size, false);
         OnVmaBlockFreed(); // and AfterVmaFree() once the VMA call returns
     };
     ci.pDeviceMemoryCallbacks = &memoryCallbacks;
@@ -376,6 +388,16 @@ VkDeviceSize MemorySystem::DropStagingCache()
     return bytes;
 }
 
+ScopedBlockTally::ScopedBlockTally(BlockTally& tally) : m_Previous(t_BlockTally)
+{
+    t_BlockTally = &tally;
+}
+
+ScopedBlockTally::~ScopedBlockTally()
+{
+    t_BlockTally = m_Previous;
+}
+
 ReleasedMemory MemorySystem::ReleaseEmptyBlocks()
 {
     size_t blocks = 0;
@@ -404,8 +426,11 @@ uint64_t MemorySystem::ReclaimableBytes(const VmaBudget* heapBudgets)
     {
         reclaimable += perHeap[h].reclaimableBytes;
         // The default pools' free bytes: the heap's, less the pools' (dedicated allocations have
-        // none), counted in whole blocks of VMA's preferred block size for the heap (its default
-        // pools start with smaller blocks, so this never claims more than a compaction frees).
+        // none), counted in whole blocks of the smallest size VMA's default pools make for the heap
+        // (an eighth of the preferred size: they grow 1/8, 1/4, 1/2, 1). Exact when that free space
+        // is whole empty blocks (the one VMA keeps per pool, often a staging buffer's); an estimate
+        // from above when it lies in holes across blocks, which since images have pools of their own
+        // only happens between resources above the size classes (16 MiB).
         const VkDeviceSize heapFree = heapBudgets[h].statistics.blockBytes - heapBudgets[h].statistics.allocationBytes;
         const VkDeviceSize defaultFree = heapFree > perHeap[h].freeBytes ? heapFree - perHeap[h].freeBytes : 0;
         const VkDeviceSize heapSize = memoryProperties.memoryHeaps[h].size;
@@ -413,8 +438,8 @@ uint64_t MemorySystem::ReclaimableBytes(const VmaBudget* heapBudgets)
                                            ? heapSize / 8
                                            : (settings.preferredLargeHeapBlockSize ? settings.preferredLargeHeapBlockSize
                                                                                   : kVmaDefaultLargeHeapBlockSize);
-        if (blockSize > 0)
-            reclaimable += defaultFree / blockSize * blockSize;
+        if (const VkDeviceSize smallest = blockSize / 8; smallest > 0)
+            reclaimable += defaultFree / smallest * smallest;
     }
     return reclaimable;
 }

@@ -45,6 +45,18 @@ VkDeviceSize PoolSet::BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) c
     if (sizeClass == SizeClass::Large)
         if (VkDeviceSize custom = s_CustomLargeBlockSize.load(std::memory_order_relaxed))
             return custom;
+    return SettingsBlockSize(memoryTypeIndex, sizeClass);
+}
+
+VkDeviceSize PoolSet::ImageBlockSize(uint32_t memoryTypeIndex) const
+{
+    const VkDeviceSize heapSize =
+        m_MemoryProperties->memoryHeaps[m_MemoryProperties->memoryTypes[memoryTypeIndex].heapIndex].size;
+    return std::min(kImagePoolBlockSize, std::max(MEDIUM_BUFFER_SIZE, heapSize / 8));
+}
+
+VkDeviceSize PoolSet::SettingsBlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const
+{
     // Like VMA's default pools, keep blocks to an eighth of a small heap (after any heap size
     // limit), but never below the class size, so that one block cannot take a small heap.
     const VkDeviceSize heapSize =
@@ -53,25 +65,29 @@ VkDeviceSize PoolSet::BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) c
     return std::min(configured, std::max(ClassSize(sizeClass), heapSize / 8));
 }
 
-VmaPool PoolSet::Create(uint32_t memoryTypeIndex, SizeClass sizeClass)
+VmaPool PoolSet::Create(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind kind)
 {
-    std::atomic<VmaPool>& slot = m_Pools[memoryTypeIndex][static_cast<size_t>(sizeClass)];
+    std::atomic<VmaPool>& slot = m_Pools[memoryTypeIndex][Slot(sizeClass, kind)];
     std::lock_guard lock(m_PoolMutex);
     if (VmaPool pool = slot.load(std::memory_order_acquire))
         return pool;
     VmaPoolCreateInfo info{};
     info.memoryTypeIndex = memoryTypeIndex;
-    info.blockSize = BlockSize(memoryTypeIndex, sizeClass);
+    info.blockSize =
+        kind == PoolKind::Image ? ImageBlockSize(memoryTypeIndex) : BlockSize(memoryTypeIndex, sizeClass);
     info.priority = 0.5f;
     VmaPool pool = nullptr;
     if (VkResult r = vmaCreatePool(m_Allocator, &info, &pool); r != VK_SUCCESS)
     {
-        SEDX_CORE_ERROR_TAG(kAllocTag, "creating the size-class {} pool on memory type {} failed: {}",
-                            static_cast<int>(sizeClass), memoryTypeIndex, VkResultName(r));
+        SEDX_CORE_ERROR_TAG(kAllocTag, "creating the {} pool on memory type {} failed: {}",
+                            kind == PoolKind::Image
+                                ? std::string("image")
+                                : fmt::format("size-class {}", static_cast<int>(sizeClass)),
+                            memoryTypeIndex, VkResultName(r));
         return nullptr;
     }
-    static constexpr const char* kNames[] = {"sedx:small", "sedx:medium", "sedx:large"};
-    vmaSetPoolName(m_Allocator, pool, kNames[static_cast<size_t>(sizeClass)]);
+    static constexpr const char* kNames[] = {"sedx:small", "sedx:medium", "sedx:large", "sedx:image"};
+    vmaSetPoolName(m_Allocator, pool, kNames[Slot(sizeClass, kind)]);
     slot.store(pool, std::memory_order_release);
     return pool;
 }
@@ -99,6 +115,36 @@ VkResult PoolSet::FindBufferMemoryType(const VkBufferCreateInfo& info, const Vma
     {
         std::unique_lock lock(m_TypeCacheMutex);
         m_BufferTypeCache.emplace(key, outType);
+    }
+    return r;
+}
+
+VkResult PoolSet::FindImageMemoryType(const VkImageCreateInfo& info, const VmaAllocationCreateInfo& aci,
+                                      uint32_t& outType)
+{
+    // Everything that decides the memory type bits of an image, and VMA's choice among them.
+    const std::array<uint64_t, 3> key{
+        uint64_t(info.format) | (uint64_t(info.tiling & 0x3) << 32) | (uint64_t(info.samples & 0x7F) << 34) |
+            (uint64_t(info.imageType & 0x3) << 41) |
+            (uint64_t(info.sharingMode == VK_SHARING_MODE_CONCURRENT) << 43),
+        uint64_t(info.usage) | (uint64_t(info.flags) << 32),
+        uint64_t(aci.usage & 0xF) | (uint64_t((aci.flags & kHostAccessMask) >> 10) << 4) |
+            (uint64_t(aci.requiredFlags & 0x1FF) << 8) | (uint64_t(aci.preferredFlags & 0x1FF) << 17)};
+    {
+        std::shared_lock lock(m_TypeCacheMutex);
+        if (auto it = m_ImageTypeCache.find(key); it != m_ImageTypeCache.end())
+        {
+            outType = it->second;
+            return VK_SUCCESS;
+        }
+    }
+    VmaAllocationCreateInfo probe = aci;
+    probe.flags &= kHostAccessMask;
+    VkResult r = vmaFindMemoryTypeIndexForImageInfo(m_Allocator, &info, &probe, &outType);
+    if (r == VK_SUCCESS)
+    {
+        std::unique_lock lock(m_TypeCacheMutex);
+        m_ImageTypeCache.emplace(key, outType);
     }
     return r;
 }

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,25 @@ enum class SizeClass : uint8_t
 };
 inline constexpr size_t kSizeClassCount = 3;
 
+/// What a pool holds: buffers (one pool per memory type and size class), or images (optimal or
+/// linear tiling; VMA keeps the two apart within a block by bufferImageGranularity). Images up to
+/// LARGE_BUFFER_SIZE of data get one pool per memory type with an explicit block size
+/// (kImagePoolBlockSize), so that every block of the pool has one size and a compaction can empty
+/// whole blocks (VMA's default pools grow their blocks from an eighth of the preferred size, and
+/// the big kept blocks hold what a run cannot give back). One pool for every image size, not one
+/// per class: small images fill the gaps between large ones, and a few textures do not hold a
+/// block per class.
+enum class PoolKind : uint8_t
+{
+    Buffer,
+    Image
+};
+/// Block size of the image pools: twice the largest image they take, so that one such image
+/// leaves at most half a block unused; capped like the buffer pools at an eighth of a small heap
+/// (after any heap size limit) but never below MEDIUM_BUFFER_SIZE. An image pool takes images of up
+/// to half its block size (ImageBlockSize); larger ones go to VMA's default pools.
+inline constexpr VkDeviceSize kImagePoolBlockSize = 2 * LARGE_BUFFER_SIZE;
+
 /// The class of a memory requirement of `size` bytes, or none above LARGE_BUFFER_SIZE.
 std::optional<SizeClass> SizeClassOf(VkDeviceSize size);
 /// The largest size of a class (SMALL_BUFFER_SIZE, MEDIUM_BUFFER_SIZE, LARGE_BUFFER_SIZE).
@@ -38,20 +58,25 @@ public:
     void Attach(VmaAllocator allocator, const VkPhysicalDeviceMemoryProperties& memoryProperties,
                 const AllocatorSettings& settings);
 
-    /// The pool of a memory type and class, created on first use; null when VMA refuses to make it
+    /// The pool of a memory type and class (buffers; images have one pool whatever the class),
+    /// created on first use; null when VMA refuses to make it
     /// (logged). Lock-free once the pool exists.
-    VmaPool Get(uint32_t memoryTypeIndex, SizeClass sizeClass)
+    VmaPool Get(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind kind = PoolKind::Buffer)
     {
-        if (VmaPool pool = m_Pools[memoryTypeIndex][static_cast<size_t>(sizeClass)].load(
-                std::memory_order_acquire)) [[likely]]
+        if (VmaPool pool = m_Pools[memoryTypeIndex][Slot(sizeClass, kind)].load(std::memory_order_acquire))
+            [[likely]]
             return pool;
-        return Create(memoryTypeIndex, sizeClass);
+        return Create(memoryTypeIndex, sizeClass, kind);
     }
 
     /// The memory type VMA picks for a buffer request (`aci`'s usage, host-access and property
     /// flags), cached per kind of request.
     VkResult FindBufferMemoryType(const VkBufferCreateInfo& info, const VmaAllocationCreateInfo& aci,
                                   uint32_t& outType);
+    /// The memory type VMA picks for an image request (format, tiling, flags, usage and `aci`'s
+    /// usage, host-access and property flags), cached per kind of request.
+    VkResult FindImageMemoryType(const VkImageCreateInfo& info, const VmaAllocationCreateInfo& aci,
+                                 uint32_t& outType);
 
     /// Block size of the large pools made from now on (SetCustomBufferSize), process-wide until
     /// Shutdown; 0 restores the settings' size. Pools already made keep theirs (replaced, then
@@ -74,16 +99,24 @@ public:
     void Footprint(std::array<HeapFootprint, VK_MAX_MEMORY_HEAPS>& perHeap);
     /// Frees the empty blocks of every pool (vmaReleaseEmptyBlocks); adds what it freed.
     void ReleaseEmptyBlocks(size_t& blocks, VkDeviceSize& bytes);
+    /// Block size of the image pool of a memory type (kImagePoolBlockSize, or less on a small heap).
+    VkDeviceSize ImageBlockSize(uint32_t memoryTypeIndex) const;
 
 private:
-    VmaPool Create(uint32_t memoryTypeIndex, SizeClass sizeClass);
+    // The buffer pools by class, then the one image pool.
+    static size_t Slot(SizeClass sizeClass, PoolKind kind)
+    {
+        return kind == PoolKind::Image ? kSizeClassCount : static_cast<size_t>(sizeClass);
+    }
+    VmaPool Create(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind kind);
     VkDeviceSize BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const;
+    VkDeviceSize SettingsBlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const;
 
     VmaAllocator m_Allocator = nullptr;
     const VkPhysicalDeviceMemoryProperties* m_MemoryProperties = nullptr;
     const AllocatorSettings* m_Settings = nullptr;
-    // [memory type][class]. Written under m_PoolMutex, read lock-free.
-    std::array<std::array<std::atomic<VmaPool>, kSizeClassCount>, VK_MAX_MEMORY_TYPES> m_Pools{};
+    // [memory type][Slot(class, kind)]. Written under m_PoolMutex, read lock-free.
+    std::array<std::array<std::atomic<VmaPool>, kSizeClassCount + 1>, VK_MAX_MEMORY_TYPES> m_Pools{};
     OrderedMutex<LockLevel::PoolCreation> m_PoolMutex;
     // Large pools replaced by SetCustomBufferSize, with their memory type.
     std::vector<std::pair<VmaPool, uint32_t>> m_ReplacedPools;
@@ -93,6 +126,7 @@ private:
     void ForEachPool(Fn&& fn);
     OrderedMutex<LockLevel::MemoryTypeCache, std::shared_mutex> m_TypeCacheMutex;
     std::unordered_map<uint64_t, uint32_t> m_BufferTypeCache;
+    std::map<std::array<uint64_t, 3>, uint32_t> m_ImageTypeCache;
 };
 
 } // namespace SceneryEditorX::detail

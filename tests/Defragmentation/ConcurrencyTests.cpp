@@ -110,7 +110,7 @@ void BufferWorker(MemoryAllocator& allocator, uint32_t index, std::atomic<uint64
     }
 }
 
-/// A worker with images (default pools, where the staging buffers live too).
+/// A worker with images (the image pools; the staging buffers live in the default pools).
 void ImageWorker(MemoryAllocator& allocator, std::atomic<uint64_t>& checks, std::atomic<bool>& failed,
                  const std::atomic<uint64_t>& moved)
 {

@@ -70,6 +70,51 @@ TEST_P(DefragmentationManagerPolicy, RunsWhenFragmentedAndThenWaitsForTheInterva
     EXPECT_FALSE(MemoryAllocator::IsDefragmenting());
 }
 
+// The reclaimable figure starts a run the ratio would not: a whole empty small-pool block (VMA keeps
+// one) with the ratio threshold out of reach.
+TEST_P(DefragmentationManagerPolicy, ReclaimableBytesTriggerARunTheRatioWouldNot)
+{
+    std::vector<TrackedBuffer> all(32); // two 4 MiB small-pool blocks of 256 KiB buffers
+    for (size_t i = 0; i < all.size(); ++i)
+        ASSERT_TRUE(CreateFilledBuffer(Allocator(), 256 * 1024, 500 + static_cast<uint32_t>(i), all[i]));
+    for (size_t i = 0; i < all.size(); ++i)
+    {
+        if (i < 16)
+            m_Live.push_back(all[i]);
+        else
+            Destroy(Allocator(), all[i]);
+    }
+    const uint64_t reclaimable = Allocator().GetStats().reclaimableBytes;
+    ASSERT_GE(reclaimable, 4u * 1024 * 1024);
+
+    DefragmentationPolicy policy = Policy();
+    policy.fragmentationThreshold = 2.0f; // the ratio never starts a run here
+    policy.minReclaimableBytes = reclaimable + 1;
+    const auto now = std::chrono::steady_clock::now();
+    {
+        DefragmentationManager below(m_Allocator, policy);
+        EXPECT_FALSE(below.Update(now).has_value()) << "one byte short of the threshold";
+        EXPECT_EQ(below.GetLastReclaimableBytes(), reclaimable);
+        EXPECT_EQ(below.GetLastTrigger(), DefragmentationTrigger::None);
+    }
+    policy.minReclaimableBytes = 0; // off: the ratio only
+    {
+        DefragmentationManager off(m_Allocator, policy);
+        EXPECT_FALSE(off.Update(now).has_value());
+    }
+    policy.minReclaimableBytes = reclaimable;
+    DefragmentationManager manager(m_Allocator, policy);
+    EXPECT_TRUE(manager.ShouldDefragment(now));
+    const std::optional<DefragmentationStats> run = manager.Update(now);
+    ASSERT_TRUE(run.has_value());
+    EXPECT_EQ(manager.GetLastTrigger(), DefragmentationTrigger::Reclaimable);
+    EXPECT_STREQ(DefragmentationTriggerName(manager.GetLastTrigger()), "reclaimable");
+    EXPECT_GE(run->blocksFreed, 1u);
+    EXPECT_EQ(run->bytesFreed, reclaimable);
+    EXPECT_EQ(manager.GetLastReclaimableBytes(), 0u) << "after the run: nothing left to win";
+    EXPECT_FALSE(manager.ShouldDefragment(now + 6min));
+}
+
 TEST_P(DefragmentationManagerPolicy, NeverRunsBelowTheThreshold)
 {
     // Packed: 24 buffers one after the other, nothing freed.

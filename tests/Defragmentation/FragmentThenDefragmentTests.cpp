@@ -216,6 +216,44 @@ TEST_P(FragmentThenDefragment, ReleaseEmptyBlocksGivesBackTheBlockVmaKeeps)
     DestroyAll(Allocator(), buffers, {});
 }
 
+// VMA's default pools grow their blocks (an eighth of the preferred size, then doubling), so a run
+// frees blocks of different sizes; blocksFreed/bytesFreed count each block VMA gives back, and so
+// equal the fall of the committed blocks exactly.
+TEST_P(FragmentThenDefragment, BytesFreedIsExactWithBlocksOfDifferentSizes)
+{
+    // 20 MiB buffers are above the size classes: VMA's default pool, in blocks of growing sizes.
+    constexpr VkDeviceSize kSize = 20ull * 1024 * 1024;
+    std::vector<TrackedBuffer> all(10);
+    for (size_t i = 0; i < all.size(); ++i)
+        ASSERT_TRUE(CreateFilledBuffer(Allocator(), kSize, 900 + static_cast<uint32_t>(i), all[i]));
+    const AllocationStats full = Allocator().GetStats();
+    // Keep every third one, so that each block keeps a survivor or two.
+    std::vector<TrackedBuffer> buffers;
+    for (size_t i = 0; i < all.size(); ++i)
+    {
+        if (i % 3 == 0)
+            buffers.push_back(all[i]);
+        else
+            Destroy(Allocator(), all[i]);
+    }
+    const AllocationStats before = Allocator().GetStats();
+    ASSERT_EQ(before.blockCount, full.blockCount) << "VMA keeps at most one empty block; the others hold survivors";
+
+    DefragmentationOptions options;
+    options.flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT;
+    ASSERT_TRUE(Allocator().BeginDefragmentation(options));
+    Allocator().MarkAllForDefragmentation();
+    const DefragmentationStats stats = Allocator().EndDefragmentation();
+    const AllocationStats after = Allocator().GetStats();
+
+    EXPECT_GT(stats.blocksFreed, 0u);
+    EXPECT_EQ(stats.bytesFreed, before.totalBytes - after.totalBytes);
+    EXPECT_EQ(stats.blocksFreed, before.blockCount - after.blockCount);
+    EXPECT_EQ(after.usedBytes, before.usedBytes);
+    ExpectHoldPatterns(Allocator(), buffers, {});
+    DestroyAll(Allocator(), buffers, {});
+}
+
 TEST_P(FragmentThenDefragment, EveryResourceKeepsItsContentsAndEveryPoolUsesTheFewestBlocks)
 {
     FragmentMarkAllAndDefragment(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT, false);
@@ -231,7 +269,7 @@ TEST_P(FragmentThenDefragment, EveryPoolEndsBelowFivePercentFragmentation)
 
 TEST_P(FragmentThenDefragment, UnmarkedAllocationsKeepTheirHandlesAndPlaces)
 {
-    // Buffers in the small pool and images in the default pools, every other one freed; of the
+    // Buffers in the small pool and images in the image pool, every other one freed; of the
     // survivors every other one is marked.
     std::vector<TrackedBuffer> buffers = MakeFragmentedBuffers(Allocator(), 60, 48 * 1024, 100, true);
     ASSERT_EQ(buffers.size(), 30u);

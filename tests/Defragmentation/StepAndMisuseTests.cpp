@@ -142,16 +142,19 @@ TEST_P(DefragmentationMisuse, MarkingAFreedAllocationIsOneError)
 
 TEST_P(DefragmentationMisuse, MarkingAForeignAllocationIsOneErrorAndItNeverMoves)
 {
-    // [image][raw VMA buffer][image] in the default pools; the first image goes, so VMA proposes to
-    // move the buffer made through the raw escape hatch, which the system must leave alone.
-    TrackedImage first, last;
-    ASSERT_TRUE(CreateFilledImage(Allocator(), 128, 128, 1, first));
+    // [buffer][raw VMA buffer][buffer] in the default pools (our buffers are above the size
+    // classes, so they share VMA's default pool with the foreign one; images have pools of their
+    // own); the first buffer goes, so VMA proposes to move the buffer made through the raw escape
+    // hatch, which the system must leave alone.
+    constexpr VkDeviceSize kAboveClasses = LARGE_BUFFER_SIZE + 1024 * 1024;
+    TrackedBuffer first, last;
+    ASSERT_TRUE(CreateFilledBuffer(Allocator(), kAboveClasses, 1, first));
     VkBufferCreateInfo info =
         BufferInfo(64 * 1024, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT);
     VkBuffer foreignBuffer = VK_NULL_HANDLE;
     VmaAllocation foreign = nullptr;
     ASSERT_EQ(CreateForeignBuffer(info, 0, foreignBuffer, foreign), VK_SUCCESS);
-    ASSERT_TRUE(CreateFilledImage(Allocator(), 128, 128, 2, last));
+    ASSERT_TRUE(CreateFilledBuffer(Allocator(), kAboveClasses, 2, last));
     Destroy(Allocator(), first);
     const Placement before = PlacementOf(foreign);
 
@@ -162,12 +165,12 @@ TEST_P(DefragmentationMisuse, MarkingAForeignAllocationIsOneErrorAndItNeverMoves
         EXPECT_FALSE(Allocator().MarkForDefragmentation(foreign));
         EXPECT_EQ(AllocatorErrors(capture), 1u);
     }
-    EXPECT_EQ(Allocator().MarkAllForDefragmentation(), 1u) << "the registry holds only our image";
+    EXPECT_EQ(Allocator().MarkAllForDefragmentation(), 1u) << "the registry holds only our buffer";
     LogCapture capture;
     const DefragmentationStats stats = Allocator().EndDefragmentation();
     EXPECT_EQ(AllocatorErrors(capture), 0u);
-    EXPECT_EQ(stats.imagesMoved, 1u) << "our image had room to move";
-    EXPECT_EQ(stats.buffersMoved, 0u);
+    EXPECT_EQ(stats.buffersMoved, 1u) << "our buffer had room to move";
+    EXPECT_EQ(stats.imagesMoved, 0u);
     for (const RelocationNotice& n : recorder.Notices())
         EXPECT_NE(n.allocation, foreign);
     EXPECT_EQ(PlacementOf(foreign), before);

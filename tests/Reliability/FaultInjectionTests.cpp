@@ -311,7 +311,7 @@ private:
         }
         AllocateBuffer(0, 600 * KiB, VMA_MEMORY_USAGE_GPU_ONLY);                        // medium class
         AllocateBuffer(0, 32 * KiB, VMA_MEMORY_USAGE_AUTO, AllocationFlags::Dedicated); // own memory
-        // Images in VMA's default pool, every other one freed below, so that the ones behind the
+        // Images in the image pools, every other one freed below, so that the ones behind the
         // holes can move (all uploaded: their layout is known).
         std::vector<VmaAllocation> images;
         images.push_back(AllocateImage(32, 32, 6, VK_FORMAT_R8G8B8A8_UNORM));

@@ -1,7 +1,8 @@
 // `sedx-mem demo`: Scenery Editor X streaming scenery on the default device. Tiles stream in and
 // out around a moving camera through tagged allocators in Modules; every 60 frames the budget is
-// checked and the DefragmentationManager defragments when fragmentation passes its threshold;
-// after each defragmentation and at the end every resident resource is read back and verified.
+// checked and the DefragmentationManager starts a run when fragmentation passes its threshold or a
+// compaction would give back enough memory; a run goes on over several frames (a byte limit per
+// pass); after each run and at the end every resident resource is read back and verified.
 // With --budget-mb N the scenery streams under a device-local heap of N MiB (SceneryBudget.h). Any
 // load failure, mismatch or used memory above N ends the run with "demo FAILED: <why>" and exit 1.
 #include "Commands.h"
@@ -13,6 +14,7 @@
 #include <SceneryEditorX/Memory.h>
 #include <SceneryEditorX/VmaDump/DumpModel.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <chrono>
@@ -150,6 +152,14 @@ int RunDemo(const DemoOptions& options)
     uint64_t verifiedResources = 0;
     uint32_t defragRuns = 0;
     DefragmentationStats defragTotals;
+    uint32_t runsCommittedFell = 0;                   // runs after which committed was below its start
+    std::chrono::steady_clock::duration worstFrame{}; // the longest Update of a frame with a run
+    struct
+    {
+        uint64_t frame = 0;
+        uint64_t committed = 0;
+        float fragmentation = 0.0f;
+    } runStart;
     std::vector<TimelineSample> timeline;
     std::string outputError;
     bool outputsOk = true;
@@ -167,18 +177,22 @@ int RunDemo(const DemoOptions& options)
         memoryModule->OnAttach();
         DefragmentationPolicy policy;
         policy.fragmentationThreshold = options.defragThreshold;
-        policy.minInterval = std::chrono::seconds(5);
+        policy.minInterval = std::chrono::seconds(2);
+        // At the demo's scale (tens of MiB): a run when 8 MiB would come back, 4 MiB moved a frame.
+        policy.minReclaimableBytes = 8ull * 1024 * 1024;
+        policy.options.maxBytesPerPass = 4ull * 1024 * 1024;
         DefragmentationManager manager(memoryModule->Allocator(), policy);
         const auto start = std::chrono::steady_clock::time_point{};
         auto& mesh = scenery.MeshAllocator();
-        std::printf("streaming %llu frames, %dx%d tiles around the camera, seed %llu, strategy %s, "
-                    "defragment above %.0f%% fragmentation%s\n",
-                    static_cast<unsigned long long>(options.frames), options.tiles, options.tiles,
-                    static_cast<unsigned long long>(options.seed), options.strategy.c_str(),
-                    options.defragThreshold * 100.0f,
-                    options.budgetMb
-                        ? fmt::format(", device-local heaps limited to {} MiB", options.budgetMb).c_str()
-                        : "");
+        std::printf(
+            "streaming %llu frames, %dx%d tiles around the camera (%dx%d in dense districts), seed %llu, "
+            "strategy %s, defragment above %.0f%% fragmentation or 8 MiB reclaimable%s\n",
+            static_cast<unsigned long long>(options.frames), SparseWindow(options.tiles),
+            SparseWindow(options.tiles), DenseWindow(options.tiles), DenseWindow(options.tiles),
+            static_cast<unsigned long long>(options.seed), options.strategy.c_str(),
+            options.defragThreshold * 100.0f,
+            options.budgetMb ? fmt::format(", device-local heaps limited to {} MiB", options.budgetMb).c_str()
+                             : "");
 
         for (uint64_t frame = 0; frame < options.frames; ++frame)
         {
@@ -193,17 +207,29 @@ int RunDemo(const DemoOptions& options)
                 verifiedResources += checked;
             }
             bool defragmented = false;
-            if (frame % 60 == 59)
+            if (frame % 60 == 59 || manager.IsRunning())
             {
                 const MemoryBudget budget = mesh->GetMemoryBudget();
-                if (budget.isOverBudget)
+                if (budget.isOverBudget && frame % 60 == 59)
                     std::printf("%sframe %llu: over budget: %.1f MiB used of %.1f MiB\n", tty ? "\n" : "",
                                 static_cast<unsigned long long>(frame), budget.usedBytes / kMiB,
                                 budget.totalBytes / kMiB);
-                const float before = mesh->CalculateStats().fragmentationRatio;
-                const auto now = start + std::chrono::microseconds(16667) * frame;
-                if (std::optional<DefragmentationStats> ds = manager.Update(now))
+                if (!manager.IsRunning())
                 {
+                    runStart.fragmentation = mesh->CalculateStats().fragmentationRatio;
+                    runStart.committed = mesh->GetStats().totalBytes;
+                    runStart.frame = frame;
+                }
+                const auto now = start + std::chrono::microseconds(16667) * frame;
+                const auto updateStart = std::chrono::steady_clock::now();
+                std::optional<DefragmentationStats> ds = manager.Update(now);
+                if (ds || manager.IsRunning())
+                    worstFrame = std::max(worstFrame, std::chrono::steady_clock::now() - updateStart);
+                if (ds)
+                {
+                    const float before = runStart.fragmentation;
+                    const uint64_t committedAfter = mesh->GetStats().totalBytes;
+                    runsCommittedFell += committedAfter < runStart.committed ? 1 : 0;
                     defragmented = true;
                     ++defragRuns;
                     defragTotals.bytesMoved += ds->bytesMoved;
@@ -217,12 +243,16 @@ int RunDemo(const DemoOptions& options)
                     mismatches += bad;
                     verifiedResources += checked;
                     std::printf(
-                        "%sframe %llu: defragmented: %.2f MiB moved (%u buffers, %u images), %u blocks freed "
-                        "(%.1f MiB), fragmentation %.1f%% -> %.1f%%, %.2f ms; verified %llu resources, %llu "
-                        "mismatches\n",
-                        tty ? "\n" : "", static_cast<unsigned long long>(frame), ds->bytesMoved / kMiB,
+                        "%sframes %llu-%llu: defragmented (%s): %.2f MiB moved (%u buffers, %u images), %u "
+                        "blocks "
+                        "freed (%.1f MiB), committed %.1f -> %.1f MiB, fragmentation %.1f%% -> %.1f%%, %.2f "
+                        "ms; "
+                        "verified %llu resources, %llu mismatches\n",
+                        tty ? "\n" : "", static_cast<unsigned long long>(runStart.frame),
+                        static_cast<unsigned long long>(frame),
+                        DefragmentationTriggerName(manager.GetLastTrigger()), ds->bytesMoved / kMiB,
                         ds->buffersMoved, ds->imagesMoved, ds->blocksFreed, ds->bytesFreed / kMiB,
-                        before * 100.0f, after * 100.0f,
+                        runStart.committed / kMiB, committedAfter / kMiB, before * 100.0f, after * 100.0f,
                         std::chrono::duration<double, std::milli>(ds->duration).count(),
                         static_cast<unsigned long long>(checked), static_cast<unsigned long long>(bad));
                 }
@@ -258,9 +288,11 @@ int RunDemo(const DemoOptions& options)
                     static_cast<unsigned long long>(c.tilesUnloaded),
                     static_cast<unsigned long long>(c.loadFailures), c.bytesUploaded / kMiB);
         std::printf("defragmentation: %u runs, %.2f MiB moved, %u buffers and %u images moved, %u blocks "
-                    "freed (%.1f MiB)\n",
+                    "freed (%.1f MiB), committed fell in %u of %u runs, worst frame %.2f ms\n",
                     defragRuns, defragTotals.bytesMoved / kMiB, defragTotals.buffersMoved,
-                    defragTotals.imagesMoved, defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB);
+                    defragTotals.imagesMoved, defragTotals.blocksFreed, defragTotals.bytesFreed / kMiB,
+                    runsCommittedFell, defragRuns,
+                    std::chrono::duration<double, std::milli>(worstFrame).count());
         if (budgetStreaming)
         {
             const BudgetCounters& b = budgetStreaming->Counters();

@@ -26,11 +26,32 @@ uint64_t TileSeed(uint64_t seed, std::pair<int, int> tile)
                static_cast<uint64_t>(static_cast<uint32_t>(tile.second)));
 }
 
+// The world's districts, kDistrictTiles tiles a side, alternate like a checkerboard between dense
+// ones (the editor keeps a wider square of tiles around the camera) and sparse ones: crossing into a
+// sparse district unloads a ring of tiles at once and leaves the survivors scattered over the
+// blocks, which is how a streaming editor fragments memory across blocks.
+constexpr int kDistrictTiles = 8;
+
+int FloorDiv(int a, int b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 std::string TileName(std::pair<int, int> tile, const char* what)
 {
     return fmt::format("tile {},{} {}", tile.first, tile.second, what);
 }
 } // namespace
+
+int DenseWindow(int windowTiles)
+{
+    return windowTiles + 2;
+}
+
+int SparseWindow(int windowTiles)
+{
+    return std::max(1, windowTiles - 2);
+}
 
 std::vector<uint8_t> ResourceBytes(uint64_t seed, VkDeviceSize size)
 {
@@ -199,7 +220,8 @@ void Scenery::Update(uint64_t frame)
     m_CameraY += 0.05 * m_DirY;
     const int cx = static_cast<int>(std::floor(m_CameraX));
     const int cy = static_cast<int>(std::floor(m_CameraY));
-    const int half = m_Window / 2;
+    const bool dense = (FloorDiv(cx, kDistrictTiles) + FloorDiv(cy, kDistrictTiles)) % 2 == 0;
+    const int half = (dense ? DenseWindow(m_Window) : SparseWindow(m_Window)) / 2;
     if (m_Budget)
         m_Budget->SetCamera(cx, cy, frame);
 

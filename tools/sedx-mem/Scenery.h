@@ -16,6 +16,11 @@
 namespace SceneryEditorX::Tool
 {
 
+/// The side of the square of resident tiles in a dense district and in a sparse one, for a window
+/// of `windowTiles` (--tiles): districts of 8x8 tiles alternate like a checkerboard.
+int DenseWindow(int windowTiles);
+int SparseWindow(int windowTiles);
+
 /// Deterministic bytes of one resource.
 std::vector<uint8_t> ResourceBytes(uint64_t seed, VkDeviceSize size);
 

@@ -194,10 +194,12 @@ struct AllocationStats
     uint64_t reuseCacheBytes = 0;
     uint64_t reuseCacheCount = 0;
     /// What a full compaction would give back: committed bytes less the blocks the live bytes need.
-    /// Per size-class pool, floor(free bytes / block size) whole blocks; for VMA's default pools
-    /// (images, buffers above LARGE_BUFFER_SIZE), their free bytes in whole blocks of VMA's preferred
-    /// block size for the heap. Current in GetStats (O(pools + blocks), no walk over allocations);
-    /// DefragmentationPolicy can trigger on it.
+    /// Per buffer or image size-class pool, floor(free bytes / block size) whole blocks; for VMA's
+    /// default pools (resources above LARGE_BUFFER_SIZE, staging buffers), their free bytes in whole
+    /// blocks of the smallest size those pools make (an eighth of VMA's preferred block size for the
+    /// heap): exact for the empty blocks VMA keeps, an estimate for holes between large resources.
+    /// Current in GetStats (O(pools), no walk over allocations); DefragmentationPolicy can trigger
+    /// on it.
     uint64_t reclaimableBytes = 0;
     TagStats tag; ///< the calling instance's tag
 };

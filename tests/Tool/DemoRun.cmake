@@ -1,0 +1,41 @@
+# cmake -DPROGRAM=<sedx-mem> -DOUT=<dir> -P DemoRun.cmake
+# Runs `sedx-mem demo` with its default world and checks what issue 14 asks of it: it exits 0 with
+# "demo ok", every read-back matches, its defragmentation runs free at least one block in total, and
+# committed memory right after at least one run is below what it was right before (the run's line
+# "committed A -> B MiB", counted in the summary as "committed fell in F of N runs").
+include(${CMAKE_CURRENT_LIST_DIR}/../Support/ExpectMatches.cmake)
+execute_process(COMMAND "${PROGRAM}" demo --out "${OUT}" RESULT_VARIABLE result OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+message("exit code: ${result}\n--- stdout\n${out}--- stderr\n${err}---")
+if(NOT result EQUAL 0)
+    message(FATAL_ERROR "expected exit code 0")
+endif()
+sedx_expect_matches("${out}" "integrity: [1-9][0-9]* resources verified, 0 mismatches\n|\ndemo ok\n" "stdout")
+if(NOT out MATCHES "defragmentation: ([0-9]+) runs, [^\n]*, ([0-9]+) blocks freed \\([0-9.]+ MiB\\), committed fell in ([0-9]+) of")
+    message(FATAL_ERROR "no defragmentation summary line")
+endif()
+set(runs ${CMAKE_MATCH_1})
+set(blocks ${CMAKE_MATCH_2})
+set(fell ${CMAKE_MATCH_3})
+if(blocks LESS 1)
+    message(FATAL_ERROR "the defragmentation runs freed ${blocks} blocks; expected at least one")
+endif()
+if(fell LESS 1)
+    message(FATAL_ERROR "committed memory fell in none of the ${runs} runs")
+endif()
+# Each run's own line agrees: at least one "committed A -> B MiB" with B < A.
+string(REGEX MATCHALL "committed [0-9.]+ -> [0-9.]+ MiB" pairs "${out}")
+set(falls 0)
+foreach(pair IN LISTS pairs)
+    string(REGEX MATCH "committed ([0-9.]+) -> ([0-9.]+) MiB" _ "${pair}")
+    if(CMAKE_MATCH_2 LESS CMAKE_MATCH_1)
+        math(EXPR falls "${falls} + 1")
+    endif()
+endforeach()
+if(falls LESS 1)
+    message(FATAL_ERROR "no run line shows committed memory falling")
+endif()
+if(NOT EXISTS "${OUT}/timeline.csv")
+    message(FATAL_ERROR "${OUT}/timeline.csv was not written")
+endif()
+message(STATUS "${runs} runs, ${blocks} blocks freed, committed fell in ${fell} runs")
