@@ -362,7 +362,7 @@ private:
                                Fmt("%.2fx", ours8 / ours1) + "; Default ours8/raw8 " +
                                Fmt("%.2fx", default8 / raw8) + ", ours8/ours1 " +
                                Fmt("%.2fx", default8 / default1),
-                           "defined for the 16-core H100; with few cores the curve is informational"});
+                           "defined for the 16-core H200; with few cores the curve is informational"});
     }
 
     // (e) T5
@@ -533,7 +533,7 @@ private:
                  "; releasing emptied blocks beside it: " +
                  Fmt("%.2f", Counter(p + "ours_forced_gpu", "release_ms_per_round")) + " ms/round (" +
                  Fmt("%.0f%%", 100.0 * Counter(p + "ours_forced_gpu", "release_share")) + ")",
-             "defined for the H100 (a CPU device copies by memcpy and commits memory lazily)"});
+             "defined for the H200 (a CPU device copies by memcpy and commits memory lazily)"});
     }
 
     // (h) T6
