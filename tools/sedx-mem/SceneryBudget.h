@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace SceneryEditorX::Tool
 {
@@ -26,8 +27,23 @@ struct BudgetCounters
     uint64_t restorations = 0;   ///< textures given their full chain again, outer tiles reloaded
     uint64_t postponedLoads = 0; ///< loads that waited for the frame a round named
     uint64_t refused = 0;        ///< eviction requests answered with nothing (lowest detail already)
+    /// Allocations attempted because the heap's figures said they fit, refused all the same (the
+    /// free bytes were not in one piece): each one error line of the library, each retried later.
+    uint64_t attemptsRefused = 0;
     double lodSum = 0.0;         ///< sum over frames of the mean dropped mips of resident textures
     uint64_t lodFrames = 0;
+};
+
+/// The staging buffer an upload or readback of `bytes` takes: the library rounds it up to a power
+/// of two, 256 KiB at least. On a single heap (lavapipe) it counts against the budget too.
+VkDeviceSize StagingBytes(VkDeviceSize bytes);
+
+/// What a planned load does now.
+enum class LoadPlan
+{
+    Load, ///< there is room: load it
+    Wait, ///< postponed to the frame a round named, or outer detail held back
+    Fail, ///< an inner tile that waiting cannot help: the budget is too small for the lowest detail
 };
 
 class SceneryBudget
@@ -44,8 +60,22 @@ public:
     void SetCamera(int cx, int cy, uint64_t frame);
     /// Whether the tile may be loaded in `frame` (not waiting for a round, not held back).
     bool MayLoad(std::pair<int, int> tile, uint64_t frame) const;
-    /// A load failed: true when it waits for a round's frame or is an outer tile held back (no failure).
+    /// Before a load of `bytes` (the tile's resources and its largest staging buffer): loads only
+    /// when the heap's live bytes plus `bytes` fit the budget; otherwise asks a round for the
+    /// shortfall (none when rounds already under way bring it back) and postpones the tile.
+    LoadPlan BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize bytes);
+    /// A planned load failed all the same: true when it waits for a round's frame or is an outer
+    /// tile held back (no failure).
     bool OnLoadFailed(std::pair<int, int> tile, uint64_t frame);
+    /// Whether `bytes` more fit the budget now (the heap's live bytes, VMA's figure).
+    bool HasRoom(VkDeviceSize bytes) const;
+    /// Bytes to give back so that `bytes` more fit the budget (0 when they do).
+    VkDeviceSize Shortfall(VkDeviceSize bytes) const;
+    /// MakeRoom on the budget's heap; the bytes its deferred releases bring back are remembered, so
+    /// that later checks in the same frames do not ask for them again.
+    EvictionRound MakeRoom(VkDeviceSize bytes);
+    /// An allocation that the check let through failed (AttemptsRefused).
+    void CountRefused() { ++m_Counters.attemptsRefused; }
     void OnTileLoaded(std::pair<int, int> tile);
     void OnTileUnloaded(std::pair<int, int> tile, TileResources& res);
     /// Once a frame, after the loads: gives detail back when there is room, counts the resident LOD.
@@ -67,6 +97,10 @@ private:
     EvictionResponse UnloadTile(std::pair<int, int> tile);
     bool ReplaceTexture(TileResources& res, size_t index, uint32_t droppedMips, bool withinBudget);
     VkDeviceSize LiveBytes() const;
+    void NoteRound(const EvictionRound& round);
+    /// Bytes that rounds released with deferred destroys not yet back in `frame`, and the frame
+    /// when the last of them is.
+    std::pair<VkDeviceSize, uint64_t> Incoming(uint64_t frame);
 
     uint32_t m_Heap;
     uint64_t m_Budget;
@@ -80,6 +114,7 @@ private:
     std::map<std::pair<int, int>, uint32_t>
         m_BarrenAttempts;                     // inner tiles' failed loads with nothing released
     std::set<std::pair<int, int>> m_HeldBack; // outer tiles unloaded or not loaded for the budget
+    std::vector<std::pair<uint64_t, VkDeviceSize>> m_Incoming; // ready frame, bytes released
     uint64_t m_LastReductionFrame = 0;
     uint64_t m_ReductionsAtFrameStart = 0;
     BudgetCounters m_Counters;
