@@ -282,8 +282,8 @@ void Scenery::Update(uint64_t frame)
             {
                 // Under a budget the load is planned first: what the tile needs, with the largest
                 // staging buffer its uploads take (on a single heap it counts too), must fit.
-                switch (m_Budget->BeforeLoad(tile, frame,
-                                             plan.ResourceBytes() + StagingBytes(plan.LargestStagedUpload())))
+                switch (m_Budget->BeforeLoad(tile, frame, plan.ResourceBytes(),
+                                             StagingBytes(plan.LargestStagedUpload())))
                 {
                 case LoadPlan::Load:
                     break;
@@ -356,7 +356,17 @@ uint64_t Scenery::Verify(uint64_t* resourcesChecked)
 {
     uint64_t mismatches = 0;
     uint64_t checked = 0;
-    for (auto& [tile, res] : m_Tiles)
+    // Under a budget a readback may start a round that unloads tiles or drops mips: the walk goes
+    // over the tiles' names, and each tile's resources are held (a copy of its Refs) while it is read.
+    std::vector<std::pair<int, int>> tiles;
+    for (const auto& entry : m_Tiles)
+        tiles.push_back(entry.first);
+    for (const std::pair<int, int>& tile : tiles)
+    {
+        auto it = m_Tiles.find(tile);
+        if (it == m_Tiles.end())
+            continue; // unloaded by a round meanwhile
+        const TileResources res = it->second;
         for (size_t index = 0; index < 3 + res.textures.size(); ++index)
             switch (VerifyResource(tile, res, index))
             {
@@ -371,6 +381,7 @@ uint64_t Scenery::Verify(uint64_t* resourcesChecked)
                 m_PendingChecks.emplace_back(tile, index);
                 break;
             }
+    }
     if (resourcesChecked)
         *resourcesChecked = checked;
     return mismatches;
@@ -386,7 +397,10 @@ uint64_t Scenery::VerifyPending(uint64_t* resourcesChecked, bool last)
         auto it = m_Tiles.find(tile);
         if (it == m_Tiles.end())
             continue; // unloaded meanwhile: nothing left to check
-        switch (VerifyResource(tile, it->second, index))
+        const TileResources res = it->second; // held while read (see Verify)
+        if (index >= 3 + res.textures.size())
+            continue;
+        switch (VerifyResource(tile, res, index))
         {
         case Check::Ok:
             ++checked;
@@ -448,15 +462,15 @@ bool Scenery::RoomForReadback(VkDeviceSize bytes)
     if (!m_Budget)
         return true;
     const VkDeviceSize staging = StagingBytes(bytes);
-    if (m_Budget->HasRoom(staging))
+    if (m_Budget->HasRoom(0, staging))
         return true;
-    return MakeRoomForReadback(staging) && m_Budget->HasRoom(staging);
+    return MakeRoomForReadback(staging) && m_Budget->HasRoom(0, staging);
 }
 
 bool Scenery::MakeRoomForReadback(VkDeviceSize bytes)
 {
     // Only what comes back now helps a readback made now.
-    const EvictionRound round = m_Budget->MakeRoom(m_Budget->Shortfall(bytes));
+    const EvictionRound round = m_Budget->MakeRoom(m_Budget->Shortfall(0, bytes));
     return round.cacheBytesReleased + round.bytesReleased != 0 && round.readyFrame == round.frame;
 }
 

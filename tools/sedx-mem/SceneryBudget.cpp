@@ -75,14 +75,27 @@ bool SceneryBudget::MayLoad(std::pair<int, int> tile, uint64_t frame) const
     return it == m_WaitUntil.end() || frame >= it->second;
 }
 
-bool SceneryBudget::HasRoom(VkDeviceSize bytes) const
+VkDeviceSize SceneryBudget::CommittedAfter(VkDeviceSize resources, VkDeviceSize staging,
+                                           VkDeviceSize incoming) const
 {
-    return LiveBytes() + bytes <= m_Budget;
+    // The resources fill the free bytes of the committed blocks first; the staging buffer lives in
+    // another memory type (host-visible) and takes memory of its own on top of that.
+    const std::vector<HeapBudget> heaps = MemoryAllocator::GetHeapBudgets();
+    if (m_Heap >= heaps.size())
+        return 0;
+    const VkDeviceSize live = heaps[m_Heap].allocationBytes - std::min(heaps[m_Heap].allocationBytes, incoming);
+    const VkDeviceSize blocks = heaps[m_Heap].blockBytes - std::min(heaps[m_Heap].blockBytes, incoming);
+    return std::max(blocks, live + resources) + staging;
 }
 
-VkDeviceSize SceneryBudget::Shortfall(VkDeviceSize bytes) const
+bool SceneryBudget::HasRoom(VkDeviceSize resources, VkDeviceSize staging) const
 {
-    const VkDeviceSize wanted = LiveBytes() + bytes;
+    return CommittedAfter(resources, staging) <= m_Budget;
+}
+
+VkDeviceSize SceneryBudget::Shortfall(VkDeviceSize resources, VkDeviceSize staging) const
+{
+    const VkDeviceSize wanted = CommittedAfter(resources, staging);
     return wanted > m_Budget ? wanted - m_Budget : 0;
 }
 
@@ -113,24 +126,24 @@ std::pair<VkDeviceSize, uint64_t> SceneryBudget::Incoming(uint64_t frame)
     return {bytes, ready};
 }
 
-LoadPlan SceneryBudget::BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize bytes)
+LoadPlan SceneryBudget::BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize resources,
+                                   VkDeviceSize staging)
 {
-    const VkDeviceSize live = LiveBytes();
-    if (live + bytes <= m_Budget)
+    if (HasRoom(resources, staging))
         return LoadPlan::Load;
     // Memory that earlier rounds released is on its way back: wait for it rather than ask again.
     const auto [incoming, ready] = Incoming(frame);
-    const VkDeviceSize expected = live - std::min(live, incoming);
-    if (incoming && expected + bytes <= m_Budget)
+    const VkDeviceSize expected = CommittedAfter(resources, staging, incoming);
+    if (incoming && expected <= m_Budget)
     {
         m_WaitUntil[tile] = std::max(ready, frame + 1);
         ++m_Counters.postponedLoads;
         return LoadPlan::Wait;
     }
-    const EvictionRound round = MakeRoom(expected + bytes - m_Budget);
+    const EvictionRound round = MakeRoom(expected - m_Budget);
     if (round.cacheBytesReleased + round.bytesReleased != 0)
     {
-        if (round.readyFrame <= frame && HasRoom(bytes))
+        if (round.readyFrame <= frame && HasRoom(resources, staging))
             return LoadPlan::Load; // the library's caches gave it back now
         m_WaitUntil[tile] = std::max(round.readyFrame, frame + 1);
         ++m_Counters.postponedLoads;
@@ -264,7 +277,7 @@ EvictionResponse SceneryBudget::DropMips(std::pair<int, int> tile, size_t index,
     auto fits = [&](uint32_t droppedMips)
     {
         const VkDeviceSize size = MemoryAllocator::ImageDataSize(Reduced(res.fullInfos[index], droppedMips));
-        return HasRoom(size + StagingBytes(size));
+        return HasRoom(size, StagingBytes(size));
     };
     const bool replaced = (fits(dropped + k) && ReplaceTexture(res, index, dropped + k, false)) ||
                           (k != lowest && fits(dropped + lowest) &&
@@ -379,7 +392,7 @@ bool SceneryBudget::EndFrame(uint64_t frame)
                 const VkDeviceSize cost = MemoryAllocator::ImageDataSize(res.fullInfos[bestIndex]);
                 if (LiveBytes() + cost <
                         static_cast<VkDeviceSize>(kRestoreBelow * static_cast<double>(m_Budget)) &&
-                    HasRoom(cost + StagingBytes(cost)))
+                    HasRoom(cost, StagingBytes(cost)))
                 {
                     if (res.textureIds[bestIndex])
                         MemoryAllocator::UnregisterEvictable(std::exchange(res.textureIds[bestIndex], 0));

@@ -63,14 +63,15 @@ public:
     /// Before a load of `bytes` (the tile's resources and its largest staging buffer): loads only
     /// when the heap's live bytes plus `bytes` fit the budget; otherwise asks a round for the
     /// shortfall (none when rounds already under way bring it back) and postpones the tile.
-    LoadPlan BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize bytes);
+    LoadPlan BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize resources, VkDeviceSize staging);
     /// A planned load failed all the same: true when it waits for a round's frame or is an outer
     /// tile held back (no failure).
     bool OnLoadFailed(std::pair<int, int> tile, uint64_t frame);
-    /// Whether `bytes` more fit the budget now (the heap's live bytes, VMA's figure).
-    bool HasRoom(VkDeviceSize bytes) const;
-    /// Bytes to give back so that `bytes` more fit the budget (0 when they do).
-    VkDeviceSize Shortfall(VkDeviceSize bytes) const;
+    /// Whether `resources` more bytes and a staging buffer of `staging` fit the budget now, by the
+    /// heap's figures (GetHeapBudgets: live bytes and committed blocks).
+    bool HasRoom(VkDeviceSize resources, VkDeviceSize staging) const;
+    /// Bytes to give back so that they fit (0 when they do).
+    VkDeviceSize Shortfall(VkDeviceSize resources, VkDeviceSize staging) const;
     /// MakeRoom on the budget's heap; the bytes its deferred releases bring back are remembered, so
     /// that later checks in the same frames do not ask for them again.
     EvictionRound MakeRoom(VkDeviceSize bytes);
@@ -97,6 +98,10 @@ private:
     EvictionResponse UnloadTile(std::pair<int, int> tile);
     bool ReplaceTexture(TileResources& res, size_t index, uint32_t droppedMips, bool withinBudget);
     VkDeviceSize LiveBytes() const;
+    /// The heap's committed bytes once `resources` and a staging buffer of `staging` are made,
+    /// estimated: the resources fill the committed blocks' free bytes first; the staging buffer (a
+    /// memory type of its own) takes fresh memory. `incoming`: bytes assumed already back.
+    VkDeviceSize CommittedAfter(VkDeviceSize resources, VkDeviceSize staging, VkDeviceSize incoming = 0) const;
     void NoteRound(const EvictionRound& round);
     /// Bytes that rounds released with deferred destroys not yet back in `frame`, and the frame
     /// when the last of them is.
