@@ -114,6 +114,9 @@ Ref<GpuBuffer> Scenery::LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDevi
     info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     AllocationCreateInfo named = createInfo;
     named.name = name;
+    const bool mappable = HasFlag(createInfo.flags, AllocationFlags::Mapped);
+    if (!RoomToLoad(size, mappable ? 0 : size))
+        return nullptr;
     Ref<GpuBuffer> buffer = GpuBuffer::Create(allocator, info, named);
     if (!buffer)
         return nullptr;
@@ -123,7 +126,7 @@ Ref<GpuBuffer> Scenery::LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDevi
         std::memcpy(mapped, bytes.data(), bytes.size());
         MemoryAllocator::FlushAllocation(buffer->GetAllocation());
     }
-    else if (!buffer->Upload(bytes.data(), size))
+    else if (!RoomToLoad(0, size) || !buffer->Upload(bytes.data(), size))
         return nullptr;
     m_Counters.bytesUploaded += size;
     return buffer;
@@ -173,8 +176,20 @@ TilePlan Scenery::PlanTile(std::pair<int, int> tile) const
     return plan;
 }
 
+bool Scenery::RoomToLoad(VkDeviceSize resource, VkDeviceSize staged)
+{
+    // The tile's check counted its needs before the load; the figures move as it goes (a new
+    // block for an image, say), so each step looks again before it creates anything.
+    if (!m_Budget || !m_StepChecks)
+        return true;
+    m_StopShortfall = m_Budget->Shortfall(resource, staged ? StagingBytes(staged) : 0);
+    m_LoadStopped = m_StopShortfall != 0;
+    return !m_LoadStopped;
+}
+
 bool Scenery::LoadTile(std::pair<int, int> tile, const TilePlan& plan)
 {
+    m_LoadStopped = false;
     const uint64_t tileSeed = TileSeed(m_Seed, tile);
     TileResources res;
     auto nextSeed = [&]
@@ -203,11 +218,14 @@ bool Scenery::LoadTile(std::pair<int, int> tile, const TilePlan& plan)
     {
         AllocationCreateInfo named = deviceLocal;
         named.name = TileName(tile, "texture");
+        const VkDeviceSize size = MemoryAllocator::ImageDataSize(info);
+        if (!RoomToLoad(size, size))
+            return false;
         Ref<GpuImage> image = GpuImage::Create(m_Textures->Allocator(), info, named);
         if (!image)
             return false;
-        const std::vector<uint8_t> texels = ResourceBytes(nextSeed(), MemoryAllocator::ImageDataSize(info));
-        if (!image->Upload(texels.data(), texels.size()))
+        const std::vector<uint8_t> texels = ResourceBytes(nextSeed(), size);
+        if (!RoomToLoad(0, size) || !image->Upload(texels.data(), texels.size()))
             return false;
         m_Counters.bytesUploaded += texels.size();
         res.textures.push_back(image);
@@ -282,10 +300,14 @@ void Scenery::Update(uint64_t frame)
             {
                 // Under a budget the load is planned first: what the tile needs, with the largest
                 // staging buffer its uploads take (on a single heap it counts too), must fit.
+                m_StepChecks = true;
                 switch (m_Budget->BeforeLoad(tile, frame, plan.ResourceBytes(),
                                              StagingBytes(plan.LargestStagedUpload())))
                 {
                 case LoadPlan::Load:
+                    break;
+                case LoadPlan::Try:
+                    m_StepChecks = false;
                     break;
                 case LoadPlan::Wait:
                     continue; // waits for the room a round made, or is outer detail held back
@@ -297,7 +319,13 @@ void Scenery::Update(uint64_t frame)
             }
             if (LoadTile(tile, plan))
                 continue;
-            if (m_Budget)
+            if (m_Budget && m_LoadStopped)
+            {
+                // A step found no room (the figures moved during the load): nothing was refused.
+                if (m_Budget->NoRoom(tile, frame, m_StopShortfall, plan.ResourceBytes()) != LoadPlan::Fail)
+                    continue;
+            }
+            else if (m_Budget)
             {
                 m_Budget->CountRefused(); // room in total, but not in one piece (fragmentation)
                 if (m_Budget->OnLoadFailed(tile, frame))

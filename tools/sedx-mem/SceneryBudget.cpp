@@ -129,22 +129,26 @@ std::pair<VkDeviceSize, uint64_t> SceneryBudget::Incoming(uint64_t frame)
 LoadPlan SceneryBudget::BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize resources,
                                    VkDeviceSize staging)
 {
-    if (HasRoom(resources, staging))
-        return LoadPlan::Load;
+    if (m_LastResort.erase(tile))
+        return LoadPlan::Try;
+    const VkDeviceSize shortfall = Shortfall(resources, staging);
+    return shortfall ? NoRoom(tile, frame, shortfall, resources) : LoadPlan::Load;
+}
+
+LoadPlan SceneryBudget::NoRoom(std::pair<int, int> tile, uint64_t frame, VkDeviceSize shortfall,
+                               VkDeviceSize bytes)
+{
     // Memory that earlier rounds released is on its way back: wait for it rather than ask again.
     const auto [incoming, ready] = Incoming(frame);
-    const VkDeviceSize expected = CommittedAfter(resources, staging, incoming);
-    if (incoming && expected <= m_Budget)
+    if (incoming >= shortfall)
     {
         m_WaitUntil[tile] = std::max(ready, frame + 1);
         ++m_Counters.postponedLoads;
         return LoadPlan::Wait;
     }
-    const EvictionRound round = MakeRoom(expected - m_Budget);
+    const EvictionRound round = MakeRoom(shortfall - incoming);
     if (round.cacheBytesReleased + round.bytesReleased != 0)
     {
-        if (round.readyFrame <= frame && HasRoom(resources, staging))
-            return LoadPlan::Load; // the library's caches gave it back now
         m_WaitUntil[tile] = std::max(round.readyFrame, frame + 1);
         ++m_Counters.postponedLoads;
         return LoadPlan::Wait;
@@ -160,6 +164,16 @@ LoadPlan SceneryBudget::BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkD
     {
         m_WaitUntil[tile] = frame + 1;
         ++m_Counters.postponedLoads;
+        return LoadPlan::Wait;
+    }
+    // Nothing comes back and nobody can give more: the free bytes inside the committed blocks are
+    // what is left. Where the live bytes say the tile's resources fit (its staging buffer may be
+    // one the library's cache holds, counted in the live bytes already), it is attempted once as it
+    // is: it may find its pieces, or be refused with one error line, counted. Otherwise it fails.
+    if (LiveBytes() + bytes <= m_Budget)
+    {
+        m_LastResort.insert(tile);
+        m_WaitUntil[tile] = frame + 1;
         return LoadPlan::Wait;
     }
     return LoadPlan::Fail; // nothing left to give back: the budget is too small for the lowest detail

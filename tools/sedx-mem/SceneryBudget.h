@@ -43,6 +43,7 @@ enum class LoadPlan
 {
     Load, ///< there is room: load it
     Wait, ///< postponed to the frame a round named, or outer detail held back
+    Try,  ///< no room by the figures and none to be made, but the live bytes fit: attempted as it is
     Fail, ///< an inner tile that waiting cannot help: the budget is too small for the lowest detail
 };
 
@@ -64,6 +65,10 @@ public:
     /// when the heap's live bytes plus `bytes` fit the budget; otherwise asks a round for the
     /// shortfall (none when rounds already under way bring it back) and postpones the tile.
     LoadPlan BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize resources, VkDeviceSize staging);
+    /// No room: `shortfall` bytes missing (BeforeLoad's check, or a step of a load that stopped
+    /// before creating what would not fit) for a tile of `bytes` (its resources): a round for the shortfall unless
+    /// rounds under way bring it back, then Wait; Fail only when waiting cannot help.
+    LoadPlan NoRoom(std::pair<int, int> tile, uint64_t frame, VkDeviceSize shortfall, VkDeviceSize bytes);
     /// A planned load failed all the same: true when it waits for a round's frame or is an outer
     /// tile held back (no failure).
     bool OnLoadFailed(std::pair<int, int> tile, uint64_t frame);
@@ -119,6 +124,7 @@ private:
     std::map<std::pair<int, int>, uint32_t>
         m_BarrenAttempts;                     // inner tiles' failed loads with nothing released
     std::set<std::pair<int, int>> m_HeldBack; // outer tiles unloaded or not loaded for the budget
+    std::set<std::pair<int, int>> m_LastResort; // inner tiles attempted without room by the figures
     std::vector<std::pair<uint64_t, VkDeviceSize>> m_Incoming; // ready frame, bytes released
     uint64_t m_LastReductionFrame = 0;
     uint64_t m_ReductionsAtFrameStart = 0;
