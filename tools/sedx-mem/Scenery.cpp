@@ -424,7 +424,7 @@ uint64_t Scenery::VerifyPending(uint64_t* resourcesChecked, bool last)
     {
         auto it = m_Tiles.find(tile);
         if (it == m_Tiles.end())
-            continue; // unloaded meanwhile: nothing left to check
+            continue;                         // unloaded meanwhile: nothing left to check
         const TileResources res = it->second; // held while read (see Verify)
         if (index >= 3 + res.textures.size())
             continue;

@@ -140,7 +140,7 @@ private:
     std::map<std::pair<int, int>, bool> m_Failed; // not retried while in range
     SceneryCounters m_Counters;
     SceneryBudget* m_Budget = nullptr;
-    bool m_LoadStopped = false; // the last LoadTile stopped before an allocation that would not fit
+    bool m_LoadStopped = false;       // the last LoadTile stopped before an allocation that would not fit
     VkDeviceSize m_StopShortfall = 0; // the bytes that step was missing
     bool m_StepChecks = true;         // false for a last-resort attempt (LoadPlan::Try)
     std::vector<std::pair<std::pair<int, int>, size_t>> m_PendingChecks; // tile, resource index

@@ -83,7 +83,8 @@ VkDeviceSize SceneryBudget::CommittedAfter(VkDeviceSize resources, VkDeviceSize 
     const std::vector<HeapBudget> heaps = MemoryAllocator::GetHeapBudgets();
     if (m_Heap >= heaps.size())
         return 0;
-    const VkDeviceSize live = heaps[m_Heap].allocationBytes - std::min(heaps[m_Heap].allocationBytes, incoming);
+    const VkDeviceSize live =
+        heaps[m_Heap].allocationBytes - std::min(heaps[m_Heap].allocationBytes, incoming);
     const VkDeviceSize blocks = heaps[m_Heap].blockBytes - std::min(heaps[m_Heap].blockBytes, incoming);
     return std::max(blocks, live + resources) + staging;
 }
@@ -220,6 +221,7 @@ void SceneryBudget::OnTileLoaded(std::pair<int, int> tile)
 {
     m_WaitUntil.erase(tile);
     m_BarrenAttempts.erase(tile);
+    m_LastResort.erase(tile);
     TileResources& res = m_Tiles->at(tile);
     for (size_t i = 0; i < res.textures.size(); ++i)
         RegisterTexture(tile, i);
@@ -293,9 +295,9 @@ EvictionResponse SceneryBudget::DropMips(std::pair<int, int> tile, size_t index,
         const VkDeviceSize size = MemoryAllocator::ImageDataSize(Reduced(res.fullInfos[index], droppedMips));
         return HasRoom(size, StagingBytes(size));
     };
-    const bool replaced = (fits(dropped + k) && ReplaceTexture(res, index, dropped + k, false)) ||
-                          (k != lowest && fits(dropped + lowest) &&
-                           ReplaceTexture(res, index, dropped + lowest, false));
+    const bool replaced =
+        (fits(dropped + k) && ReplaceTexture(res, index, dropped + k, false)) ||
+        (k != lowest && fits(dropped + lowest) && ReplaceTexture(res, index, dropped + lowest, false));
     if (!replaced)
     {
         res.textureIds[index] = id; // refused: the registration stays
@@ -338,6 +340,7 @@ void SceneryBudget::SetCamera(int cx, int cy, uint64_t frame)
     std::erase_if(m_HeldBack, [&](const auto& tile) { return Distance(tile) > m_Half; });
     std::erase_if(m_WaitUntil, [&](const auto& entry) { return Distance(entry.first) > m_Half; });
     std::erase_if(m_BarrenAttempts, [&](const auto& entry) { return Distance(entry.first) > m_Half; });
+    std::erase_if(m_LastResort, [&](const auto& tile) { return Distance(tile) > m_Half; });
     // Ranks follow the distance; a tile that came into the inner 3x3 is no longer given up whole.
     for (auto& [tile, res] : *m_Tiles)
     {

@@ -30,7 +30,7 @@ struct BudgetCounters
     /// Allocations attempted because the heap's figures said they fit, refused all the same (the
     /// free bytes were not in one piece): each one error line of the library, each retried later.
     uint64_t attemptsRefused = 0;
-    double lodSum = 0.0;         ///< sum over frames of the mean dropped mips of resident textures
+    double lodSum = 0.0; ///< sum over frames of the mean dropped mips of resident textures
     uint64_t lodFrames = 0;
 };
 
@@ -64,10 +64,11 @@ public:
     /// Before a load of `bytes` (the tile's resources and its largest staging buffer): loads only
     /// when the heap's live bytes plus `bytes` fit the budget; otherwise asks a round for the
     /// shortfall (none when rounds already under way bring it back) and postpones the tile.
-    LoadPlan BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize resources, VkDeviceSize staging);
+    LoadPlan BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize resources,
+                        VkDeviceSize staging);
     /// No room: `shortfall` bytes missing (BeforeLoad's check, or a step of a load that stopped
-    /// before creating what would not fit) for a tile of `bytes` (its resources): a round for the shortfall unless
-    /// rounds under way bring it back, then Wait; Fail only when waiting cannot help.
+    /// before creating what would not fit) for a tile of `bytes` (its resources): a round for the shortfall
+    /// unless rounds under way bring it back, then Wait; Fail only when waiting cannot help.
     LoadPlan NoRoom(std::pair<int, int> tile, uint64_t frame, VkDeviceSize shortfall, VkDeviceSize bytes);
     /// A planned load failed all the same: true when it waits for a round's frame or is an outer
     /// tile held back (no failure).
@@ -106,7 +107,8 @@ private:
     /// The heap's committed bytes once `resources` and a staging buffer of `staging` are made,
     /// estimated: the resources fill the committed blocks' free bytes first; the staging buffer (a
     /// memory type of its own) takes fresh memory. `incoming`: bytes assumed already back.
-    VkDeviceSize CommittedAfter(VkDeviceSize resources, VkDeviceSize staging, VkDeviceSize incoming = 0) const;
+    VkDeviceSize CommittedAfter(VkDeviceSize resources, VkDeviceSize staging,
+                                VkDeviceSize incoming = 0) const;
     void NoteRound(const EvictionRound& round);
     /// Bytes that rounds released with deferred destroys not yet back in `frame`, and the frame
     /// when the last of them is.
@@ -122,8 +124,8 @@ private:
     SceneryCounters* m_SceneryCounters = nullptr;
     std::map<std::pair<int, int>, uint64_t> m_WaitUntil; // a load waits for this frame
     std::map<std::pair<int, int>, uint32_t>
-        m_BarrenAttempts;                     // inner tiles' failed loads with nothing released
-    std::set<std::pair<int, int>> m_HeldBack; // outer tiles unloaded or not loaded for the budget
+        m_BarrenAttempts;                       // inner tiles' failed loads with nothing released
+    std::set<std::pair<int, int>> m_HeldBack;   // outer tiles unloaded or not loaded for the budget
     std::set<std::pair<int, int>> m_LastResort; // inner tiles attempted without room by the figures
     std::vector<std::pair<uint64_t, VkDeviceSize>> m_Incoming; // ready frame, bytes released
     uint64_t m_LastReductionFrame = 0;
