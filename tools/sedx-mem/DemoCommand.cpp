@@ -309,6 +309,10 @@ int RunDemo(const DemoOptions& options)
                 static_cast<unsigned long long>(reductionFrames),
                 static_cast<unsigned long long>(b.restorations), budgetStreaming->MeanResidentLod(),
                 static_cast<unsigned long long>(b.postponedLoads));
+            // Loads, LOD changes and readbacks check room first; what the check let through and
+            // VMA refused all the same (free bytes not in one piece) is each one error line on stderr.
+            std::printf("allocations refused for lack of room: %llu (each retried later)\n",
+                        static_cast<unsigned long long>(b.attemptsRefused));
         }
         std::printf("integrity: %llu resources verified, %llu mismatches\n",
                     static_cast<unsigned long long>(verifiedResources),

@@ -114,6 +114,9 @@ Ref<GpuBuffer> Scenery::LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDevi
     info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     AllocationCreateInfo named = createInfo;
     named.name = name;
+    const bool mappable = HasFlag(createInfo.flags, AllocationFlags::Mapped);
+    if (!RoomToLoad(size, mappable ? 0 : size))
+        return nullptr;
     Ref<GpuBuffer> buffer = GpuBuffer::Create(allocator, info, named);
     if (!buffer)
         return nullptr;
@@ -123,38 +126,35 @@ Ref<GpuBuffer> Scenery::LoadBuffer(const Ref<MemoryAllocator>& allocator, VkDevi
         std::memcpy(mapped, bytes.data(), bytes.size());
         MemoryAllocator::FlushAllocation(buffer->GetAllocation());
     }
-    else if (!buffer->Upload(bytes.data(), size))
+    else if (!RoomToLoad(0, size) || !buffer->Upload(bytes.data(), size))
         return nullptr;
     m_Counters.bytesUploaded += size;
     return buffer;
 }
 
-bool Scenery::LoadTile(std::pair<int, int> tile)
+VkDeviceSize TilePlan::ResourceBytes() const
 {
-    const uint64_t tileSeed = TileSeed(m_Seed, tile);
-    std::mt19937_64 rng(tileSeed);
-    TileResources res;
-    auto nextSeed = [&]
-    {
-        res.seeds.push_back(Mix(tileSeed, res.seeds.size() + 1));
-        return res.seeds.back();
-    };
-    AllocationCreateInfo deviceLocal;
-    deviceLocal.usage = VMA_MEMORY_USAGE_GPU_ONLY;
-    if (m_Budget)
-        deviceLocal.flags = m_Budget->LoadFlags();
+    VkDeviceSize bytes = vertexBytes + indexBytes + uniformBytes;
+    for (const VkImageCreateInfo& info : textures)
+        bytes += MemoryAllocator::ImageDataSize(info);
+    return bytes;
+}
 
-    // Meshes: vertex and index buffers written through staging.
-    const VkDeviceSize vertexBytes = 64 * (256 + rng() % 12000); // 16 KiB .. 768 KiB
-    const VkDeviceSize indexBytes = 64 * (64 + rng() % 3000);    // 4 KiB .. 196 KiB
-    res.vertices = LoadBuffer(m_Meshes->Allocator(), vertexBytes, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
-                              deviceLocal, nextSeed(), TileName(tile, "vertices"));
-    res.indices = LoadBuffer(m_Meshes->Allocator(), indexBytes, VK_BUFFER_USAGE_INDEX_BUFFER_BIT, deviceLocal,
-                             nextSeed(), TileName(tile, "indices"));
-    if (!res.vertices || !res.indices)
-        return false;
+VkDeviceSize TilePlan::LargestStagedUpload() const
+{
+    VkDeviceSize largest = std::max(vertexBytes, indexBytes);
+    for (const VkImageCreateInfo& info : textures)
+        largest = std::max(largest, MemoryAllocator::ImageDataSize(info));
+    return largest;
+}
 
-    // Textures: one or two mip-mapped images, uploaded.
+TilePlan Scenery::PlanTile(std::pair<int, int> tile) const
+{
+    // The draws, in this order, are the tile's: the contents come from the seeds (Mix), not from here.
+    std::mt19937_64 rng(TileSeed(m_Seed, tile));
+    TilePlan plan;
+    plan.vertexBytes = 64 * (256 + rng() % 12000); // 16 KiB .. 768 KiB
+    plan.indexBytes = 64 * (64 + rng() % 3000);    // 4 KiB .. 196 KiB
     const int textureCount = 1 + static_cast<int>(rng() % 2);
     for (int t = 0; t < textureCount; ++t)
     {
@@ -170,13 +170,62 @@ bool Scenery::LoadTile(std::pair<int, int> tile)
         info.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
         info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
         info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+        plan.textures.push_back(info);
+    }
+    plan.uniformBytes = 256 * (1 + rng() % 8);
+    return plan;
+}
+
+bool Scenery::RoomToLoad(VkDeviceSize resource, VkDeviceSize staged)
+{
+    // The tile's check counted its needs before the load; the figures move as it goes (a new
+    // block for an image, say), so each step looks again before it creates anything.
+    if (!m_Budget || !m_StepChecks)
+        return true;
+    m_StopShortfall = m_Budget->Shortfall(resource, staged ? StagingBytes(staged) : 0);
+    m_LoadStopped = m_StopShortfall != 0;
+    return !m_LoadStopped;
+}
+
+bool Scenery::LoadTile(std::pair<int, int> tile, const TilePlan& plan)
+{
+    m_LoadStopped = false;
+    const uint64_t tileSeed = TileSeed(m_Seed, tile);
+    TileResources res;
+    auto nextSeed = [&]
+    {
+        res.seeds.push_back(Mix(tileSeed, res.seeds.size() + 1));
+        return res.seeds.back();
+    };
+    AllocationCreateInfo deviceLocal;
+    deviceLocal.usage = VMA_MEMORY_USAGE_GPU_ONLY;
+    if (m_Budget)
+        deviceLocal.flags = m_Budget->LoadFlags();
+
+    // Meshes: vertex and index buffers written through staging. The first failure ends the load
+    // (one error line), the rest is not attempted.
+    res.vertices = LoadBuffer(m_Meshes->Allocator(), plan.vertexBytes, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+                              deviceLocal, nextSeed(), TileName(tile, "vertices"));
+    if (!res.vertices)
+        return false;
+    res.indices = LoadBuffer(m_Meshes->Allocator(), plan.indexBytes, VK_BUFFER_USAGE_INDEX_BUFFER_BIT,
+                             deviceLocal, nextSeed(), TileName(tile, "indices"));
+    if (!res.indices)
+        return false;
+
+    // Textures: one or two mip-mapped images, uploaded.
+    for (const VkImageCreateInfo& info : plan.textures)
+    {
         AllocationCreateInfo named = deviceLocal;
         named.name = TileName(tile, "texture");
+        const VkDeviceSize size = MemoryAllocator::ImageDataSize(info);
+        if (!RoomToLoad(size, size))
+            return false;
         Ref<GpuImage> image = GpuImage::Create(m_Textures->Allocator(), info, named);
         if (!image)
             return false;
-        const std::vector<uint8_t> texels = ResourceBytes(nextSeed(), MemoryAllocator::ImageDataSize(info));
-        if (!image->Upload(texels.data(), texels.size()))
+        const std::vector<uint8_t> texels = ResourceBytes(nextSeed(), size);
+        if (!RoomToLoad(0, size) || !image->Upload(texels.data(), texels.size()))
             return false;
         m_Counters.bytesUploaded += texels.size();
         res.textures.push_back(image);
@@ -191,9 +240,8 @@ bool Scenery::LoadTile(std::pair<int, int> tile)
     uniformInfo.flags = AllocationFlags::Mapped | AllocationFlags::HostAccessSequentialWrite;
     if (m_Budget)
         uniformInfo.flags = uniformInfo.flags | m_Budget->LoadFlags();
-    res.uniforms =
-        LoadBuffer(m_Uniforms->Allocator(), 256 * (1 + rng() % 8), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
-                   uniformInfo, nextSeed(), TileName(tile, "uniforms"));
+    res.uniforms = LoadBuffer(m_Uniforms->Allocator(), plan.uniformBytes, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+                              uniformInfo, nextSeed(), TileName(tile, "uniforms"));
     if (!res.uniforms)
         return false;
     m_Tiles.emplace(tile, std::move(res));
@@ -243,14 +291,49 @@ void Scenery::Update(uint64_t frame)
         { return std::abs(entry.first.first - cx) > half || std::abs(entry.first.second - cy) > half; });
     for (int y = cy - half; y <= cy + half; ++y)
         for (int x = cx - half; x <= cx + half; ++x)
-            if (!m_Tiles.count({x, y}) && !m_Failed.count({x, y}) &&
-                (!m_Budget || m_Budget->MayLoad({x, y}, frame)) && !LoadTile({x, y}))
+        {
+            const std::pair<int, int> tile{x, y};
+            if (m_Tiles.count(tile) || m_Failed.count(tile) || (m_Budget && !m_Budget->MayLoad(tile, frame)))
+                continue;
+            const TilePlan plan = PlanTile(tile);
+            if (m_Budget)
             {
-                if (m_Budget && m_Budget->OnLoadFailed({x, y}, frame))
+                // Under a budget the load is planned first: what the tile needs, with the largest
+                // staging buffer its uploads take (on a single heap it counts too), must fit.
+                m_StepChecks = true;
+                switch (m_Budget->BeforeLoad(tile, frame, plan.ResourceBytes(),
+                                             StagingBytes(plan.LargestStagedUpload())))
+                {
+                case LoadPlan::Load:
+                    break;
+                case LoadPlan::Try:
+                    m_StepChecks = false;
+                    break;
+                case LoadPlan::Wait:
                     continue; // waits for the room a round made, or is outer detail held back
-                ++m_Counters.loadFailures;
-                m_Failed[{x, y}] = true;
+                case LoadPlan::Fail:
+                    ++m_Counters.loadFailures;
+                    m_Failed[tile] = true;
+                    continue;
+                }
             }
+            if (LoadTile(tile, plan))
+                continue;
+            if (m_Budget && m_LoadStopped)
+            {
+                // A step found no room (the figures moved during the load): nothing was refused.
+                if (m_Budget->NoRoom(tile, frame, m_StopShortfall, plan.ResourceBytes()) != LoadPlan::Fail)
+                    continue;
+            }
+            else if (m_Budget)
+            {
+                m_Budget->CountRefused(); // room in total, but not in one piece (fragmentation)
+                if (m_Budget->OnLoadFailed(tile, frame))
+                    continue;
+            }
+            ++m_Counters.loadFailures;
+            m_Failed[tile] = true;
+        }
 }
 
 Scenery::Check Scenery::VerifyResource(std::pair<int, int> tile, const TileResources& res, size_t index)
@@ -274,9 +357,12 @@ Scenery::Check Scenery::VerifyResource(std::pair<int, int> tile, const TileResou
             ResourceBytes(res.seeds[index], MemoryAllocator::ImageDataSize(res.fullInfos[t]));
         const VkDeviceSize size = MemoryAllocator::ImageDataSize(res.textures[t]->GetCreateInfo());
         expected.assign(full.end() - static_cast<std::ptrdiff_t>(size), full.end());
-        read = res.textures[t]->Readback(actual);
-        if (!read && m_Budget) // no room for the staging buffer: make it, once
-            read = MakeRoomForReadback(expected.size()) && res.textures[t]->Readback(actual);
+        if (RoomForReadback(size))
+        {
+            read = res.textures[t]->Readback(actual);
+            if (!read && m_Budget) // room in total, but not in one piece: checked again later
+                m_Budget->CountRefused();
+        }
     }
     if (!read)
     {
@@ -298,7 +384,17 @@ uint64_t Scenery::Verify(uint64_t* resourcesChecked)
 {
     uint64_t mismatches = 0;
     uint64_t checked = 0;
-    for (auto& [tile, res] : m_Tiles)
+    // Under a budget a readback may start a round that unloads tiles or drops mips: the walk goes
+    // over the tiles' names, and each tile's resources are held (a copy of its Refs) while it is read.
+    std::vector<std::pair<int, int>> tiles;
+    for (const auto& entry : m_Tiles)
+        tiles.push_back(entry.first);
+    for (const std::pair<int, int>& tile : tiles)
+    {
+        auto it = m_Tiles.find(tile);
+        if (it == m_Tiles.end())
+            continue; // unloaded by a round meanwhile
+        const TileResources res = it->second;
         for (size_t index = 0; index < 3 + res.textures.size(); ++index)
             switch (VerifyResource(tile, res, index))
             {
@@ -313,6 +409,7 @@ uint64_t Scenery::Verify(uint64_t* resourcesChecked)
                 m_PendingChecks.emplace_back(tile, index);
                 break;
             }
+    }
     if (resourcesChecked)
         *resourcesChecked = checked;
     return mismatches;
@@ -327,8 +424,11 @@ uint64_t Scenery::VerifyPending(uint64_t* resourcesChecked, bool last)
     {
         auto it = m_Tiles.find(tile);
         if (it == m_Tiles.end())
-            continue; // unloaded meanwhile: nothing left to check
-        switch (VerifyResource(tile, it->second, index))
+            continue;                         // unloaded meanwhile: nothing left to check
+        const TileResources res = it->second; // held while read (see Verify)
+        if (index >= 3 + res.textures.size())
+            continue;
+        switch (VerifyResource(tile, res, index))
         {
         case Check::Ok:
             ++checked;
@@ -374,17 +474,31 @@ bool Scenery::ReadBuffer(const GpuBuffer& buffer, std::vector<uint8_t>& out)
     for (VkDeviceSize offset = 0; offset < out.size(); offset += kPiece)
     {
         const VkDeviceSize size = std::min<VkDeviceSize>(kPiece, out.size() - offset);
-        if (!buffer.Readback(out.data() + offset, size, offset) &&
-            !(MakeRoomForReadback(size) && buffer.Readback(out.data() + offset, size, offset)))
+        if (!RoomForReadback(size))
             return false;
+        if (!buffer.Readback(out.data() + offset, size, offset))
+        {
+            m_Budget->CountRefused(); // room in total, but not in one piece: checked again later
+            return false;
+        }
     }
     return true;
+}
+
+bool Scenery::RoomForReadback(VkDeviceSize bytes)
+{
+    if (!m_Budget)
+        return true;
+    const VkDeviceSize staging = StagingBytes(bytes);
+    if (m_Budget->HasRoom(0, staging))
+        return true;
+    return MakeRoomForReadback(staging) && m_Budget->HasRoom(0, staging);
 }
 
 bool Scenery::MakeRoomForReadback(VkDeviceSize bytes)
 {
     // Only what comes back now helps a readback made now.
-    const EvictionRound round = MemoryAllocator::MakeRoom(m_Budget->HeapIndex(), bytes);
+    const EvictionRound round = m_Budget->MakeRoom(m_Budget->Shortfall(0, bytes));
     return round.cacheBytesReleased + round.bytesReleased != 0 && round.readyFrame == round.frame;
 }
 

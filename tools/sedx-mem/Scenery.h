@@ -54,6 +54,20 @@ struct TileResources
 };
 class SceneryBudget;
 
+/// What a tile holds, drawn from its rng: the one source of the sizes that a load checks room for
+/// and then allocates, so that the check and the load cannot disagree.
+struct TilePlan
+{
+    VkDeviceSize vertexBytes = 0;
+    VkDeviceSize indexBytes = 0;
+    std::vector<VkImageCreateInfo> textures; // full mip chains
+    VkDeviceSize uniformBytes = 0;
+    /// Bytes of the tile's resources on the heap.
+    VkDeviceSize ResourceBytes() const;
+    /// The largest upload that goes through a staging buffer (vertices, indices, a texture).
+    VkDeviceSize LargestStagedUpload() const;
+};
+
 struct SceneryCounters
 {
     uint64_t tilesLoaded = 0;
@@ -94,7 +108,14 @@ private:
         Unreadable, // under a budget only: no room for the staging buffer now
     };
     Check VerifyResource(std::pair<int, int> tile, const TileResources& res, size_t index);
-    bool LoadTile(std::pair<int, int> tile);
+    TilePlan PlanTile(std::pair<int, int> tile) const;
+    bool LoadTile(std::pair<int, int> tile, const TilePlan& plan);
+    /// Under a budget, before each step of a load: room for `resource` bytes and, when `staged` is
+    /// not 0, the staging buffer of an upload of `staged` bytes. False stops the load (m_LoadStopped).
+    bool RoomToLoad(VkDeviceSize resource, VkDeviceSize staged);
+    /// Under a budget, a readback checks room for its staging buffer first (a round when there is
+    /// none, using only what comes back now); false when there is no room now.
+    bool RoomForReadback(VkDeviceSize bytes);
     /// Under a budget, a readback that found no room for its staging buffer: one round; true when
     /// memory came back now.
     bool MakeRoomForReadback(VkDeviceSize bytes);
@@ -119,6 +140,9 @@ private:
     std::map<std::pair<int, int>, bool> m_Failed; // not retried while in range
     SceneryCounters m_Counters;
     SceneryBudget* m_Budget = nullptr;
+    bool m_LoadStopped = false;       // the last LoadTile stopped before an allocation that would not fit
+    VkDeviceSize m_StopShortfall = 0; // the bytes that step was missing
+    bool m_StepChecks = true;         // false for a last-resort attempt (LoadPlan::Try)
     std::vector<std::pair<std::pair<int, int>, size_t>> m_PendingChecks; // tile, resource index
 };
 

@@ -1,6 +1,7 @@
 #include "SceneryBudget.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 
 namespace SceneryEditorX::Tool
@@ -16,7 +17,21 @@ constexpr uint32_t kTextureSeedBase = 2; // seeds: vertices, indices, then the t
 // Frames an inner tile waits, when no round released anything, before its load counts as failed:
 // longer than any deferred destroy takes to come back (framesInFlight is 2 by default).
 constexpr uint32_t kPatienceFrames = 8;
+// The chain of `full` without its top `droppedMips` levels.
+VkImageCreateInfo Reduced(const VkImageCreateInfo& full, uint32_t droppedMips)
+{
+    VkImageCreateInfo info = full;
+    info.extent.width = full.extent.width >> droppedMips;
+    info.extent.height = full.extent.height >> droppedMips;
+    info.mipLevels = full.mipLevels - droppedMips;
+    return info;
+}
 } // namespace
+
+VkDeviceSize StagingBytes(VkDeviceSize bytes)
+{
+    return std::max<VkDeviceSize>(std::bit_ceil(bytes), 256 * 1024);
+}
 
 SceneryBudget::SceneryBudget(uint32_t heapIndex, uint64_t budgetBytes, int windowTiles)
     : m_Heap(heapIndex), m_Budget(budgetBytes), m_Half(std::max(1, windowTiles) / 2)
@@ -60,11 +75,118 @@ bool SceneryBudget::MayLoad(std::pair<int, int> tile, uint64_t frame) const
     return it == m_WaitUntil.end() || frame >= it->second;
 }
 
+VkDeviceSize SceneryBudget::CommittedAfter(VkDeviceSize resources, VkDeviceSize staging,
+                                           VkDeviceSize incoming) const
+{
+    // The resources fill the free bytes of the committed blocks first; the staging buffer lives in
+    // another memory type (host-visible) and takes memory of its own on top of that.
+    const std::vector<HeapBudget> heaps = MemoryAllocator::GetHeapBudgets();
+    if (m_Heap >= heaps.size())
+        return 0;
+    const VkDeviceSize live =
+        heaps[m_Heap].allocationBytes - std::min(heaps[m_Heap].allocationBytes, incoming);
+    const VkDeviceSize blocks = heaps[m_Heap].blockBytes - std::min(heaps[m_Heap].blockBytes, incoming);
+    return std::max(blocks, live + resources) + staging;
+}
+
+bool SceneryBudget::HasRoom(VkDeviceSize resources, VkDeviceSize staging) const
+{
+    return CommittedAfter(resources, staging) <= m_Budget;
+}
+
+VkDeviceSize SceneryBudget::Shortfall(VkDeviceSize resources, VkDeviceSize staging) const
+{
+    const VkDeviceSize wanted = CommittedAfter(resources, staging);
+    return wanted > m_Budget ? wanted - m_Budget : 0;
+}
+
+void SceneryBudget::NoteRound(const EvictionRound& round)
+{
+    // The owners here release with deferred destroys: their bytes are still live until readyFrame.
+    if (round.bytesReleased && round.readyFrame > round.frame)
+        m_Incoming.emplace_back(round.readyFrame, round.bytesReleased);
+}
+
+EvictionRound SceneryBudget::MakeRoom(VkDeviceSize bytes)
+{
+    const EvictionRound round = MemoryAllocator::MakeRoom(m_Heap, bytes);
+    NoteRound(round);
+    return round;
+}
+
+std::pair<VkDeviceSize, uint64_t> SceneryBudget::Incoming(uint64_t frame)
+{
+    std::erase_if(m_Incoming, [&](const auto& entry) { return entry.first <= frame; });
+    VkDeviceSize bytes = 0;
+    uint64_t ready = frame;
+    for (const auto& [readyFrame, released] : m_Incoming)
+    {
+        bytes += released;
+        ready = std::max(ready, readyFrame);
+    }
+    return {bytes, ready};
+}
+
+LoadPlan SceneryBudget::BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize resources,
+                                   VkDeviceSize staging)
+{
+    if (m_LastResort.erase(tile))
+        return LoadPlan::Try;
+    const VkDeviceSize shortfall = Shortfall(resources, staging);
+    return shortfall ? NoRoom(tile, frame, shortfall, resources) : LoadPlan::Load;
+}
+
+LoadPlan SceneryBudget::NoRoom(std::pair<int, int> tile, uint64_t frame, VkDeviceSize shortfall,
+                               VkDeviceSize bytes)
+{
+    // Memory that earlier rounds released is on its way back: wait for it rather than ask again.
+    const auto [incoming, ready] = Incoming(frame);
+    if (incoming >= shortfall)
+    {
+        m_WaitUntil[tile] = std::max(ready, frame + 1);
+        ++m_Counters.postponedLoads;
+        return LoadPlan::Wait;
+    }
+    const EvictionRound round = MakeRoom(shortfall - incoming);
+    if (round.cacheBytesReleased + round.bytesReleased != 0)
+    {
+        m_WaitUntil[tile] = std::max(round.readyFrame, frame + 1);
+        ++m_Counters.postponedLoads;
+        return LoadPlan::Wait;
+    }
+    if (IsOuter(tile))
+    {
+        m_HeldBack.insert(tile); // outer detail waits for room
+        return LoadPlan::Wait;
+    }
+    // An inner tile: memory released with deferred destroys in the last frames is still coming
+    // back; only when waiting for all of it did not help is it a failure.
+    if (++m_BarrenAttempts[tile] <= kPatienceFrames)
+    {
+        m_WaitUntil[tile] = frame + 1;
+        ++m_Counters.postponedLoads;
+        return LoadPlan::Wait;
+    }
+    // Nothing comes back and nobody can give more: the free bytes inside the committed blocks are
+    // what is left. Where the live bytes say the tile's resources fit (its staging buffer may be
+    // one the library's cache holds, counted in the live bytes already), it is attempted once as it
+    // is: it may find its pieces, or be refused with one error line, counted. Otherwise it fails.
+    if (LiveBytes() + bytes <= m_Budget)
+    {
+        m_LastResort.insert(tile);
+        m_WaitUntil[tile] = frame + 1;
+        return LoadPlan::Wait;
+    }
+    return LoadPlan::Fail; // nothing left to give back: the budget is too small for the lowest detail
+}
+
 bool SceneryBudget::OnLoadFailed(std::pair<int, int> tile, uint64_t frame)
 {
     EvictionRound round = MemoryAllocator::GetLastEvictionRound();
+    if (round.frame == frame && round.reason == PressureReason::AllocationFailed)
+        NoteRound(round); // the failed allocation's own round (AllocationFlags::MakeRoom)
     if (round.frame != frame || round.cacheBytesReleased + round.bytesReleased == 0)
-        round = MemoryAllocator::MakeRoom(m_Heap, 2ull * 1024 * 1024); // a staging buffer, say
+        round = MakeRoom(2ull * 1024 * 1024); // a staging buffer, say
     if (round.cacheBytesReleased + round.bytesReleased != 0)
     {
         m_WaitUntil[tile] = std::max(round.readyFrame, frame + 1);
@@ -76,8 +198,6 @@ bool SceneryBudget::OnLoadFailed(std::pair<int, int> tile, uint64_t frame)
         m_HeldBack.insert(tile); // outer detail waits for room
         return true;
     }
-    // An inner tile: memory released with deferred destroys in the last frames is still coming
-    // back; only when waiting for all of it did not help is it a failure.
     if (++m_BarrenAttempts[tile] <= kPatienceFrames)
     {
         m_WaitUntil[tile] = frame + 1;
@@ -101,6 +221,7 @@ void SceneryBudget::OnTileLoaded(std::pair<int, int> tile)
 {
     m_WaitUntil.erase(tile);
     m_BarrenAttempts.erase(tile);
+    m_LastResort.erase(tile);
     TileResources& res = m_Tiles->at(tile);
     for (size_t i = 0; i < res.textures.size(); ++i)
         RegisterTexture(tile, i);
@@ -122,10 +243,7 @@ void SceneryBudget::OnTileUnloaded(std::pair<int, int>, TileResources& res)
 bool SceneryBudget::ReplaceTexture(TileResources& res, size_t index, uint32_t droppedMips, bool withinBudget)
 {
     const VkImageCreateInfo& full = res.fullInfos[index];
-    VkImageCreateInfo info = full;
-    info.extent.width = full.extent.width >> droppedMips;
-    info.extent.height = full.extent.height >> droppedMips;
-    info.mipLevels = full.mipLevels - droppedMips;
+    const VkImageCreateInfo info = Reduced(full, droppedMips);
     AllocationCreateInfo createInfo;
     createInfo.usage = VMA_MEMORY_USAGE_GPU_ONLY;
     createInfo.name = "texture LOD " + std::to_string(droppedMips);
@@ -133,13 +251,19 @@ bool SceneryBudget::ReplaceTexture(TileResources& res, size_t index, uint32_t dr
         createInfo.flags = AllocationFlags::WithinBudget;
     Ref<GpuImage> image = GpuImage::Create(res.textures[index]->GetAllocator(), info, createInfo);
     if (!image)
+    {
+        ++m_Counters.attemptsRefused; // the callers checked room: not in one piece
         return false;
+    }
     // The chain without its top mips is the tail of the full chain's bytes (levels are packed in order).
     const std::vector<uint8_t> bytes =
         ResourceBytes(res.seeds[kTextureSeedBase + index], MemoryAllocator::ImageDataSize(full));
     const VkDeviceSize size = MemoryAllocator::ImageDataSize(info);
     if (!image->Upload(bytes.data() + (bytes.size() - size), size))
+    {
+        ++m_Counters.attemptsRefused; // no staging buffer in one piece
         return false;
+    }
     m_SceneryCounters->bytesUploaded += size;
     res.textures[index] = image; // the old image goes with a deferred destroy
     res.droppedMips[index] = droppedMips;
@@ -164,9 +288,17 @@ EvictionResponse SceneryBudget::DropMips(std::pair<int, int> tile, size_t index,
     uint32_t lowest = 0;
     while ((side >> (lowest + 1)) >= kMinSide)
         ++lowest;
-    // No room for the smaller chain: the lowest LOD needs the least.
-    if (!ReplaceTexture(res, index, dropped + k, false) &&
-        (k == lowest || !ReplaceTexture(res, index, dropped + lowest, false)))
+    // The smaller chain and its staging buffer are made while the old chain still lives: only
+    // where they fit the budget. No room for it: the lowest LOD needs the least.
+    auto fits = [&](uint32_t droppedMips)
+    {
+        const VkDeviceSize size = MemoryAllocator::ImageDataSize(Reduced(res.fullInfos[index], droppedMips));
+        return HasRoom(size, StagingBytes(size));
+    };
+    const bool replaced =
+        (fits(dropped + k) && ReplaceTexture(res, index, dropped + k, false)) ||
+        (k != lowest && fits(dropped + lowest) && ReplaceTexture(res, index, dropped + lowest, false));
+    if (!replaced)
     {
         res.textureIds[index] = id; // refused: the registration stays
         ++m_Counters.refused;
@@ -208,6 +340,7 @@ void SceneryBudget::SetCamera(int cx, int cy, uint64_t frame)
     std::erase_if(m_HeldBack, [&](const auto& tile) { return Distance(tile) > m_Half; });
     std::erase_if(m_WaitUntil, [&](const auto& entry) { return Distance(entry.first) > m_Half; });
     std::erase_if(m_BarrenAttempts, [&](const auto& entry) { return Distance(entry.first) > m_Half; });
+    std::erase_if(m_LastResort, [&](const auto& tile) { return Distance(tile) > m_Half; });
     // Ranks follow the distance; a tile that came into the inner 3x3 is no longer given up whole.
     for (auto& [tile, res] : *m_Tiles)
     {
@@ -239,8 +372,7 @@ bool SceneryBudget::EndFrame(uint64_t frame)
     // its frame retires, so the room has to be made before it is needed).
     const VkDeviceSize live = LiveBytes();
     if (live > static_cast<VkDeviceSize>(kReduceAbove * static_cast<double>(m_Budget)))
-        MemoryAllocator::MakeRoom(
-            m_Heap, live - static_cast<VkDeviceSize>(kReduceTo * static_cast<double>(m_Budget)));
+        MakeRoom(live - static_cast<VkDeviceSize>(kReduceTo * static_cast<double>(m_Budget)));
 
     const bool reduced = m_Counters.reductions != m_ReductionsAtFrameStart;
     m_ReductionsAtFrameStart = m_Counters.reductions;
@@ -273,9 +405,11 @@ bool SceneryBudget::EndFrame(uint64_t frame)
             if (bestDistance >= 0)
             {
                 TileResources& res = m_Tiles->at(best);
+                // The full chain and its staging buffer are made while the reduced chain lives.
                 const VkDeviceSize cost = MemoryAllocator::ImageDataSize(res.fullInfos[bestIndex]);
                 if (LiveBytes() + cost <
-                    static_cast<VkDeviceSize>(kRestoreBelow * static_cast<double>(m_Budget)))
+                        static_cast<VkDeviceSize>(kRestoreBelow * static_cast<double>(m_Budget)) &&
+                    HasRoom(cost, StagingBytes(cost)))
                 {
                     if (res.textureIds[bestIndex])
                         MemoryAllocator::UnregisterEvictable(std::exchange(res.textureIds[bestIndex], 0));

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace SceneryEditorX::Tool
 {
@@ -26,8 +27,24 @@ struct BudgetCounters
     uint64_t restorations = 0;   ///< textures given their full chain again, outer tiles reloaded
     uint64_t postponedLoads = 0; ///< loads that waited for the frame a round named
     uint64_t refused = 0;        ///< eviction requests answered with nothing (lowest detail already)
-    double lodSum = 0.0;         ///< sum over frames of the mean dropped mips of resident textures
+    /// Allocations attempted because the heap's figures said they fit, refused all the same (the
+    /// free bytes were not in one piece): each one error line of the library, each retried later.
+    uint64_t attemptsRefused = 0;
+    double lodSum = 0.0; ///< sum over frames of the mean dropped mips of resident textures
     uint64_t lodFrames = 0;
+};
+
+/// The staging buffer an upload or readback of `bytes` takes: the library rounds it up to a power
+/// of two, 256 KiB at least. On a single heap (lavapipe) it counts against the budget too.
+VkDeviceSize StagingBytes(VkDeviceSize bytes);
+
+/// What a planned load does now.
+enum class LoadPlan
+{
+    Load, ///< there is room: load it
+    Wait, ///< postponed to the frame a round named, or outer detail held back
+    Try,  ///< no room by the figures and none to be made, but the live bytes fit: attempted as it is
+    Fail, ///< an inner tile that waiting cannot help: the budget is too small for the lowest detail
 };
 
 class SceneryBudget
@@ -44,8 +61,28 @@ public:
     void SetCamera(int cx, int cy, uint64_t frame);
     /// Whether the tile may be loaded in `frame` (not waiting for a round, not held back).
     bool MayLoad(std::pair<int, int> tile, uint64_t frame) const;
-    /// A load failed: true when it waits for a round's frame or is an outer tile held back (no failure).
+    /// Before a load of `bytes` (the tile's resources and its largest staging buffer): loads only
+    /// when the heap's live bytes plus `bytes` fit the budget; otherwise asks a round for the
+    /// shortfall (none when rounds already under way bring it back) and postpones the tile.
+    LoadPlan BeforeLoad(std::pair<int, int> tile, uint64_t frame, VkDeviceSize resources,
+                        VkDeviceSize staging);
+    /// No room: `shortfall` bytes missing (BeforeLoad's check, or a step of a load that stopped
+    /// before creating what would not fit) for a tile of `bytes` (its resources): a round for the shortfall
+    /// unless rounds under way bring it back, then Wait; Fail only when waiting cannot help.
+    LoadPlan NoRoom(std::pair<int, int> tile, uint64_t frame, VkDeviceSize shortfall, VkDeviceSize bytes);
+    /// A planned load failed all the same: true when it waits for a round's frame or is an outer
+    /// tile held back (no failure).
     bool OnLoadFailed(std::pair<int, int> tile, uint64_t frame);
+    /// Whether `resources` more bytes and a staging buffer of `staging` fit the budget now, by the
+    /// heap's figures (GetHeapBudgets: live bytes and committed blocks).
+    bool HasRoom(VkDeviceSize resources, VkDeviceSize staging) const;
+    /// Bytes to give back so that they fit (0 when they do).
+    VkDeviceSize Shortfall(VkDeviceSize resources, VkDeviceSize staging) const;
+    /// MakeRoom on the budget's heap; the bytes its deferred releases bring back are remembered, so
+    /// that later checks in the same frames do not ask for them again.
+    EvictionRound MakeRoom(VkDeviceSize bytes);
+    /// An allocation that the check let through failed (AttemptsRefused).
+    void CountRefused() { ++m_Counters.attemptsRefused; }
     void OnTileLoaded(std::pair<int, int> tile);
     void OnTileUnloaded(std::pair<int, int> tile, TileResources& res);
     /// Once a frame, after the loads: gives detail back when there is room, counts the resident LOD.
@@ -67,6 +104,15 @@ private:
     EvictionResponse UnloadTile(std::pair<int, int> tile);
     bool ReplaceTexture(TileResources& res, size_t index, uint32_t droppedMips, bool withinBudget);
     VkDeviceSize LiveBytes() const;
+    /// The heap's committed bytes once `resources` and a staging buffer of `staging` are made,
+    /// estimated: the resources fill the committed blocks' free bytes first; the staging buffer (a
+    /// memory type of its own) takes fresh memory. `incoming`: bytes assumed already back.
+    VkDeviceSize CommittedAfter(VkDeviceSize resources, VkDeviceSize staging,
+                                VkDeviceSize incoming = 0) const;
+    void NoteRound(const EvictionRound& round);
+    /// Bytes that rounds released with deferred destroys not yet back in `frame`, and the frame
+    /// when the last of them is.
+    std::pair<VkDeviceSize, uint64_t> Incoming(uint64_t frame);
 
     uint32_t m_Heap;
     uint64_t m_Budget;
@@ -78,8 +124,10 @@ private:
     SceneryCounters* m_SceneryCounters = nullptr;
     std::map<std::pair<int, int>, uint64_t> m_WaitUntil; // a load waits for this frame
     std::map<std::pair<int, int>, uint32_t>
-        m_BarrenAttempts;                     // inner tiles' failed loads with nothing released
-    std::set<std::pair<int, int>> m_HeldBack; // outer tiles unloaded or not loaded for the budget
+        m_BarrenAttempts;                       // inner tiles' failed loads with nothing released
+    std::set<std::pair<int, int>> m_HeldBack;   // outer tiles unloaded or not loaded for the budget
+    std::set<std::pair<int, int>> m_LastResort; // inner tiles attempted without room by the figures
+    std::vector<std::pair<uint64_t, VkDeviceSize>> m_Incoming; // ready frame, bytes released
     uint64_t m_LastReductionFrame = 0;
     uint64_t m_ReductionsAtFrameStart = 0;
     BudgetCounters m_Counters;
