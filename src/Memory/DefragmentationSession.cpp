@@ -172,17 +172,17 @@ std::optional<DefragmentationStats> DefragmentationSession::End(const std::strin
     m_Open.store(false);
     m_System.OnDefragmentationEnd();
     const DefragmentationStats& s = m_Stats;
-    SEDX_CORE_INFO_TAG(
-        kAllocTag,
-        "[{}] defragmentation: {} allocations moved ({} buffers, {} images, {} bytes), {} "
-        "blocks freed ({} bytes; {} empty blocks released at the end), {} refused, {} failed, {} passes, {:.2f} ms (copies {:.2f} ms, "
-        "VMA {:.2f} ms, releasing blocks {:.2f} ms)",
-        tag, s.allocationsMoved, s.buffersMoved, s.imagesMoved, s.bytesMoved, s.blocksFreed, s.bytesFreed,
-        s.emptyBlocksReleased, s.allocationsRefused, s.movesFailed, s.passes,
-        std::chrono::duration<double, std::milli>(s.duration).count(),
-        std::chrono::duration<double, std::milli>(s.copyDuration).count(),
-        std::chrono::duration<double, std::milli>(s.vmaDuration).count(),
-        std::chrono::duration<double, std::milli>(s.releaseDuration).count());
+    SEDX_CORE_INFO_TAG(kAllocTag,
+                       "[{}] defragmentation: {} allocations moved ({} buffers, {} images, {} bytes), {} "
+                       "blocks freed ({} bytes; {} empty blocks released at the end), {} refused, {} failed, "
+                       "{} passes, {:.2f} ms (copies {:.2f} ms, "
+                       "VMA {:.2f} ms, releasing blocks {:.2f} ms)",
+                       tag, s.allocationsMoved, s.buffersMoved, s.imagesMoved, s.bytesMoved, s.blocksFreed,
+                       s.bytesFreed, s.emptyBlocksReleased, s.allocationsRefused, s.movesFailed, s.passes,
+                       std::chrono::duration<double, std::milli>(s.duration).count(),
+                       std::chrono::duration<double, std::milli>(s.copyDuration).count(),
+                       std::chrono::duration<double, std::milli>(s.vmaDuration).count(),
+                       std::chrono::duration<double, std::milli>(s.releaseDuration).count());
     return m_Stats;
 }
 
@@ -262,7 +262,8 @@ bool DefragmentationSession::OpenContext(PoolRun& run, bool oneMove)
     run.oneMove = oneMove;
     if (begun == VK_SUCCESS)
         return true;
-    SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool", VkResultName(begun));
+    SEDX_CORE_ERROR_TAG(kAllocTag, "vmaBeginDefragmentation failed: {}; skipping that pool",
+                        VkResultName(begun));
     run.context = nullptr;
     run.done = true;
     return false;

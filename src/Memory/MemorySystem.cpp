@@ -431,13 +431,16 @@ uint64_t MemorySystem::ReclaimableBytes(const VmaBudget* heapBudgets)
         // is whole empty blocks (the one VMA keeps per pool, often a staging buffer's); an estimate
         // from above when it lies in holes across blocks, which since images have pools of their own
         // only happens between resources above the size classes (16 MiB).
-        const VkDeviceSize heapFree = heapBudgets[h].statistics.blockBytes - heapBudgets[h].statistics.allocationBytes;
-        const VkDeviceSize defaultFree = heapFree > perHeap[h].freeBytes ? heapFree - perHeap[h].freeBytes : 0;
+        const VkDeviceSize heapFree =
+            heapBudgets[h].statistics.blockBytes - heapBudgets[h].statistics.allocationBytes;
+        const VkDeviceSize defaultFree =
+            heapFree > perHeap[h].freeBytes ? heapFree - perHeap[h].freeBytes : 0;
         const VkDeviceSize heapSize = memoryProperties.memoryHeaps[h].size;
-        const VkDeviceSize blockSize = heapSize <= kVmaSmallHeapMaxSize
-                                           ? heapSize / 8
-                                           : (settings.preferredLargeHeapBlockSize ? settings.preferredLargeHeapBlockSize
-                                                                                  : kVmaDefaultLargeHeapBlockSize);
+        const VkDeviceSize blockSize =
+            heapSize <= kVmaSmallHeapMaxSize
+                ? heapSize / 8
+                : (settings.preferredLargeHeapBlockSize ? settings.preferredLargeHeapBlockSize
+                                                        : kVmaDefaultLargeHeapBlockSize);
         if (const VkDeviceSize smallest = blockSize / 8; smallest > 0)
             reclaimable += defaultFree / smallest * smallest;
     }

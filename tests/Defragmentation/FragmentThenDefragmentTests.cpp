@@ -103,7 +103,8 @@ void ExpectNoticesMatch(const RelocationRecorder& recorder, const Defragmentatio
         EXPECT_TRUE(known.count(allocation)) << "a notice for an allocation the test did not mark";
 }
 
-void FragmentThenDefragment::FragmentMarkAllAndDefragment(VmaDefragmentationFlags algorithm, bool requirePacking)
+void FragmentThenDefragment::FragmentMarkAllAndDefragment(VmaDefragmentationFlags algorithm,
+                                                          bool requirePacking)
 {
     std::mt19937 rng(20240611u);
     constexpr size_t kBuffers = 300;
@@ -143,7 +144,8 @@ void FragmentThenDefragment::FragmentMarkAllAndDefragment(VmaDefragmentationFlag
         << "the setup should leave at least one pool fragmented";
 
     const AllocationStats statsBefore = Allocator().GetStats();
-    EXPECT_GT(statsBefore.reclaimableBytes, 0u) << "the fragmented pools hold whole blocks' worth of free space";
+    EXPECT_GT(statsBefore.reclaimableBytes, 0u)
+        << "the fragmented pools hold whole blocks' worth of free space";
     DefragmentationStats stats;
     {
         RelocationRecorder recorder;
@@ -237,7 +239,8 @@ TEST_P(FragmentThenDefragment, BytesFreedIsExactWithBlocksOfDifferentSizes)
             Destroy(Allocator(), all[i]);
     }
     const AllocationStats before = Allocator().GetStats();
-    ASSERT_EQ(before.blockCount, full.blockCount) << "VMA keeps at most one empty block; the others hold survivors";
+    ASSERT_EQ(before.blockCount, full.blockCount)
+        << "VMA keeps at most one empty block; the others hold survivors";
 
     DefragmentationOptions options;
     options.flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT;
