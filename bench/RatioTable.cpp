@@ -423,6 +423,48 @@ private:
              figure + "; worst " + Num(worst) + " ns, max/min " + Fmt("%.2f", flatness) +
                  (largest ? "" : " (100,000 not run)"),
              "both devices"});
+        BuildFrames(counts);
+    }
+
+    // (e) frames: T11, T12
+    void BuildFrames(const std::vector<std::string>& counts)
+    {
+        for (const std::string& c : counts)
+        {
+            const std::string name = "e/frame/" + c;
+            for (const auto& [call, key] :
+                 {std::pair{"SetCurrentFrameIndex", "frame"}, std::pair{"GetStats", "getstats"},
+                  std::pair{"GetMemoryBudget", "budget"}})
+                Add({.scenario = std::string("(e) frame ") + call + " p99 @" + c + " live",
+                     .unit = "ns/call",
+                     .ours = Counter(name, std::string(key) + "_p99_ns"),
+                     .note = "mean " + Num(Counter(name, std::string(key) + "_mean_ns")) + " ns; " +
+                             Num(Counter(name, "frees_per_frame")) +
+                             " deferred destroys + as many new "
+                             "buffers a frame, " +
+                             Num(Counter(name, "blocks_released")) + " blocks released"});
+        }
+        const double p99Small = Counter("e/frame/100", "frame_p99_ns");
+        const double p99Large = Counter("e/frame/100000", "frame_p99_ns");
+        targets.push_back(
+            {"T11",
+             "SetCurrentFrameIndex at 100,000 live (fixed frees a frame, no block released): p99 <= 50 us "
+             "and <= 2x the same at 100 live",
+             Status(Valid(p99Small) && Valid(p99Large), p99Large <= 50'000.0 && p99Large <= 2.0 * p99Small),
+             "p99 " + Num(p99Large / 1000.0) + " us @100,000 (mean " +
+                 Num(Counter("e/frame/100000", "frame_mean_ns") / 1000.0) + " us), " +
+                 Num(p99Small / 1000.0) + " us @100 (mean " +
+                 Num(Counter("e/frame/100", "frame_mean_ns") / 1000.0) +
+                 " us): " + Fmt("%.2fx", p99Large / p99Small) + "; blocks released " +
+                 Num(Counter("e/frame/100000", "blocks_released")),
+             "both devices"});
+        const double ours = Ns("e/CalculateStats/100000");
+        const double vma = Ns("e/vmaCalculateStatistics/100000");
+        targets.push_back(
+            {"T12", "CalculateStats at 100,000 live <= 2x vmaCalculateStatistics (same run)",
+             Status(Valid(ours) && Valid(vma), ours <= 2.0 * vma),
+             Fmt("%.2fx", ours / vma) + " (" + Num(ours / 1e6) + " vs " + Num(vma / 1e6) + " ms)",
+             "both devices"});
     }
 
     // (f) T7

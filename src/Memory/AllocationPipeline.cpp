@@ -166,7 +166,6 @@ SEDX_PIPELINE_STEP void Commit(MemorySystem& system, const AllocatorInstance& in
     const ResourceKind kind = record.kind;
     system.registry.Insert(allocation, std::move(record));
     system.usage.OnAllocate(*instance.counters, size, kind);
-    system.fragmentation.MarkDirty();
 }
 
 // Place from the reuse cache: registers a cached buffer as a new allocation of `instance`.
@@ -251,7 +250,14 @@ SEDX_PIPELINE_STEP void ReleaseLocked(MemorySystem& system, const std::string& t
         for (; record.mapCount > 0; --record.mapCount)
             vmaUnmapMemory(system.allocator, allocation);
     }
-    system.usage.OnFree(*record.counters, record.size, record.kind);
+    const uint32_t frames = system.settings.framesInFlight;
+    const bool retire = deferred && frames > 0;
+    // A deferred destroy, or a free that the pass in flight holds: the memory stays used until then.
+    const bool holdForPass = !retire && (record.moving || system.PinnedByPass(allocation));
+    if (retire || holdForPass)
+        system.usage.OnFreeHeld(*record.counters, record.size, record.kind);
+    else
+        system.usage.OnFree(*record.counters, record.size, record.kind);
     CachedBuffer cached;
     if (record.reusable)
         cached =
@@ -264,15 +270,15 @@ SEDX_PIPELINE_STEP void ReleaseLocked(MemorySystem& system, const std::string& t
                          record.pool,
                          system.settings.allocationNames && record.name.empty() ? record.counters : nullptr,
                          record.objectNamed};
-    const uint32_t frames = system.settings.framesInFlight;
-    if (deferred && frames > 0)
+    if (retire)
         // Still in use by the frames in flight: released (or cached) once they retire.
         system.retireQueue.Push(RetiredResource{system.frameIndex.load(std::memory_order_relaxed) + frames,
                                                 record.kind, record.buffer, record.image, allocation,
-                                                record.reusable, record.reuseKey, cached});
-    else if (record.moving || system.PinnedByPass(allocation))
+                                                record.reusable, record.reuseKey, cached, record.size});
+    else if (holdForPass)
         // The pass in flight copies it: released when the pass ends (its move is dropped then).
-        system.HoldUntilPassEnds(RetiredResource{0, record.kind, record.buffer, record.image, allocation});
+        system.HoldUntilPassEnds(RetiredResource{0, record.kind, record.buffer, record.image, allocation,
+                                                 false, ReuseKey{}, CachedBuffer{}, record.size});
     else if (record.reusable)
         system.CacheOrDestroy(record.reuseKey, cached);
     else

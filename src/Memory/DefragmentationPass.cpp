@@ -234,7 +234,8 @@ bool DefragmentationSession::RunPass()
                         r = vmaEndDefragmentationPass(m_System.allocator, run.context, &pass.info);
                     }
                     if (r != VK_SUCCESS && r != VK_INCOMPLETE)
-                        SEDX_CORE_ERROR_TAG(kAllocTag, "vmaEndDefragmentationPass failed: {}", VkResultName(r));
+                        SEDX_CORE_ERROR_TAG(kAllocTag, "vmaEndDefragmentationPass failed: {}",
+                                            VkResultName(r));
                     if (r != VK_INCOMPLETE)
                         EndContext(run);
                 }
@@ -253,9 +254,8 @@ bool DefragmentationSession::RunPass()
         // The frees held while the pass was in flight: every move of theirs was dropped, and their
         // pools' passes have ended.
         for (const RetiredResource& held : m_System.TakePassHeld())
-            m_System.DestroyNow(held.kind, held.buffer, held.image, held.allocation);
+            m_System.ReleaseHeld(held, false);
         more = std::any_of(m_Runs.begin(), m_Runs.end(), [](const PoolRun& r) { return !r.done; });
-        m_System.fragmentation.MarkDirty();
     }
     {
         Stopwatch releasing{m_Stats.releaseDuration};
@@ -334,16 +334,17 @@ void DefragmentationSession::Copy(std::vector<PoolPass>& passes)
                 if (m.byMemcpy && CopyByMemcpy(m_System, m) != VK_SUCCESS)
                     m.byMemcpy = false; // falls back to the GPU copy
     }
-    const bool anyGpuCopy = std::any_of(passes.begin(), passes.end(),
-                                        [](const PoolPass& p)
-                                        {
-                                            return std::any_of(p.moves.begin(), p.moves.end(),
-                                                               [](const PlannedMove& m) { return !m.byMemcpy; });
-                                        });
+    const bool anyGpuCopy =
+        std::any_of(passes.begin(), passes.end(),
+                    [](const PoolPass& p) {
+                        return std::any_of(p.moves.begin(), p.moves.end(),
+                                           [](const PlannedMove& m) { return !m.byMemcpy; });
+                    });
     if (!anyGpuCopy)
     {
         // Every move was a memcpy, done while planning; the hook still sees the step in flight.
-        const bool any = std::any_of(passes.begin(), passes.end(), [](const PoolPass& p) { return !p.moves.empty(); });
+        const bool any =
+            std::any_of(passes.begin(), passes.end(), [](const PoolPass& p) { return !p.moves.empty(); });
         if (any && m_Options.onCopiesInFlight)
             m_Options.onCopiesInFlight();
         return;

@@ -88,7 +88,6 @@ bool MemoryAllocator::SetCurrentFrameIndex(uint64_t frameIndex)
     BumpBudgetGeneration(); // VMA fetched the budget again
     system->ReleaseRetired(frameIndex);
     system->residency.CheckBudgetFell(*system); // a budget that fell below the usage: a round
-    RefreshFragmentationIfDue(*system, frameIndex);
     return true;
 }
 

@@ -247,7 +247,7 @@ bool MemorySystem::Destroy()
 void MemorySystem::ReleaseAtShutdown()
 {
     for (const RetiredResource& r : retireQueue.TakeAll())
-        DestroyNow(r.kind, r.buffer, r.image, r.allocation);
+        ReleaseHeld(r, false);
     ReleaseReuseCache();
 
     auto leaks = registry.DrainAll();
@@ -286,7 +286,6 @@ void MemorySystem::DestroyNow(ResourceKind kind, VkBuffer buffer, VkImage image,
     else
         vmaDestroyImage(allocator, image, allocation);
     AfterVmaFree();
-    fragmentation.MarkDirty();
 }
 
 void MemorySystem::CacheOrDestroy(const ReuseKey& key, const CachedBuffer& buffer)
@@ -315,12 +314,16 @@ void MemorySystem::ReleaseRetired(uint64_t frame)
     if (!gate.owns_lock())
         return;
     for (const RetiredResource& r : retireQueue.TakeReady(frame))
-    {
-        if (r.reusable) // the frame that last used it has retired: it may be handed out again
-            CacheOrDestroy(r.reuseKey, r.cached);
-        else
-            DestroyNow(r.kind, r.buffer, r.image, r.allocation);
-    }
+        ReleaseHeld(r, true); // the frame that last used it has retired: it may be handed out again
+}
+
+void MemorySystem::ReleaseHeld(const RetiredResource& r, bool mayCache)
+{
+    if (r.reusable && mayCache)
+        CacheOrDestroy(r.reuseKey, r.cached);
+    else
+        DestroyNow(r.kind, r.buffer, r.image, r.allocation);
+    usage.OnHeldReleased(r.sizeBytes, r.allocation ? 1 : 0);
 }
 
 void MemorySystem::OnMemoryPressure(const std::string& tag)
@@ -364,7 +367,9 @@ VkResult MemorySystem::AcquireStaging(VkDeviceSize size, StagingBuffer& out)
     if (settings.allocationNames)
         vmaSetAllocationName(allocator, out.allocation, "sedx:staging");
     out.size = info.size;
+    out.allocationBytes = allocInfo.size;
     out.mapped = allocInfo.pMappedData;
+    usage.OnHold(out.allocationBytes);
     return VK_SUCCESS;
 }
 
@@ -373,6 +378,7 @@ void MemorySystem::ReleaseStaging(const StagingBuffer& buffer)
     if (staging.Keep(buffer, settings.stagingCacheBytes))
         return;
     vmaDestroyBuffer(allocator, buffer.buffer, buffer.allocation);
+    usage.OnHeldReleased(buffer.allocationBytes, 1);
     AfterVmaFree();
 }
 
@@ -383,6 +389,7 @@ VkDeviceSize MemorySystem::DropStagingCache()
     {
         bytes += s.size;
         vmaDestroyBuffer(allocator, s.buffer, s.allocation);
+        usage.OnHeldReleased(s.allocationBytes, 1);
     }
     AfterVmaFree();
     return bytes;
@@ -412,8 +419,6 @@ ReleasedMemory MemorySystem::ReleaseEmptyBlocks()
         bytes += defaultBytes;
     }
     AfterVmaFree();
-    if (blocks > 0)
-        fragmentation.MarkDirty();
     return ReleasedMemory{static_cast<uint32_t>(blocks), bytes};
 }
 
@@ -421,6 +426,16 @@ uint64_t MemorySystem::ReclaimableBytes(const VmaBudget* heapBudgets)
 {
     std::array<PoolSet::HeapFootprint, VK_MAX_MEMORY_HEAPS> perHeap{};
     pools.Footprint(perHeap);
+    std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS> heapFree{};
+    for (uint32_t h = 0; h < memoryProperties.memoryHeapCount; ++h)
+        heapFree[h] = heapBudgets[h].statistics.blockBytes - heapBudgets[h].statistics.allocationBytes;
+    return ReclaimableBytes(perHeap, heapFree);
+}
+
+uint64_t
+MemorySystem::ReclaimableBytes(const std::array<PoolSet::HeapFootprint, VK_MAX_MEMORY_HEAPS>& perHeap,
+                               const std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS>& heapFreeBytes) const
+{
     uint64_t reclaimable = 0;
     for (uint32_t h = 0; h < memoryProperties.memoryHeapCount; ++h)
     {
@@ -431,8 +446,7 @@ uint64_t MemorySystem::ReclaimableBytes(const VmaBudget* heapBudgets)
         // is whole empty blocks (the one VMA keeps per pool, often a staging buffer's); an estimate
         // from above when it lies in holes across blocks, which since images have pools of their own
         // only happens between resources above the size classes (16 MiB).
-        const VkDeviceSize heapFree =
-            heapBudgets[h].statistics.blockBytes - heapBudgets[h].statistics.allocationBytes;
+        const VkDeviceSize heapFree = heapFreeBytes[h];
         const VkDeviceSize defaultFree =
             heapFree > perHeap[h].freeBytes ? heapFree - perHeap[h].freeBytes : 0;
         const VkDeviceSize heapSize = memoryProperties.memoryHeaps[h].size;

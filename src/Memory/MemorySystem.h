@@ -26,26 +26,23 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
-#include <utility>
 #include <shared_mutex>
 #include <string_view>
+#include <utility>
 
 namespace SceneryEditorX::detail
 {
 
-/// The cached fragmentation figure (Statistics.cpp computes it; every allocate and free marks it
-/// stale).
+/// The fragmentation ratio of the latest walk (CalculateStats, PrintDetailedStats) and the frame
+/// it was computed in: GetStats returns it with its age. Nothing on the allocation path touches it.
 struct FragmentationFigure
 {
     std::atomic<float> ratio{0.0f};
-    std::atomic<uint64_t> frame{0}; // the frame it was computed in
-    alignas(64) std::atomic<bool> dirty{true};
-    /// Reads first: every allocate and free calls it, and a store to a line that is already true
-    /// would still take the line from the other threads.
-    void MarkDirty()
+    std::atomic<uint64_t> frame{0};
+    void Store(float value, uint64_t computedFrame)
     {
-        if (!dirty.load(std::memory_order_relaxed))
-            dirty.store(true, std::memory_order_relaxed);
+        ratio.store(value, std::memory_order_relaxed);
+        frame.store(computedFrame, std::memory_order_relaxed);
     }
 };
 
@@ -105,6 +102,10 @@ public:
     /// A released SpeedOptimized buffer goes to the reuse cache, or is destroyed when the cache is
     /// full, closed (a defragmentation session) or memory is short (an instance above its threshold).
     void CacheOrDestroy(const ReuseKey& key, const CachedBuffer& buffer);
+    /// Releases a resource held past its free (a retired deferred destroy, a free held for a pass):
+    /// to the reuse cache when it is reusable and `mayCache`, else destroyed; its bytes leave the
+    /// used figures (UsageCounters::OnHeldReleased).
+    void ReleaseHeld(const RetiredResource& resource, bool mayCache);
     /// Destroys every buffer the reuse cache holds (between defragmentation passes); returns how many.
     size_t ReleaseReuseCache();
     /// Releases what the retire queue holds for frames up to `frame` (between passes).
@@ -156,6 +157,10 @@ public:
     /// budgets (`heapBudgets`: vmaGetHeapBudgets' output) and the pools' statistics. O(pools +
     /// blocks): no walk over allocations.
     uint64_t ReclaimableBytes(const VmaBudget* heapBudgets);
+    /// The same figure from given sources: the size-class pools' free bytes per heap (`pools`) and
+    /// each heap's free bytes in blocks (`heapFreeBytes`); CalculateStats feeds it from VMA's walk.
+    uint64_t ReclaimableBytes(const std::array<PoolSet::HeapFootprint, VK_MAX_MEMORY_HEAPS>& pools,
+                              const std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS>& heapFreeBytes) const;
 
     /// Staging buffers: from the cache, or new (no log line: the transfer that asked writes it).
     VkResult AcquireStaging(VkDeviceSize size, StagingBuffer& out);
@@ -181,7 +186,8 @@ public:
     }
     /// Holds the transfer gate exclusively (a pass, from planning to commit): no upload or readback
     /// touches a resource while it moves. Takes the turnstile while it waits, as below.
-    [[nodiscard]] std::unique_lock<OrderedMutex<LockLevel::Transfer, std::shared_mutex>> HoldTransfersExclusive()
+    [[nodiscard]] std::unique_lock<OrderedMutex<LockLevel::Transfer, std::shared_mutex>>
+    HoldTransfersExclusive()
     {
         std::unique_lock turn(m_TransferTurnstile);
         return std::unique_lock(m_TransferGate);

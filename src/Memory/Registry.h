@@ -8,6 +8,7 @@
 #include "ReuseCache.h"
 #include "SpinMutex.h"
 #include "UsageCounters.h"
+#include "WalkCounters.h"
 
 #include <array>
 #include <bit>
@@ -114,6 +115,7 @@ public:
             AllLocked(const AllLocked&) = delete;
             AllLocked& operator=(const AllLocked&) = delete;
         } locked(m_Shards);
+        Walks().registryLockAlls.fetch_add(1, std::memory_order_relaxed);
         auto find = [this](VmaAllocation allocation) -> AllocationRecord*
         {
             Shard& s = ShardFor(allocation);
@@ -131,6 +133,7 @@ public:
         for (const Shard& s : m_Shards)
         {
             std::lock_guard lock(s.mutex);
+            Walks().registryEntriesVisited.fetch_add(s.map.size(), std::memory_order_relaxed);
             for (const auto& [allocation, record] : s.map)
                 fn(allocation, record);
         }

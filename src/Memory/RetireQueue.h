@@ -25,6 +25,7 @@ struct RetiredResource
     bool reusable = false; // goes to the reuse cache once released
     ReuseKey reuseKey;
     CachedBuffer cached;
+    uint64_t sizeBytes = 0; // the allocation's bytes, held until released (0 for an old handle)
 };
 
 class RetireQueue

@@ -5,6 +5,7 @@
 #include "AllocatorInstance.h"
 #include "Budget.h"
 #include "MemorySystem.h"
+#include "WalkCounters.h"
 
 #include <SceneryEditorX/Core/Log.h>
 #include <SceneryEditorX/VmaDump/DumpModel.h>
@@ -15,17 +16,101 @@ using namespace detail;
 
 namespace detail
 {
+void FragmentationTally::AddBlock(const void* pool, uint32_t memoryType, uint64_t allocationCount,
+                                  uint64_t freeBytes, uint64_t largestFreeRange)
+{
+    if (pool != m_Pool || memoryType != m_MemoryType)
+    {
+        ClosePool();
+        m_Pool = pool;
+        m_MemoryType = memoryType;
+    }
+    if (allocationCount == 0) // an empty block is reserve (VMA keeps one per pool), not fragmentation
+        return;
+    m_PoolFree += freeBytes;
+    m_PoolLargest = std::max(m_PoolLargest, largestFreeRange);
+}
+
+void FragmentationTally::ClosePool()
+{
+    m_Free += m_PoolFree;
+    m_Scattered += m_PoolFree - m_PoolLargest;
+    m_PoolFree = 0;
+    m_PoolLargest = 0;
+}
+
+float FragmentationTally::Ratio()
+{
+    ClosePool();
+    m_Pool = nullptr;
+    m_MemoryType = UINT32_MAX;
+    return m_Free ? static_cast<float>(static_cast<double>(m_Scattered) / static_cast<double>(m_Free)) : 0.0f;
+}
+
 namespace
 {
-std::optional<DumpModel> BuildDump(MemorySystem& d)
+// What the walk's block callback adds up (VMA calls it under the pool's read lock: no call back).
+struct WalkTally
 {
-    std::string error;
-    std::optional<DumpModel> model = ParseVmaDump(BuildStatsJson(d, true), error);
-    if (!model)
-        SEDX_CORE_ERROR_TAG(kAllocTag, "could not read VMA's statistics dump: {}", error);
-    return model;
-}
+    const VkPhysicalDeviceMemoryProperties* memory = nullptr;
+    FragmentationTally fragmentation;
+    // The size-class pools' free bytes per heap, and their whole free blocks (ReclaimableBytes).
+    std::array<PoolSet::HeapFootprint, VK_MAX_MEMORY_HEAPS> pools{};
+    VmaPool pool = nullptr;
+    uint32_t poolHeap = 0;
+    VkDeviceSize poolFree = 0;
+    VkDeviceSize poolBlockSize = 0;
+
+    void ClosePool()
+    {
+        if (pool && poolBlockSize)
+        {
+            pools[poolHeap].freeBytes += poolFree;
+            pools[poolHeap].reclaimableBytes += poolFree / poolBlockSize * poolBlockSize;
+        }
+        pool = nullptr;
+        poolFree = 0;
+    }
+    static void VKAPI_PTR OnBlock(void* userData, const VmaBlockStatistics* block)
+    {
+        WalkTally& t = *static_cast<WalkTally*>(userData);
+        const VmaDetailedStatistics& s = block->stats;
+        const uint64_t free = s.statistics.blockBytes - s.statistics.allocationBytes;
+        t.fragmentation.AddBlock(block->pool, block->memoryTypeIndex, s.statistics.allocationCount, free,
+                                 s.unusedRangeSizeMax);
+        if (block->pool != t.pool)
+        {
+            t.ClosePool();
+            t.pool = block->pool;
+            t.poolHeap = t.memory->memoryTypes[block->memoryTypeIndex].heapIndex;
+        }
+        if (t.pool)
+        {
+            t.poolFree += free;
+            t.poolBlockSize = s.statistics.blockBytes; // a pool's blocks all have its block size
+        }
+    }
+};
 } // namespace
+
+ExactStatistics CalculateExactStatistics(MemorySystem& d)
+{
+    ExactStatistics out;
+    WalkTally tally;
+    tally.memory = &d.memoryProperties;
+    const uint64_t frame = d.frameIndex.load(std::memory_order_relaxed);
+    Walks().vmaWalks.fetch_add(1, std::memory_order_relaxed);
+    vmaCalculateStatisticsWithBlocks(d.allocator, &out.total, &WalkTally::OnBlock, &tally);
+    tally.ClosePool();
+    out.fragmentationRatio = tally.fragmentation.Ratio();
+    std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS> heapFree{};
+    for (uint32_t h = 0; h < d.memoryProperties.memoryHeapCount; ++h)
+        heapFree[h] = out.total.memoryHeap[h].statistics.blockBytes -
+                      out.total.memoryHeap[h].statistics.allocationBytes;
+    out.reclaimableBytes = d.ReclaimableBytes(tally.pools, heapFree);
+    d.fragmentation.Store(out.fragmentationRatio, frame);
+    return out;
+}
 
 std::string BuildStatsJson(MemorySystem& d, bool detailedMap)
 {
@@ -35,29 +120,12 @@ std::string BuildStatsJson(MemorySystem& d, bool detailedMap)
         [&](auto&&)
         {
             char* text = nullptr;
+            Walks().vmaWalks.fetch_add(1, std::memory_order_relaxed);
             vmaBuildStatsString(d.allocator, &text, detailedMap ? VK_TRUE : VK_FALSE);
             json = text ? text : "";
             vmaFreeStatsString(d.allocator, text);
         });
     return json;
-}
-
-float ComputeFragmentationNow(MemorySystem& d)
-{
-    // Clear the flag first: a change made during the walk marks the figure stale again.
-    d.fragmentation.dirty.store(false, std::memory_order_relaxed);
-    std::optional<DumpModel> model = BuildDump(d);
-    const float ratio = model ? ExternalFragmentation(model->pools) : 0.0f;
-    d.fragmentation.ratio.store(ratio, std::memory_order_relaxed);
-    d.fragmentation.frame.store(d.frameIndex.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    return ratio;
-}
-void RefreshFragmentationIfDue(MemorySystem& d, uint64_t frame)
-{
-    const uint32_t interval = d.settings.fragmentationRefreshFrames;
-    if (interval != 0 && d.fragmentation.dirty.load(std::memory_order_relaxed) &&
-        frame >= d.fragmentation.frame.load(std::memory_order_relaxed) + interval)
-        ComputeFragmentationNow(d);
 }
 
 // Buffers in the reuse cache are VMA allocations, but nobody's: report them apart from the used figures.
@@ -91,8 +159,11 @@ AllocationStats MemoryAllocator::GetStats() const
     stats.fragmentationRatio = d->fragmentation.ratio.load(std::memory_order_relaxed);
     stats.fragmentationAgeFrames = d->frameIndex.load(std::memory_order_relaxed) -
                                    d->fragmentation.frame.load(std::memory_order_relaxed);
-    stats.peakUsedBytes = std::max(d->usage.PeakBytes(), stats.usedBytes);
-    stats.peakAllocationCount = std::max(d->usage.PeakCount(), stats.allocationCount);
+    // The peaks follow every allocation the system makes; a reading of VMA's exact figure raises
+    // them too (allocations made directly through GetAllocator()), so they never go down.
+    d->usage.ObserveUsed(stats.usedBytes, stats.allocationCount);
+    stats.peakUsedBytes = d->usage.PeakBytes();
+    stats.peakAllocationCount = d->usage.PeakCount();
     return stats;
 }
 
@@ -102,17 +173,18 @@ AllocationStats MemoryAllocator::CalculateStats() const
     MemorySystem* d = MemorySystem::Get();
     if (!d)
         return stats;
-    VmaTotalStatistics total{};
-    vmaCalculateStatistics(d->allocator, &total);
-    stats.totalBytes = total.total.statistics.blockBytes;
-    stats.usedBytes = total.total.statistics.allocationBytes;
-    stats.allocationCount = total.total.statistics.allocationCount;
-    stats.blockCount = total.total.statistics.blockCount;
+    // Every figure again from VMA's walk (the tag's and the reuse cache's are counters).
+    const ExactStatistics exact = CalculateExactStatistics(*d);
+    stats.totalBytes = exact.total.total.statistics.blockBytes;
+    stats.usedBytes = exact.total.total.statistics.allocationBytes;
+    stats.allocationCount = exact.total.total.statistics.allocationCount;
+    stats.blockCount = exact.total.total.statistics.blockCount;
     ExcludeReuseCache(*d, stats);
-    // The exact figures replace GetStats' cheap ones: the peaks must not be below them.
-    stats.peakUsedBytes = std::max(stats.peakUsedBytes, stats.usedBytes);
-    stats.peakAllocationCount = std::max(stats.peakAllocationCount, stats.allocationCount);
-    stats.fragmentationRatio = ComputeFragmentationNow(*d);
+    stats.reclaimableBytes = exact.reclaimableBytes;
+    d->usage.ObserveUsed(stats.usedBytes, stats.allocationCount);
+    stats.peakUsedBytes = d->usage.PeakBytes();
+    stats.peakAllocationCount = d->usage.PeakCount();
+    stats.fragmentationRatio = exact.fragmentationRatio;
     stats.fragmentationAgeFrames = 0;
     return stats;
 }
@@ -167,8 +239,7 @@ void MemoryAllocator::PrintDetailedStats() const
                                          : 0.0,
                            h.blockBytes / kMiB, h.allocationBytes / kMiB);
 
-    VmaTotalStatistics total{};
-    vmaCalculateStatistics(d->allocator, &total);
+    const VmaTotalStatistics total = CalculateExactStatistics(*d).total;
     for (uint32_t t = 0; t < d->memoryProperties.memoryTypeCount; ++t)
     {
         const VmaDetailedStatistics& s = total.memoryType[t];
@@ -185,7 +256,7 @@ void MemoryAllocator::PrintDetailedStats() const
     }
 
     std::string error;
-    std::optional<DumpModel> model = ParseVmaDump(BuildStatsJson(*d, true), error);
+    std::optional<DumpModel> model = ParseVmaDump(BuildStatsJson(*d, true), error); // names the pools
     if (model)
         for (const DumpPool& pool : model->pools)
         {

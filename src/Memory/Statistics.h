@@ -1,5 +1,9 @@
 #pragma once
-// Statistics: VMA's JSON dump taken consistently, and the fragmentation figure computed from it.
+// Statistics: the exact figures from one VMA walk (vmaCalculateStatisticsWithBlocks, patch 5) and
+// the fragmentation ratio computed from each block's figures in that walk; VMA's JSON dump for
+// explicit reports only.
+
+#include "MemoryCommon.h"
 
 #include <string>
 
@@ -7,11 +11,37 @@ namespace SceneryEditorX::detail
 {
 class MemorySystem;
 
-/// VMA's JSON dump, taken while no allocation is created, named or freed.
+/// AllocationStats::fragmentationRatio's definition over the blocks of one walk. Blocks arrive pool
+/// by pool (each custom pool, and VMA's default pool of each memory type, as one run).
+class FragmentationTally
+{
+public:
+    /// One block of `pool` (null: the default pool of `memoryType`).
+    void AddBlock(const void* pool, uint32_t memoryType, uint64_t allocationCount, uint64_t freeBytes,
+                  uint64_t largestFreeRange);
+    /// Sum over pools of (free - largest free range) / sum of free; 0 when nothing is free.
+    float Ratio();
+
+private:
+    void ClosePool();
+    const void* m_Pool = nullptr;
+    uint32_t m_MemoryType = UINT32_MAX;
+    uint64_t m_PoolFree = 0;
+    uint64_t m_PoolLargest = 0;
+    uint64_t m_Free = 0;
+    uint64_t m_Scattered = 0;
+};
+
+/// What one walk gives: VMA's totals, the fragmentation ratio and the reclaimable bytes.
+struct ExactStatistics
+{
+    VmaTotalStatistics total{};
+    float fragmentationRatio = 0.0f;
+    uint64_t reclaimableBytes = 0;
+};
+/// One walk over VMA's blocks (as dear as vmaCalculateStatistics); stores the ratio, with the
+/// current frame, as GetStats' cached figure.
+ExactStatistics CalculateExactStatistics(MemorySystem& system);
+/// VMA's JSON dump, taken while no allocation is created, named or freed (explicit reports only).
 std::string BuildStatsJson(MemorySystem& system, bool detailedMap);
-/// Computes the fragmentation ratio now (a walk), stores it with its frame and returns it.
-float ComputeFragmentationNow(MemorySystem& system);
-/// At a new frame: recomputes the fragmentation figure when something changed and it is
-/// fragmentationRefreshFrames old (never when that setting is 0).
-void RefreshFragmentationIfDue(MemorySystem& system, uint64_t frame);
 } // namespace SceneryEditorX::detail

@@ -204,10 +204,10 @@ std::vector<TagCounters*> AllTagCounters()
 
 void UsageCounters::ResetPeaks()
 {
-    m_LiveBytes.Fold();
-    m_LiveCount.Fold();
-    m_PeakBytes.value.store(NonNegative(m_LiveBytes.Sum()), std::memory_order_relaxed);
-    m_PeakCount.value.store(NonNegative(m_LiveCount.Sum()), std::memory_order_relaxed);
+    m_UsedBytes.Fold();
+    m_UsedCount.Fold();
+    m_PeakBytes.value.store(NonNegative(m_UsedBytes.Sum()), std::memory_order_relaxed);
+    m_PeakCount.value.store(NonNegative(m_UsedCount.Sum()), std::memory_order_relaxed);
 }
 
 } // namespace SceneryEditorX::detail

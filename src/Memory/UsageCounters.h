@@ -131,8 +131,12 @@ inline void RaisePeak(std::atomic<uint64_t>& peak, uint64_t value)
     }
 }
 
-/// The live bytes and allocation count of the registry, and their peaks. Peaks only rise, except
-/// through ResetPeaks (Init, ResetStats).
+/// The bytes and count of the VMA allocations that the system holds outside the reuse cache (the
+/// "used" figures of AllocationStats), and their peaks: the registry's live allocations, deferred
+/// destroys whose frames have not retired, frees held until a defragmentation pass ends, and
+/// staging buffers. Allocations made directly through MemoryAllocator::GetAllocator() are not
+/// seen here; GetStats reads VMA's exact figure and raises the peaks with it (ObserveUsed). Peaks
+/// only rise, except through ResetPeaks (Init, ResetStats).
 class UsageCounters
 {
 public:
@@ -140,25 +144,51 @@ public:
     void OnAllocate(TagCounters& tag, uint64_t bytes, ResourceKind kind)
     {
         tag.OnAllocate(bytes, kind);
-        RaisePeak(m_PeakBytes.value, NonNegative(m_LiveBytes.Add(static_cast<int64_t>(bytes))));
-        RaisePeak(m_PeakCount.value, NonNegative(m_LiveCount.Add(1)));
+        RaisePeak(m_PeakBytes.value, NonNegative(m_UsedBytes.Add(static_cast<int64_t>(bytes))));
+        RaisePeak(m_PeakCount.value, NonNegative(m_UsedCount.Add(1)));
     }
-    /// One allocation leaves the registry.
+    /// One allocation leaves the registry, and its memory is freed (or cached for reuse) now.
     void OnFree(TagCounters& tag, uint64_t bytes, ResourceKind kind)
     {
         tag.OnFree(bytes, kind);
-        m_LiveBytes.Add(-static_cast<int64_t>(bytes));
-        m_LiveCount.Add(-1);
+        m_UsedBytes.Add(-static_cast<int64_t>(bytes));
+        m_UsedCount.Add(-1);
+    }
+    /// One allocation leaves the registry (and its tag), but its memory stays held until
+    /// OnHeldReleased: a deferred destroy, or a free held until a defragmentation pass ends.
+    void OnFreeHeld(TagCounters& tag, uint64_t bytes, ResourceKind kind) { tag.OnFree(bytes, kind); }
+    /// An allocation outside the registry (a staging buffer) is made.
+    void OnHold(uint64_t bytes)
+    {
+        RaisePeak(m_PeakBytes.value, NonNegative(m_UsedBytes.Add(static_cast<int64_t>(bytes))));
+        RaisePeak(m_PeakCount.value, NonNegative(m_UsedCount.Add(1)));
+    }
+    /// Memory held outside the registry (OnFreeHeld, OnHold) is freed or cached for reuse;
+    /// `count` is 0 for a moved allocation's old handle (no memory of its own).
+    void OnHeldReleased(uint64_t bytes, uint64_t count)
+    {
+        m_UsedBytes.Add(-static_cast<int64_t>(bytes));
+        m_UsedCount.Add(-static_cast<int64_t>(count));
+    }
+    /// Raises the peaks to an exact reading of the used figures (VMA's), which also counts what
+    /// this class does not see: the peaks are never below any figure that GetStats returned.
+    void ObserveUsed(uint64_t bytes, uint64_t count)
+    {
+        RaisePeak(m_PeakBytes.value, bytes);
+        RaisePeak(m_PeakCount.value, count);
     }
     uint64_t PeakBytes() const { return m_PeakBytes.value.load(std::memory_order_relaxed); }
     uint64_t PeakCount() const { return m_PeakCount.value.load(std::memory_order_relaxed); }
-    /// Peaks to the live figures.
+    /// The used bytes and count as counted here (tests compare them with VMA's).
+    uint64_t UsedBytes() const { return NonNegative(m_UsedBytes.Sum()); }
+    uint64_t UsedCount() const { return NonNegative(m_UsedCount.Sum()); }
+    /// Peaks to the used figures.
     void ResetPeaks();
 
 private:
     // Each on its own cache line: the peaks are mostly only read.
-    StripedGauge m_LiveBytes{kGaugeBatchBytes};
-    StripedGauge m_LiveCount{kGaugeBatchCount};
+    StripedGauge m_UsedBytes{kGaugeBatchBytes};
+    StripedGauge m_UsedCount{kGaugeBatchCount};
     PaddedAtomic m_PeakBytes;
     PaddedAtomic m_PeakCount;
 };

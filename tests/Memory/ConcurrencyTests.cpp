@@ -40,9 +40,6 @@ protected:
         AllocatorSettings settings;
         // Staging buffers are freed after use, so that VMA's totals return to exactly zero at the end.
         settings.stagingCacheBytes = 0;
-        // No walk over VMA's dump from SetCurrentFrameIndex: the exact statistics against creation,
-        // naming and mapping have their own test (StatisticsRaceTests.cpp); this one checks the rest.
-        settings.fragmentationRefreshFrames = 0;
         return settings;
     }
 

@@ -1,8 +1,8 @@
-// The exact statistics (CalculateStats, PrintDetailedStats, and the fragmentation refresh of
-// SetCurrentFrameIndex) taken while other threads allocate, name and map. Its own executable so that
+// The exact statistics (CalculateStats' walk over VMA's blocks, PrintDetailedStats' JSON dump) taken
+// while other threads allocate, name and map, with frames advancing. Its own executable so that
 // ThreadSanitizer's verdict on it stands apart from the rest of the concurrency suite.
 //
-// What it guards against: these statistics walk VMA's JSON dump (vmaBuildStatsString with the
+// What it guards against: PrintDetailedStats walks VMA's JSON dump (vmaBuildStatsString with the
 // detailed map), which reads every allocation's name and usage and every block's map count under
 // VMA's block-vector read lock only, while
 //   - vmaSetAllocationName (on creation, SetAllocationName, staging buffers) frees the old name string
@@ -34,7 +34,6 @@ protected:
     {
         AllocatorSettings settings;
         settings.stagingCacheBytes = 0;
-        settings.fragmentationRefreshFrames = 1; // every frame advance walks the dump
         return settings;
     }
 };

@@ -298,6 +298,28 @@ TEST_F(StatisticsTest, PeaksHoldAfterFreesAndResetStatsResetsThemToTheLiveValues
     Destroy(d);
 }
 
+// "Used" counts a deferred destroy until its frame retires (its memory is still VMA's), so a new
+// buffer made meanwhile raises the peak to both, and the peak holds once the frame retires. No
+// GetStats runs in between: the counters follow every allocation, not only what a reader sees.
+TEST_F(StatisticsTest, PeakCountsADeferredDestroyUntilItsFrameRetiresAndNeverGoesDown)
+{
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(1));
+    const Resource a = MakeBuffer(1 * MiB);
+    ASSERT_TRUE(Alloc().DestroyBufferDeferred(a.buffer, a.allocation));
+    const Resource b = MakeBuffer(1 * MiB);
+    const uint32_t frames = MemoryAllocator::GetSettings().framesInFlight;
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(1 + frames));
+    const AllocationStats retired = Alloc().GetStats();
+    EXPECT_EQ(retired.usedBytes, b.size);
+    EXPECT_EQ(retired.usedBytes, VmaTotals().allocationBytes);
+    EXPECT_EQ(retired.peakUsedBytes, a.size + b.size);
+    EXPECT_EQ(retired.peakAllocationCount, 2u);
+    EXPECT_EQ(retired.tag.peakUsedBytes, a.size) << "the tag's figures count its live allocations";
+    EXPECT_EQ(Alloc().CalculateStats().peakUsedBytes, a.size + b.size);
+    Destroy(b);
+    EXPECT_EQ(Alloc().GetStats().peakUsedBytes, a.size + b.size);
+}
+
 TEST_F(StatisticsTest, PeaksStayExactWhenThreadsTakeTurns)
 {
     // Counts are striped per thread. A worker frees what the main thread made and exits; its stripe
@@ -366,55 +388,119 @@ TEST_F(StatisticsTest, FragmentationRatioOfAConstructedLayoutIsExact)
     EXPECT_EQ(empty.fragmentationRatio, 0.0f);
 }
 
-TEST_F(StatisticsTest, CachedFragmentationIsRefreshedEveryRefreshIntervalWhenSomethingChanged)
+TEST_F(StatisticsTest, GetStatsGivesTheLatestWalksRatioWithItsAgeAndNoFrameComputesIt)
 {
-    ASSERT_EQ(MemoryAllocator::GetSettings().fragmentationRefreshFrames, 60u);
     std::vector<Resource> buffers = FillOneSmallBlock();
     for (size_t i = 1; i < buffers.size(); i += 2)
         Destroy(buffers[i]);
+    // fragmentationRefreshFrames (60 by default) no longer makes a frame walk: frames only age it.
+    ASSERT_EQ(MemoryAllocator::GetSettings().fragmentationRefreshFrames, 60u);
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(200));
     AllocationStats stats = Alloc().GetStats();
-    EXPECT_EQ(stats.fragmentationRatio, 0.0f) << "never computed yet";
+    EXPECT_EQ(stats.fragmentationRatio, 0.0f) << "never computed";
+    EXPECT_EQ(stats.fragmentationAgeFrames, 200u) << "its age counts from Init";
 
-    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(59));
-    stats = Alloc().GetStats();
-    EXPECT_EQ(stats.fragmentationRatio, 0.0f);
-    EXPECT_EQ(stats.fragmentationAgeFrames, 59u);
-    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(60));
+    EXPECT_EQ(Alloc().CalculateStats().fragmentationRatio, 0.875f);
     stats = Alloc().GetStats();
     EXPECT_EQ(stats.fragmentationRatio, 0.875f);
     EXPECT_EQ(stats.fragmentationAgeFrames, 0u);
 
-    Destroy(buffers[2]); // changes the layout; the cache keeps the old figure until the next refresh
-    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(119));
-    EXPECT_EQ(Alloc().GetStats().fragmentationRatio, 0.875f);
-    EXPECT_EQ(Alloc().GetStats().fragmentationAgeFrames, 59u);
-    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(120));
-    EXPECT_EQ(Alloc().GetStats().fragmentationRatio, static_cast<float>(1.0 - 768.0 / 2304.0));
+    Destroy(buffers[2]); // changes the layout; GetStats keeps the walk's figure and says how old it is
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(330));
+    stats = Alloc().GetStats();
+    EXPECT_EQ(stats.fragmentationRatio, 0.875f);
+    EXPECT_EQ(stats.fragmentationAgeFrames, 130u);
+    const float exact = Alloc().CalculateStats().fragmentationRatio;
+    EXPECT_EQ(exact, static_cast<float>(1.0 - 768.0 / 2304.0));
+    EXPECT_EQ(Alloc().GetStats().fragmentationRatio, exact);
     EXPECT_EQ(Alloc().GetStats().fragmentationAgeFrames, 0u);
-
-    // Nothing changed: no walk, the figure just ages.
-    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(200));
-    EXPECT_EQ(Alloc().GetStats().fragmentationAgeFrames, 80u);
 
     for (size_t i = 0; i < buffers.size(); i += 2)
         if (i != 2)
             Destroy(buffers[i]);
 }
 
-TEST_F(StatisticsTest, WithoutARefreshIntervalOnlyCalculateStatsComputesFragmentation)
+// The acceptance test of "figures from cheap, exact sources": after freeing half of N buffers of
+// every size class (several pools, VMA's default pool and a dedicated allocation), GetStats' cheap
+// figures equal CalculateStats' walk exactly.
+TEST_F(StatisticsTest, AfterFreeingHalfOfNBuffersGetStatsEqualsCalculateStats)
 {
-    ASSERT_TRUE(MemoryAllocator::Shutdown());
-    ASSERT_TRUE(MemoryAllocator::Init(Device(), VK_API_VERSION_1_3, {.fragmentationRefreshFrames = 0}));
-    std::vector<Resource> buffers = FillOneSmallBlock();
-    for (size_t i = 1; i < buffers.size(); i += 2)
-        Destroy(buffers[i]);
-    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(1000));
-    EXPECT_EQ(Alloc().GetStats().fragmentationRatio, 0.0f);
-    EXPECT_EQ(Alloc().GetStats().fragmentationAgeFrames, 1000u);
-    EXPECT_EQ(Alloc().CalculateStats().fragmentationRatio, 0.875f);
-    EXPECT_EQ(Alloc().GetStats().fragmentationRatio, 0.875f);
-    for (size_t i = 0; i < buffers.size(); i += 2)
-        Destroy(buffers[i]);
+    std::vector<Resource> live;
+    const VkDeviceSize sizes[] = {4 * KiB, 64 * KiB, 256 * KiB, 512 * KiB, 1 * MiB, 3 * MiB, 20 * MiB};
+    for (int round = 0; round < 30; ++round)
+        for (VkDeviceSize size : sizes)
+            if (size < 16 * MiB || round < 3)
+                live.push_back(MakeBuffer(size + static_cast<VkDeviceSize>(round) * 256));
+    for (int i = 0; i < 6; ++i)
+        live.push_back(MakeImage(ImageInfo(64 + 32 * static_cast<uint32_t>(i), 64)));
+    live.push_back(MakeBuffer(8 * KiB, nullptr, {}, AllocationFlags::Dedicated));
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(10));
+    (void)Alloc().CalculateStats(); // the ratio's walk at frame 10
+    uint64_t kept = 0;
+    for (size_t i = 0; i < live.size(); ++i)
+        if (i % 2 == 1)
+            Destroy(live[i]);
+        else
+            kept += live[i].size;
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(17));
+
+    const AllocationStats cheap = Alloc().GetStats();
+    EXPECT_EQ(cheap.fragmentationAgeFrames, 7u) << "computed at frame 10, read at 17";
+    const AllocationStats exact = Alloc().CalculateStats();
+    EXPECT_EQ(cheap.usedBytes, exact.usedBytes);
+    EXPECT_EQ(cheap.usedBytes, kept) << "nothing but this test's buffers is allocated";
+    EXPECT_EQ(cheap.allocationCount, exact.allocationCount);
+    EXPECT_EQ(cheap.totalBytes, exact.totalBytes);
+    EXPECT_EQ(cheap.blockCount, exact.blockCount);
+    EXPECT_EQ(cheap.reclaimableBytes, exact.reclaimableBytes);
+    EXPECT_GT(exact.reclaimableBytes, 0u) << "half freed: whole blocks' worth are free";
+    EXPECT_EQ(cheap.reuseCacheBytes, exact.reuseCacheBytes);
+    EXPECT_EQ(cheap.peakUsedBytes, exact.peakUsedBytes);
+    EXPECT_EQ(cheap.peakAllocationCount, exact.peakAllocationCount);
+    EXPECT_EQ(cheap.tag.usedBytes, exact.tag.usedBytes);
+    EXPECT_EQ(cheap.tag.usedBytes, kept);
+    EXPECT_EQ(cheap.tag.allocationCount, exact.tag.allocationCount);
+    EXPECT_EQ(cheap.tag.peakUsedBytes, exact.tag.peakUsedBytes);
+    EXPECT_EQ(exact.fragmentationAgeFrames, 0u);
+    EXPECT_GT(exact.fragmentationRatio, 0.0f) << "every other buffer freed leaves holes";
+    const AllocationStats after = Alloc().GetStats();
+    EXPECT_EQ(after.fragmentationRatio, exact.fragmentationRatio);
+    EXPECT_EQ(after.fragmentationAgeFrames, 0u);
+    for (size_t i = 0; i < live.size(); i += 2)
+        Destroy(live[i]);
+}
+
+// CalculateStats computes the ratio from each block's figures in VMA's walk (patch 5); the
+// definition is the dump model's (libs/VmaDump ExternalFragmentation): both must agree exactly on
+// a fragmented state spread over several pools, with empty blocks kept in reserve.
+TEST_F(StatisticsTest, WalkRatioEqualsTheDumpsDefinitionAcrossSeveralPools)
+{
+    std::vector<Resource> live;
+    for (int i = 0; i < 40; ++i)
+        live.push_back(MakeBuffer(static_cast<VkDeviceSize>(4 + (i % 5) * 60) * KiB)); // small pool
+    for (int i = 0; i < 40; ++i)
+        live.push_back(MakeBuffer(static_cast<VkDeviceSize>(300 + (i % 3) * 200) * KiB)); // medium pool
+    for (int i = 0; i < 12; ++i)
+        live.push_back(MakeBuffer(static_cast<VkDeviceSize>(2 + i % 4) * MiB)); // large pool
+    for (int i = 0; i < 4; ++i)
+        live.push_back(MakeBuffer(18 * MiB)); // VMA's default pool
+    for (int i = 0; i < 10; ++i)
+        live.push_back(MakeImage(ImageInfo(64 + 16 * static_cast<uint32_t>(i), 64)));
+    for (size_t i = 0; i < live.size(); ++i)
+        if (i % 3 != 0)
+            Destroy(live[i]);
+    const std::optional<detail::DumpModel> dump = RealDump();
+    ASSERT_TRUE(dump);
+    int poolsWithHoles = 0;
+    for (const detail::DumpPool& pool : dump->pools)
+        poolsWithHoles += detail::FreeSpaceOf(pool).freeBytes > detail::FreeSpaceOf(pool).largestFreeRange;
+    EXPECT_GE(poolsWithHoles, 3) << "the state is fragmented in several pools";
+    const float expected = detail::ExternalFragmentation(dump->pools);
+    EXPECT_GT(expected, 0.0f);
+    EXPECT_EQ(Alloc().CalculateStats().fragmentationRatio, expected);
+    for (size_t i = 0; i < live.size(); i += 3)
+        Destroy(live[i]);
+    EXPECT_EQ(Alloc().CalculateStats().fragmentationRatio, detail::ExternalFragmentation(RealDump()->pools));
 }
 
 // ------------------------------------------------------------------ VMA's dump and the report

@@ -282,8 +282,8 @@ TEST(BadInputDeathTest, BothHostAccessFlagsAreRefused)
 // Regression test for a bug the fuzzer found (fuzz/, about 17,000 executions): a name with a control
 // character other than \b \f \n \r \t (from SetAllocationName, AllocationCreateInfo::name or the
 // instance's tag) reached vmaSetAllocationName as is, and the next dump of VMA's statistics
-// (CalculateStats, PrintDetailedStats, and the fragmentation refresh that GetStats and
-// SetCurrentFrameIndex run every fragmentationRefreshFrames frames) hit VMA_ASSERT "Character not
+// (then CalculateStats, PrintDetailedStats and the fragmentation refresh of SetCurrentFrameIndex;
+// today PrintDetailedStats and BuildStatsString) hit VMA_ASSERT "Character not
 // currently supported" in VmaJsonWriter::ContinueString. Fixed in detail::AllocationName
 // (src/Memory/MemoryAllocator.cpp), which turns every control character into '?' before a name
 // reaches VMA, the logs or debug-utils. A death test, so that a regression fails only this test.

@@ -464,6 +464,17 @@ void ShadowModel::Clear()
                << " retired + " << staging.count << " staging = " << vmaCount << " allocations, "
                << m_LiveBytes << " + " << m_RetiredBytes << " + " << staging.bytes << " = " << vmaBytes
                << " bytes";
+    m_MaxUsedBytes = std::max(m_MaxUsedBytes, vmaBytes);
+    m_MaxUsedCount = std::max(m_MaxUsedCount, vmaCount);
+    if (stats.peakUsedBytes < m_LastPeakBytes || stats.peakAllocationCount < m_LastPeakCount ||
+        stats.peakUsedBytes < m_MaxUsedBytes || stats.peakAllocationCount < m_MaxUsedCount)
+        return ::testing::AssertionFailure()
+               << "peaks went down: GetStats reads " << stats.peakUsedBytes << " bytes / "
+               << stats.peakAllocationCount << " allocations, after " << m_LastPeakBytes << " / "
+               << m_LastPeakCount << "; the model's highest used figures: " << m_MaxUsedBytes << " / "
+               << m_MaxUsedCount;
+    m_LastPeakBytes = stats.peakUsedBytes;
+    m_LastPeakCount = stats.peakAllocationCount;
 
     for (const LiveAllocation& a : live)
         if (!MemoryAllocator::ContainsAllocation(a.allocation))

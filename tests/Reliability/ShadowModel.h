@@ -184,6 +184,12 @@ private:
     std::deque<Retired> m_Retired;
     uint64_t m_RetiredBytes = 0;
     uint64_t m_LiveBytes = 0;
+    // The peaks GetStats returned at the last check, and the highest used figures the model saw:
+    // a peak never goes down (there is no ResetStats in the run) and never falls below either.
+    mutable uint64_t m_LastPeakBytes = 0;
+    mutable uint64_t m_LastPeakCount = 0;
+    mutable uint64_t m_MaxUsedBytes = 0;
+    mutable uint64_t m_MaxUsedCount = 0;
     uint64_t m_Frame = 0;
     uint32_t m_FramesInFlight;
     VkDeviceSize m_StagingLimit;

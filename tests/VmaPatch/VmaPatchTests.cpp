@@ -3,10 +3,10 @@
 // This executable compiles its own VMA implementation from the header named at build time: the
 // patched one that the project uses (sedx_vma_patch_tests, every test must pass) and, when
 // scripts/install-deps.sh kept it, the unpatched one (sedx_vma_patch_tests_pristine, a CTest entry
-// that passes only when the tests of patches 1 and 2 FAIL there; patch 3 adds a function, so its
-// test is left out of that build). VMA's internal checks (VMA_ASSERT, VMA_HEAVY_ASSERT, which
-// guards every index into VMA's vectors) throw instead of aborting, so an out-of-bounds index fails
-// the test that caused it.
+// that passes only when the tests of patches 1, 2 and 4 FAIL there; patches 3 and 5 add functions,
+// so their tests are left out of that build: the unpatched header does not compile them). VMA's internal
+// checks (VMA_ASSERT, VMA_HEAVY_ASSERT, which guards every index into VMA's vectors) throw instead of
+// aborting, so an out-of-bounds index fails the test that caused it.
 //
 // The device is lavapipe's (or whatever SEDX_DEVICE-less instance creation finds first), created
 // here with the Khronos validation layer; a validation warning or error fails the test. Lavapipe
@@ -28,7 +28,8 @@ namespace
 {
 [[noreturn]] void VmaCheckFailed(const char* expr, const char* file, int line)
 {
-    throw std::logic_error(std::string("VMA check failed: ") + expr + " (" + file + ":" + std::to_string(line) + ")");
+    throw std::logic_error(std::string("VMA check failed: ") + expr + " (" + file + ":" +
+                           std::to_string(line) + ")");
 }
 } // namespace
 
@@ -153,7 +154,8 @@ void VKAPI_CALL PresentedProperties(VkPhysicalDevice physical, VkPhysicalDeviceP
         std::max(properties->limits.bufferImageGranularity, g_Presentation.granularity);
 }
 
-void VKAPI_CALL PresentedMemoryProperties(VkPhysicalDevice physical, VkPhysicalDeviceMemoryProperties* properties)
+void VKAPI_CALL PresentedMemoryProperties(VkPhysicalDevice physical,
+                                          VkPhysicalDeviceMemoryProperties* properties)
 {
     VkPhysicalDeviceMemoryProperties real{};
     vkGetPhysicalDeviceMemoryProperties(physical, &real);
@@ -183,7 +185,8 @@ uint32_t PresentedBits(uint32_t realBits)
     return bits;
 }
 
-void VKAPI_CALL PresentedBufferRequirements(VkDevice device, VkBuffer buffer, VkMemoryRequirements* requirements)
+void VKAPI_CALL PresentedBufferRequirements(VkDevice device, VkBuffer buffer,
+                                            VkMemoryRequirements* requirements)
 {
     vkGetBufferMemoryRequirements(device, buffer, requirements);
     requirements->memoryTypeBits = PresentedBits(requirements->memoryTypeBits);
@@ -304,7 +307,8 @@ public:
     }
 
     // Runs a whole defragmentation, pass after pass until VMA proposes nothing (at most 200 passes);
-    // `betweenPasses` runs after each pass, `ignore` decides per move. Returns the moves done. A VMA check that fails marks the fixture broken and fails.
+    // `betweenPasses` runs after each pass, `ignore` decides per move. Returns the moves done. A VMA check
+    // that fails marks the fixture broken and fails.
     template <class BetweenPasses, class Ignore>
     uint32_t Defragment(VmaPool pool, VmaDefragmentationFlags algorithm, BetweenPasses betweenPasses,
                         Ignore ignore, uint32_t maxAllocationsPerPass = 0)
@@ -376,7 +380,8 @@ TEST_P(FirstBlock, IsCompacted)
     const VkDeviceMemory firstBlock = MemoryOf(m_Live.front());
     ASSERT_NE(MemoryOf(big), firstBlock);
 
-    const uint32_t moved = Defragment(m_Pool, GetParam(), [](int) {}, [](const VmaDefragmentationMove&) { return false; });
+    const uint32_t moved = Defragment(
+        m_Pool, GetParam(), [](int) {}, [](const VmaDefragmentationMove&) { return false; });
     ASSERT_FALSE(m_Broken);
     EXPECT_GT(moved, 1u);
     EXPECT_EQ(MemoryOf(big), firstBlock) << "the 256 KiB allocation stayed in the second block: the first "
@@ -385,11 +390,12 @@ TEST_P(FirstBlock, IsCompacted)
         EXPECT_EQ(MemoryOf(a), firstBlock);
 }
 
-INSTANTIATE_TEST_SUITE_P(VmaPatchTest, FirstBlock,
-                         ::testing::Values(VmaDefragmentationFlags(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT),
-                                           VmaDefragmentationFlags(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT)),
-                         [](const auto& info)
-                         { return info.param == VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT ? "Full" : "Balanced"; });
+INSTANTIATE_TEST_SUITE_P(
+    VmaPatchTest, FirstBlock,
+    ::testing::Values(VmaDefragmentationFlags(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT),
+                      VmaDefragmentationFlags(VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT)),
+    [](const auto& info)
+    { return info.param == VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT ? "Full" : "Balanced"; });
 
 // Patch 1: EXTENSIVE keeps StateExtensive::firstFreeBlock inside the block list when the
 // application frees whole blocks between passes (VMA allows freeing any allocation that is not in
@@ -487,8 +493,9 @@ TEST_F(VmaPatchTest, ExtensiveClosesAHoleBelowLargerAllocations)
     vmaCalculatePoolStatistics(m_Allocator, m_Pool, &before);
     ASSERT_EQ(before.unusedRangeCount, 2u) << "the hole and the tail";
 
-    const uint32_t moved = Defragment(m_Pool, VMA_DEFRAGMENTATION_FLAG_ALGORITHM_EXTENSIVE_BIT, [](int) {},
-                                      [](const VmaDefragmentationMove&) { return false; });
+    const uint32_t moved = Defragment(
+        m_Pool, VMA_DEFRAGMENTATION_FLAG_ALGORITHM_EXTENSIVE_BIT, [](int) {},
+        [](const VmaDefragmentationMove&) { return false; });
     ASSERT_FALSE(m_Broken);
     EXPECT_GT(moved, 0u);
     VmaDetailedStatistics after{};
@@ -536,6 +543,78 @@ TEST_F(VmaPatchTest, ReleaseEmptyBlocksFreesTheKeptBlock)
     EXPECT_EQ(blocks, 1u);
     vmaCalculateStatistics(m_Allocator, &total);
     EXPECT_EQ(total.total.statistics.blockCount, before - 1);
+}
+
+// Patch 5: vmaCalculateStatisticsWithBlocks gives each block's own statistics, with its pool and
+// memory type, in the same walk, and fills the totals exactly as vmaCalculateStatistics does.
+TEST_F(VmaPatchTest, StatisticsWithBlocksGivesEachBlocksFigures)
+{
+    CreateAllocator(2, 1, 64 * kMiB);
+    CreatePool(1 * kMiB);
+    // Pool: block 1 holds 4 x 256 KiB with the 2nd freed (a hole), block 2 one 256 KiB allocation.
+    std::vector<VmaAllocation> pool;
+    for (int i = 0; i < 5; ++i)
+        pool.push_back(Allocate(256 * kKiB));
+    Free(pool[1]);
+    // Default pool of the 2nd presented copy of the device-local type: one 64 KiB allocation.
+    Allocate(64 * kKiB, 1, false);
+
+    struct Seen
+    {
+        std::vector<VmaBlockStatistics> blocks;
+    } seen;
+    VmaTotalStatistics withBlocks{};
+    vmaCalculateStatisticsWithBlocks(
+        m_Allocator, &withBlocks,
+        [](void* user, const VmaBlockStatistics* block)
+        { static_cast<Seen*>(user)->blocks.push_back(*block); },
+        &seen);
+    ASSERT_EQ(seen.blocks.size(), 3u);
+    VkDeviceSize blockBytes = 0, allocationBytes = 0;
+    uint32_t poolBlocks = 0;
+    for (const VmaBlockStatistics& b : seen.blocks)
+    {
+        EXPECT_EQ(b.stats.statistics.blockCount, 1u);
+        blockBytes += b.stats.statistics.blockBytes;
+        allocationBytes += b.stats.statistics.allocationBytes;
+        if (b.pool == m_Pool)
+        {
+            ++poolBlocks;
+            EXPECT_EQ(b.memoryTypeIndex, m_DeviceLocalType);
+            EXPECT_EQ(b.stats.statistics.blockBytes, 1 * kMiB);
+            if (b.memory == MemoryOf(pool[0]))
+            {
+                EXPECT_EQ(b.stats.statistics.allocationCount, 3u);
+                EXPECT_EQ(b.stats.unusedRangeCount, 1u) << "the freed 256 KiB is one hole";
+                EXPECT_EQ(b.stats.unusedRangeSizeMax, 256 * kKiB);
+            }
+            else
+            {
+                EXPECT_EQ(b.memory, MemoryOf(pool[4]));
+                EXPECT_EQ(b.stats.statistics.allocationCount, 1u);
+                EXPECT_EQ(b.stats.unusedRangeSizeMax, 768 * kKiB);
+            }
+        }
+        else
+        {
+            EXPECT_EQ(b.pool, nullptr);
+            EXPECT_EQ(b.memoryTypeIndex, m_DeviceLocalType + 1);
+            EXPECT_EQ(b.stats.statistics.allocationCount, 1u);
+            EXPECT_EQ(b.stats.statistics.allocationBytes, 64 * kKiB);
+        }
+    }
+    EXPECT_EQ(poolBlocks, 2u);
+    // The totals are vmaCalculateStatistics' and the sums of the blocks'.
+    VmaTotalStatistics plain{};
+    vmaCalculateStatistics(m_Allocator, &plain);
+    EXPECT_EQ(withBlocks.total.statistics.blockBytes, plain.total.statistics.blockBytes);
+    EXPECT_EQ(withBlocks.total.statistics.allocationBytes, plain.total.statistics.allocationBytes);
+    EXPECT_EQ(withBlocks.total.statistics.allocationCount, plain.total.statistics.allocationCount);
+    EXPECT_EQ(withBlocks.total.unusedRangeCount, plain.total.unusedRangeCount);
+    EXPECT_EQ(withBlocks.total.unusedRangeSizeMax, plain.total.unusedRangeSizeMax);
+    EXPECT_EQ(withBlocks.memoryType[m_DeviceLocalType].statistics.blockCount, 2u);
+    EXPECT_EQ(blockBytes, plain.total.statistics.blockBytes);
+    EXPECT_EQ(allocationBytes, plain.total.statistics.allocationBytes);
 }
 #endif
 

@@ -25,7 +25,9 @@ const char* DefragmentationTriggerName(DefragmentationTrigger trigger);
 
 struct DefragmentationPolicy
 {
-    /// Defragment when GetStats().fragmentationRatio is above this (the spec: 0.3).
+    /// Defragment when GetStats().fragmentationRatio is above this (the spec: 0.3). GetStats gives
+    /// the ratio of the latest CalculateStats (Update never walks): call CalculateStats at a
+    /// checkpoint, or set useExactFragmentation, for this trigger to see a current figure.
     float fragmentationThreshold = 0.3f;
     /// Also defragment when a full compaction would give back at least this many bytes
     /// (AllocationStats::reclaimableBytes: whole blocks' worth of free space; O(pools) to read).
@@ -40,7 +42,8 @@ struct DefragmentationPolicy
     /// Marks the candidates of a run and returns how many it marked. Default: every live
     /// allocation (whole pools, which VMA packs best).
     std::function<size_t(MemoryAllocator& allocator)> markCandidates;
-    /// Read the exact fragmentation (CalculateStats, a walk) instead of GetStats' cached figure.
+    /// Read the exact fragmentation (CalculateStats, one walk over VMA's blocks in every Update)
+    /// instead of GetStats' latest figure. Off: Update does no work that grows with the allocations.
     bool useExactFragmentation = false;
 };
 

@@ -124,7 +124,12 @@ struct AllocatorSettings
     /// own part of the cache, which reserves the cap in chunks of 1/64: with many threads freeing,
     /// caching can stop up to a quarter of the cap early (docs/ARCHITECTURE.md).
     VkDeviceSize bufferReuseCacheBytes = 64ull * 1024 * 1024;
-    /// Frames between refreshes of the cached fragmentation figure in GetStats (0: only CalculateStats).
+    /// No effect; kept so that code setting it still compiles. It made SetCurrentFrameIndex
+    /// recompute the fragmentation ratio every so many frames, a walk over every allocation (0.6 s
+    /// at 100,000 allocations) on a frame. The ratio is now computed only by CalculateStats and
+    /// PrintDetailedStats, at the cost of VMA's own walk; GetStats returns the latest one with its
+    /// age (AllocationStats::fragmentationAgeFrames). To have it refreshed, call CalculateStats
+    /// where a frame can afford it (docs/PERFORMANCE.md: about 1-2 ms at 100,000 on lavapipe).
     uint32_t fragmentationRefreshFrames = 60;
     /// Defragmentation copies every moved resource on the GPU (vkCmdCopyBuffer/vkCmdCopyImage) even
     /// where a memcpy would do (host-visible buffers). Tests on lavapipe, where all memory is
@@ -161,7 +166,7 @@ struct AllocatorSettings
 struct TagStats
 {
     std::string tag;
-    uint64_t usedBytes = 0;       ///< bytes of live allocations
+    uint64_t usedBytes = 0;       ///< bytes of the tag's live allocations (in the registry)
     uint64_t allocationCount = 0; ///< live allocations
     uint64_t bufferCount = 0;
     uint64_t imageCount = 0;
@@ -172,21 +177,41 @@ struct TagStats
     uint64_t totalFrees = 0;
 };
 
-/// The figures of `GetStats`.
+/// The figures of `GetStats` and `CalculateStats`. Every figure but the fragmentation ratio is
+/// exact and current in both (GetStats reads counters, CalculateStats walks VMA's blocks; the two
+/// agree exactly when nothing changes between the calls).
 struct AllocationStats
 {
-    uint64_t totalBytes = 0;      ///< bytes of VkDeviceMemory committed (blocks + dedicated), all heaps
-    uint64_t usedBytes = 0;       ///< bytes of live allocations, all heaps
-    uint64_t allocationCount = 0; ///< live allocations (VMA's count: includes the system's staging buffers)
+    uint64_t totalBytes = 0; ///< bytes of VkDeviceMemory committed (blocks + dedicated), all heaps
+    /// "Used": bytes of the VMA allocations that exist, all heaps, less the reuse cache's (see
+    /// reuseCacheBytes). That is the live allocations of every tag, deferred destroys whose frames
+    /// have not retired yet (their memory is still taken), frees held until a defragmentation pass
+    /// ends, the system's own staging buffers, and allocations made directly through
+    /// MemoryAllocator::GetAllocator(). One definition for every surface: it is what occupies the
+    /// blocks, VMA keeps it exactly per heap, and CalculateStats' walk gives the same figure. The
+    /// tags' TagStats::usedBytes count their live allocations only (a deferred destroy leaves its
+    /// tag at once), so the tags add up to usedBytes when nothing else is allocated.
+    uint64_t usedBytes = 0;
+    uint64_t allocationCount = 0; ///< the allocations that usedBytes counts
     uint64_t blockCount = 0;
-    /// External fragmentation: over all pools, sum(free - largest free range) / sum(free), leaving out
-    /// empty blocks; 0 when nothing is free. Cached (see fragmentationAgeFrames) in GetStats; exact
-    /// in CalculateStats.
+    /// External fragmentation of the pools' free space, in [0, 1]. Per pool (each size-class pool,
+    /// and VMA's default pool of each memory type), over its blocks that hold at least one
+    /// allocation: free = the block bytes that no allocation takes, largest = the pool's largest
+    /// free range; the ratio is sum(free - largest) / sum(free) over all pools, 0 when nothing is
+    /// free. Left out: empty blocks (the one VMA keeps per pool, or one a defragmentation emptied:
+    /// reserve, not fragmentation) and dedicated allocations (no free space). 0 means each pool's
+    /// free space is one range. The same definition as libs/VmaDump's ExternalFragmentation over
+    /// VMA's detailed JSON dump. Computed only by a walk (CalculateStats, PrintDetailedStats): in
+    /// GetStats it is the latest walk's figure, fragmentationAgeFrames old (0 and frames since Init
+    /// before the first walk).
     float fragmentationRatio = 0.0f;
-    uint64_t fragmentationAgeFrames = 0; ///< frames since the fragmentation figure was computed
-    /// Highest bytes and count of live allocations seen since Init or ResetStats (never below the
-    /// current usedBytes and allocationCount). Exact when one live thread makes all allocations and
-    /// frees; otherwise a peak can be off by less than 1 MiB (64 allocations) per other live thread.
+    uint64_t fragmentationAgeFrames = 0; ///< frames since the ratio was computed (0 in CalculateStats)
+    /// Highest usedBytes and allocationCount since Init or ResetStats; they never go down otherwise.
+    /// They follow every allocation the system makes, including staging buffers and an allocation
+    /// made while a deferred destroy waits for its frame; allocations made directly through
+    /// GetAllocator() raise them when a GetStats or CalculateStats reads them. Exact when one live
+    /// thread makes all allocations and frees; otherwise a peak can be off by less than 1 MiB (64
+    /// allocations) per other live thread.
     uint64_t peakUsedBytes = 0;
     uint64_t peakAllocationCount = 0;
     /// Freed SpeedOptimized buffers kept for reuse: their bytes and count. They are not in
