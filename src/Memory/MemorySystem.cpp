@@ -362,8 +362,10 @@ VkResult MemorySystem::AcquireStaging(VkDeviceSize size, StagingBuffer& out)
         r != VK_SUCCESS)
         return r;
     if (settings.allocationNames)
-        vmaSetAllocationName(allocator, out.allocation, "sedx:staging");
+        vmaSetAllocationName(allocator, out.allocation, kInternalStagingName);
     out.size = info.size;
+    out.allocationBytes = allocInfo.size;
+    usage.OnAllocate(*internalCounters, out.allocationBytes, ResourceKind::Buffer);
     out.mapped = allocInfo.pMappedData;
     return VK_SUCCESS;
 }
@@ -372,6 +374,7 @@ void MemorySystem::ReleaseStaging(const StagingBuffer& buffer)
 {
     if (staging.Keep(buffer, settings.stagingCacheBytes))
         return;
+    usage.OnFree(*internalCounters, buffer.allocationBytes, ResourceKind::Buffer);
     vmaDestroyBuffer(allocator, buffer.buffer, buffer.allocation);
     AfterVmaFree();
 }
@@ -382,6 +385,7 @@ VkDeviceSize MemorySystem::DropStagingCache()
     for (const StagingBuffer& s : staging.TakeAll())
     {
         bytes += s.size;
+        usage.OnFree(*internalCounters, s.allocationBytes, ResourceKind::Buffer);
         vmaDestroyBuffer(allocator, s.buffer, s.allocation);
     }
     AfterVmaFree();
@@ -431,13 +435,16 @@ uint64_t MemorySystem::ReclaimableBytes(const VmaBudget* heapBudgets)
         // is whole empty blocks (the one VMA keeps per pool, often a staging buffer's); an estimate
         // from above when it lies in holes across blocks, which since images have pools of their own
         // only happens between resources above the size classes (16 MiB).
-        const VkDeviceSize heapFree = heapBudgets[h].statistics.blockBytes - heapBudgets[h].statistics.allocationBytes;
-        const VkDeviceSize defaultFree = heapFree > perHeap[h].freeBytes ? heapFree - perHeap[h].freeBytes : 0;
+        const VkDeviceSize heapFree =
+            heapBudgets[h].statistics.blockBytes - heapBudgets[h].statistics.allocationBytes;
+        const VkDeviceSize defaultFree =
+            heapFree > perHeap[h].freeBytes ? heapFree - perHeap[h].freeBytes : 0;
         const VkDeviceSize heapSize = memoryProperties.memoryHeaps[h].size;
-        const VkDeviceSize blockSize = heapSize <= kVmaSmallHeapMaxSize
-                                           ? heapSize / 8
-                                           : (settings.preferredLargeHeapBlockSize ? settings.preferredLargeHeapBlockSize
-                                                                                  : kVmaDefaultLargeHeapBlockSize);
+        const VkDeviceSize blockSize =
+            heapSize <= kVmaSmallHeapMaxSize
+                ? heapSize / 8
+                : (settings.preferredLargeHeapBlockSize ? settings.preferredLargeHeapBlockSize
+                                                        : kVmaDefaultLargeHeapBlockSize);
         if (const VkDeviceSize smallest = blockSize / 8; smallest > 0)
             reclaimable += defaultFree / smallest * smallest;
     }

@@ -26,9 +26,9 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
-#include <utility>
 #include <shared_mutex>
 #include <string_view>
+#include <utility>
 
 namespace SceneryEditorX::detail
 {
@@ -157,6 +157,9 @@ public:
     /// blocks): no walk over allocations.
     uint64_t ReclaimableBytes(const VmaBudget* heapBudgets);
 
+    /// The library's own allocations (staging buffers), counted under kInternalTag and in `usage`
+    /// from their creation to their destruction, so that the tags add up to VMA's allocations.
+    TagCounters* internalCounters = AcquireTagCounters(kInternalTag);
     /// Staging buffers: from the cache, or new (no log line: the transfer that asked writes it).
     VkResult AcquireStaging(VkDeviceSize size, StagingBuffer& out);
     void ReleaseStaging(const StagingBuffer& staging);
@@ -181,7 +184,8 @@ public:
     }
     /// Holds the transfer gate exclusively (a pass, from planning to commit): no upload or readback
     /// touches a resource while it moves. Takes the turnstile while it waits, as below.
-    [[nodiscard]] std::unique_lock<OrderedMutex<LockLevel::Transfer, std::shared_mutex>> HoldTransfersExclusive()
+    [[nodiscard]] std::unique_lock<OrderedMutex<LockLevel::Transfer, std::shared_mutex>>
+    HoldTransfersExclusive()
     {
         std::unique_lock turn(m_TransferTurnstile);
         return std::unique_lock(m_TransferGate);

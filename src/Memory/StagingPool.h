@@ -17,6 +17,7 @@ struct StagingBuffer
     VkBuffer buffer = VK_NULL_HANDLE;
     VmaAllocation allocation = nullptr;
     VkDeviceSize size = 0;
+    VkDeviceSize allocationBytes = 0; // VMA's size of the allocation (the used figures count it)
     void* mapped = nullptr;
 };
 
