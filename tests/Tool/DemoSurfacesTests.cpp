@@ -64,6 +64,8 @@ std::vector<std::string> CsvFields(const std::string& line)
     return fields;
 }
 
+constexpr uint64_t kFrames = 121;
+
 /// The run every test reads: once per process.
 struct DemoRun
 {
@@ -79,10 +81,12 @@ const DemoRun& Demo()
         DemoRun r;
         r.out = ToolTestDir("demo-surfaces");
         std::filesystem::remove(r.out / "stats.json");
-        // 130 frames: two budget checks (frames 59 and 119), tiles loaded and unloaded, deferred
-        // destroys and staging buffers in flight; seconds on lavapipe in a debug build.
-        const std::string command = std::string("\"") + SEDX_MEM_PROGRAM +
-                                    "\" demo --frames 130 --validation --out \"" + r.out.string() +
+        // 121 frames: two budget checks (frames 59 and 119), tiles loaded and unloaded, staging
+        // buffers kept, and the camera crosses a tile boundary at frame 120, so that streaming ends
+        // with deferred destroys in flight that only the frames after it retire (checked below).
+        // About a second on lavapipe in a debug build.
+        const std::string command = std::string("\"") + SEDX_MEM_PROGRAM + "\" demo --frames " +
+                                    std::to_string(kFrames) + " --validation --out \"" + r.out.string() +
                                     "\" 2>/dev/null";
         FILE* pipe = popen(command.c_str(), "r");
         if (!pipe)
@@ -338,6 +342,11 @@ TEST(DemoSurfacesTest, TheTimelineEndsWithTheSummaryAndItsPeakNeverFalls)
     EXPECT_EQ(last.usedBytes, s.used.bytes);
     EXPECT_EQ(last.committedBytes, s.committedBytes);
     EXPECT_EQ(last.peakBytes, s.peakBytes);
+    // The run ends with deferred destroys in flight: used falls after streaming stops (else this
+    // test could not tell a surface that counts them from one that does not).
+    ASSERT_GT(rows.size(), kFrames);
+    EXPECT_LT(last.usedBytes, rows[kFrames - 1].usedBytes)
+        << "nothing was released after the last streamed frame; choose a frame count that ends with unloads";
     // The first row that breaks each rule (one failure each, not one per frame).
     for (size_t i = 0; i < rows.size(); ++i)
         if (rows[i].frame != i)
