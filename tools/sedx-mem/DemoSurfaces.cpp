@@ -52,6 +52,12 @@ void PrintDemoFigures(const DemoFigures& figures)
                 static_cast<unsigned long long>(s.totalBytes), s.totalBytes / kMiB,
                 static_cast<unsigned long long>(s.blockCount),
                 static_cast<unsigned long long>(s.peakUsedBytes), s.peakUsedBytes / kMiB);
+    if (s.reuseCacheCount > 0)
+        std::printf(
+            "  reuse cache %llu bytes in %llu buffers (freed SpeedOptimized buffers kept for reuse: in "
+            "committed, not in used; the map shows them under their last owner's tag)\n",
+            static_cast<unsigned long long>(s.reuseCacheBytes),
+            static_cast<unsigned long long>(s.reuseCacheCount));
     std::printf("\ntags %s:\n%-16s %10s %12s %7s %8s %7s %10s %8s %8s\n", DemoMoment(figures).c_str(), "tag",
                 "used MiB", "used bytes", "allocs", "buffers", "images", "peak MiB", "made", "freed");
     uint64_t bytes = 0, count = 0;
