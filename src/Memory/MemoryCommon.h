@@ -11,6 +11,8 @@ namespace SceneryEditorX::detail
 {
 
 constexpr const char* kAllocTag = "VulkanAllocator";
+/// VMA's name for a staging buffer: kInternalTag, then what it is.
+constexpr const char* kInternalStagingName = "sedx:staging";
 
 enum class ResourceKind : uint8_t
 {

@@ -365,11 +365,11 @@ VkResult MemorySystem::AcquireStaging(VkDeviceSize size, StagingBuffer& out)
         r != VK_SUCCESS)
         return r;
     if (settings.allocationNames)
-        vmaSetAllocationName(allocator, out.allocation, "sedx:staging");
+        vmaSetAllocationName(allocator, out.allocation, kInternalStagingName);
     out.size = info.size;
     out.allocationBytes = allocInfo.size;
+    usage.OnAllocate(*internalCounters, out.allocationBytes, ResourceKind::Buffer);
     out.mapped = allocInfo.pMappedData;
-    usage.OnHold(out.allocationBytes);
     return VK_SUCCESS;
 }
 
@@ -377,8 +377,8 @@ void MemorySystem::ReleaseStaging(const StagingBuffer& buffer)
 {
     if (staging.Keep(buffer, settings.stagingCacheBytes))
         return;
+    usage.OnFree(*internalCounters, buffer.allocationBytes, ResourceKind::Buffer);
     vmaDestroyBuffer(allocator, buffer.buffer, buffer.allocation);
-    usage.OnHeldReleased(buffer.allocationBytes, 1);
     AfterVmaFree();
 }
 
@@ -388,8 +388,8 @@ VkDeviceSize MemorySystem::DropStagingCache()
     for (const StagingBuffer& s : staging.TakeAll())
     {
         bytes += s.size;
+        usage.OnFree(*internalCounters, s.allocationBytes, ResourceKind::Buffer);
         vmaDestroyBuffer(allocator, s.buffer, s.allocation);
-        usage.OnHeldReleased(s.allocationBytes, 1);
     }
     AfterVmaFree();
     return bytes;

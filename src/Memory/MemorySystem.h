@@ -162,6 +162,9 @@ public:
     uint64_t ReclaimableBytes(const std::array<PoolSet::HeapFootprint, VK_MAX_MEMORY_HEAPS>& pools,
                               const std::array<VkDeviceSize, VK_MAX_MEMORY_HEAPS>& heapFreeBytes) const;
 
+    /// The library's own allocations (staging buffers), counted under kInternalTag and in `usage`
+    /// from their creation to their destruction, so that the tags add up to VMA's allocations.
+    TagCounters* internalCounters = AcquireTagCounters(kInternalTag);
     /// Staging buffers: from the cache, or new (no log line: the transfer that asked writes it).
     VkResult AcquireStaging(VkDeviceSize size, StagingBuffer& out);
     void ReleaseStaging(const StagingBuffer& staging);

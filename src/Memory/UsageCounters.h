@@ -134,7 +134,7 @@ inline void RaisePeak(std::atomic<uint64_t>& peak, uint64_t value)
 /// The bytes and count of the VMA allocations that the system holds outside the reuse cache (the
 /// "used" figures of AllocationStats), and their peaks: the registry's live allocations, deferred
 /// destroys whose frames have not retired, frees held until a defragmentation pass ends, and
-/// staging buffers. Allocations made directly through MemoryAllocator::GetAllocator() are not
+/// staging buffers (counted like allocations, under the internal tag). Allocations made directly through MemoryAllocator::GetAllocator() are not
 /// seen here; GetStats reads VMA's exact figure and raises the peaks with it (ObserveUsed). Peaks
 /// only rise, except through ResetPeaks (Init, ResetStats).
 class UsageCounters
@@ -157,13 +157,7 @@ public:
     /// One allocation leaves the registry (and its tag), but its memory stays held until
     /// OnHeldReleased: a deferred destroy, or a free held until a defragmentation pass ends.
     void OnFreeHeld(TagCounters& tag, uint64_t bytes, ResourceKind kind) { tag.OnFree(bytes, kind); }
-    /// An allocation outside the registry (a staging buffer) is made.
-    void OnHold(uint64_t bytes)
-    {
-        RaisePeak(m_PeakBytes.value, NonNegative(m_UsedBytes.Add(static_cast<int64_t>(bytes))));
-        RaisePeak(m_PeakCount.value, NonNegative(m_UsedCount.Add(1)));
-    }
-    /// Memory held outside the registry (OnFreeHeld, OnHold) is freed or cached for reuse;
+    /// Memory held after OnFreeHeld is freed or cached for reuse;
     /// `count` is 0 for a moved allocation's old handle (no memory of its own).
     void OnHeldReleased(uint64_t bytes, uint64_t count)
     {

@@ -28,6 +28,8 @@ std::vector<TimelineSample> SyntheticRun(uint64_t frames, uint64_t budget)
         samples.push_back(TimelineSample{f, used, used + 16 * MiB + (f % 300) * MiB / 10, budget,
                                          static_cast<float>((f % 300) / 600.0),
                                          static_cast<uint32_t>(9 + f % 7), defrag});
+        // The peak rises between frames too: above every frame-end figure.
+        samples.back().peakUsedBytes = std::max(f ? samples[f - 1].peakUsedBytes : 0, used + MiB);
     }
     return samples;
 }
@@ -56,13 +58,15 @@ TEST(TimelineTest, CsvHasAHeaderAndOneRowPerSample)
     ASSERT_EQ(lines.size(), samples.size() + 1);
     EXPECT_EQ(
         lines[0],
-        "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented,reduced");
+        "frame,used_bytes,committed_bytes,budget_bytes,fragmentation,resident_tiles,defragmented,reduced,"
+        "peak_used_bytes");
     const TimelineSample& s = samples[299];
     EXPECT_EQ(lines[300], "299," + std::to_string(s.usedBytes) + "," + std::to_string(s.committedBytes) +
                               "," + std::to_string(256 * MiB) + ",0.498333," +
-                              std::to_string(s.residentTiles) + ",1," + (s.reduced ? "1" : "0"));
+                              std::to_string(s.residentTiles) + ",1," + (s.reduced ? "1" : "0") + "," +
+                              std::to_string(s.peakUsedBytes));
     for (size_t i = 1; i < lines.size(); ++i)
-        EXPECT_EQ(std::count(lines[i].begin(), lines[i].end(), ','), 7) << lines[i];
+        EXPECT_EQ(std::count(lines[i].begin(), lines[i].end(), ','), 8) << lines[i];
 
     ASSERT_TRUE(WriteTimelineCsv({}, path.string(), error)) << error;
     EXPECT_EQ(Lines(ReadText(path)).size(), 1u);

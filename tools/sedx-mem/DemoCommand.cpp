@@ -5,7 +5,10 @@
 // pass); after each run and at the end every resident resource is read back and verified.
 // With --budget-mb N the scenery streams under a device-local heap of N MiB (SceneryBudget.h). Any
 // load failure, mismatch or used memory above N ends the run with "demo FAILED: <why>" and exit 1.
+// When streaming stops, frames go on until the frames in flight have retired; then every figure is
+// taken once (DemoSurfaces.h), shown on every surface, and a disagreement between them fails the run.
 #include "Commands.h"
+#include "DemoSurfaces.h"
 #include "MemoryMap.h"
 #include "Scenery.h"
 #include "SceneryBudget.h"
@@ -163,6 +166,7 @@ int RunDemo(const DemoOptions& options)
     std::vector<TimelineSample> timeline;
     std::string outputError;
     bool outputsOk = true;
+    std::vector<std::string> disagreements; // between the surfaces (DemoSurfaces.h)
     {
         Scenery scenery(options.seed, options.tiles, strategy);
         std::optional<SceneryBudget> budgetStreaming;
@@ -194,20 +198,23 @@ int RunDemo(const DemoOptions& options)
             options.budgetMb ? fmt::format(", device-local heaps limited to {} MiB", options.budgetMb).c_str()
                              : "");
 
-        for (uint64_t frame = 0; frame < options.frames; ++frame)
+        // One frame: streaming frames load and unload tiles and may start a defragmentation run; the
+        // frames after them only finish what is in flight (a run, the readbacks, deferred destroys).
+        auto runFrame = [&](uint64_t frame, bool streaming)
         {
             MemoryAllocator::SetCurrentFrameIndex(frame);
-            scenery.Update(frame);
-            const bool reduced = budgetStreaming && budgetStreaming->EndFrame(frame);
+            if (streaming)
+                scenery.Update(frame);
+            const bool reduced = streaming && budgetStreaming && budgetStreaming->EndFrame(frame);
             reductionFrames += reduced ? 1 : 0;
-            if (scenery.PendingChecks())
+            if (streaming && scenery.PendingChecks()) // after streaming, the loop below reads them
             {
                 uint64_t checked = 0;
                 mismatches += scenery.VerifyPending(&checked, false);
                 verifiedResources += checked;
             }
             bool defragmented = false;
-            if (frame % 60 == 59 || manager.IsRunning())
+            if ((streaming && frame % 60 == 59) || manager.IsRunning())
             {
                 const MemoryBudget budget = mesh->GetMemoryBudget();
                 if (budget.isOverBudget && frame % 60 == 59)
@@ -261,10 +268,12 @@ int RunDemo(const DemoOptions& options)
             const MemoryBudget budget = mesh->GetMemoryBudget();
             timeline.push_back(TimelineSample{
                 frame, stats.usedBytes, stats.totalBytes, budget.totalBytes, stats.fragmentationRatio,
-                static_cast<uint32_t>(scenery.ResidentTiles()), defragmented, reduced});
-            if (!options.quiet)
+                static_cast<uint32_t>(scenery.ResidentTiles()), defragmented, reduced, stats.peakUsedBytes});
+            if (!options.quiet && streaming)
                 Progress(tty, frame, options.frames, scenery.ResidentTiles(), stats);
-        }
+        };
+        for (uint64_t frame = 0; frame < options.frames; ++frame)
+            runFrame(frame, true);
         if (tty)
             std::printf("\n");
 
@@ -274,12 +283,21 @@ int RunDemo(const DemoOptions& options)
         verifiedResources += checked;
         // Resources that found no room to be read back yet: frames go on (nothing streams) until the
         // memory that the rounds released is back, then whatever still cannot be read counts.
-        for (uint64_t extra = 1; scenery.PendingChecks(); ++extra)
+        const uint32_t framesInFlight = MemoryAllocator::GetSettings().framesInFlight;
+        uint64_t frame = options.frames;
+        for (uint64_t extra = 1; scenery.PendingChecks(); ++extra, ++frame)
         {
-            MemoryAllocator::SetCurrentFrameIndex(options.frames + extra);
-            const bool last = extra > MemoryAllocator::GetSettings().framesInFlight + 1;
-            mismatches += scenery.VerifyPending(&checked, last);
+            runFrame(frame, false);
+            mismatches += scenery.VerifyPending(&checked, extra > framesInFlight + 1);
             verifiedResources += checked;
+        }
+        // Then until a run in flight has ended and the frames in flight after the last of it have
+        // retired: from then on VMA holds no deferred destroy that its tag no longer counts, and the
+        // figures of every surface are taken at that one frame.
+        for (uint64_t quiet = 0; manager.IsRunning() || quiet <= framesInFlight; ++frame)
+        {
+            quiet = manager.IsRunning() ? 0 : quiet + 1;
+            runFrame(frame, false);
         }
         const SceneryCounters& c = scenery.Counters();
         loadFailures = c.loadFailures;
@@ -318,14 +336,14 @@ int RunDemo(const DemoOptions& options)
                     static_cast<unsigned long long>(verifiedResources),
                     static_cast<unsigned long long>(mismatches));
 
-        std::printf("\n%-16s %12s %8s %8s %12s %10s %10s\n", "tag", "used MiB", "buffers", "images",
-                    "peak MiB", "allocs", "frees");
-        for (const TagStats& t : MemoryAllocator::GetAllTagStats())
-            std::printf("%-16s %12.2f %8llu %8llu %12.2f %10llu %10llu\n", t.tag.c_str(), t.usedBytes / kMiB,
-                        static_cast<unsigned long long>(t.bufferCount),
-                        static_cast<unsigned long long>(t.imageCount), t.peakUsedBytes / kMiB,
-                        static_cast<unsigned long long>(t.totalAllocations),
-                        static_cast<unsigned long long>(t.totalFrees));
+        // Every surface's figures, taken once at the last frame (DemoSurfaces.h): the summary and
+        // tag table print them, the JSON and the map draw the same dump, the timeline ends with them.
+        const DemoFigures figures = TakeDemoFigures(*mesh, frame - 1);
+        TimelineSample& last = timeline.back();
+        last.usedBytes = figures.stats.usedBytes;
+        last.committedBytes = figures.stats.totalBytes;
+        last.peakUsedBytes = figures.stats.peakUsedBytes;
+        PrintDemoFigures(figures);
         if (!options.quiet)
         {
             Log::SetLevel(LogLevel::Info);
@@ -334,20 +352,26 @@ int RunDemo(const DemoOptions& options)
         }
 
         // Pictures and data of the final state, before the tiles are unloaded.
-        const std::string json = MemoryAllocator::BuildStatsString(true);
         const std::filesystem::path out(options.out);
-        std::ofstream(out / "stats.json") << json;
-        std::optional<detail::DumpModel> model = detail::ParseVmaDump(json, outputError);
-        outputsOk = model && WriteMemoryMapPng(*model, (out / "memory-map.png").string(), outputError) &&
-                    WriteMemoryMapHtml(*model, (out / "memory-map.html").string(), outputError) &&
+        std::ofstream(out / "stats.json") << figures.json;
+        const std::string moment = DemoMoment(figures);
+        std::optional<detail::DumpModel> model = detail::ParseVmaDump(figures.json, outputError);
+        outputsOk = model &&
+                    WriteMemoryMapPng(*model, (out / "memory-map.png").string(), outputError, moment) &&
+                    WriteMemoryMapHtml(*model, (out / "memory-map.html").string(), outputError, moment) &&
+                    WriteMemoryMapLegendCsv(*model, (out / "memory-map-legend.csv").string(), outputError) &&
                     WriteTimelineCsv(timeline, (out / "timeline.csv").string(), outputError) &&
                     WriteTimelinePng(timeline, (out / "timeline.png").string(), outputError);
         if (outputsOk)
-            std::printf(
-                "\nwrote %s/{stats.json, memory-map.png, memory-map.html, timeline.csv, timeline.png}\n",
-                options.out.c_str());
+            std::printf("\nwrote %s/{stats.json, memory-map.png, memory-map.html, memory-map-legend.csv, "
+                        "timeline.csv, timeline.png}, all %s\n",
+                        options.out.c_str(), moment.c_str());
         else
             std::fprintf(stderr, "sedx-mem demo: writing the outputs failed: %s\n", outputError.c_str());
+        if (model)
+            disagreements = DemoSurfaceDisagreements(figures, *model, timeline);
+        for (const std::string& d : disagreements)
+            std::printf("surfaces disagree: %s\n", d.c_str());
 
         scenery.UnloadAll();
         memoryModule->OnDetach();
@@ -370,6 +394,9 @@ int RunDemo(const DemoOptions& options)
         failures.push_back(fmt::format("{} mismatches", mismatches));
     if (!outputsOk)
         failures.push_back("writing the outputs failed");
+    if (!disagreements.empty())
+        failures.push_back(fmt::format("{} figures differ between the surfaces (first: {})",
+                                       disagreements.size(), disagreements.front()));
     if (options.validation && device->GetValidationErrorCount() + device->GetValidationWarningCount() > 0)
         failures.push_back(fmt::format("validation reported {} errors and {} warnings",
                                        device->GetValidationErrorCount(),

@@ -107,7 +107,8 @@ document.querySelectorAll('.key[data-k]').forEach(function(k){
 )";
 } // namespace
 
-bool WriteMemoryMapHtml(const DumpModel& model, const std::string& path, std::string& error)
+bool WriteMemoryMapHtml(const DumpModel& model, const std::string& path, std::string& error,
+                        const std::string& moment)
 {
     const MemoryMapPalette palette(model);
     std::string html;
@@ -118,7 +119,7 @@ bool WriteMemoryMapHtml(const DumpModel& model, const std::string& path, std::st
     for (size_t i = 0; i < palette.Legend().size(); ++i)
         html += ".k" + std::to_string(i) + "{background:" + CssColor(Hex(palette.Legend()[i].color)) + "}\n";
     html += "</style>\n</head>\n<body>\n<h1>VMA memory map</h1>\n<p class=\"sum\">" +
-            Escape(MemoryMapSummary(model)) + "</p>\n<div class=\"legend\">\n";
+            Escape(MemoryMapSummary(model, moment)) + "</p>\n<div class=\"legend\">\n";
     for (size_t i = 0; i < palette.Legend().size(); ++i)
     {
         const MemoryMapLegendEntry& e = palette.Legend()[i];

@@ -137,7 +137,8 @@ void DrawDedicatedBar(Canvas& canvas, const Font& font, const MemoryMapPalette& 
 }
 } // namespace
 
-bool WriteMemoryMapPng(const DumpModel& model, const std::string& path, std::string& error)
+bool WriteMemoryMapPng(const DumpModel& model, const std::string& path, std::string& error,
+                       const std::string& moment)
 {
     const MemoryMapLayout layout = LayoutMemoryMap(model);
     const MemoryMapPalette palette(model);
@@ -146,7 +147,7 @@ bool WriteMemoryMapPng(const DumpModel& model, const std::string& path, std::str
     Canvas canvas(layout.width, layout.height, kBackgroundColor);
 
     bold.Draw(canvas, kMargin, 36, "VMA memory map", 22.0f, kTextColor);
-    font.Draw(canvas, kMargin, 58, MemoryMapSummary(model), 13.0f, kMutedTextColor);
+    font.Draw(canvas, kMargin, 58, MemoryMapSummary(model, moment), 13.0f, kMutedTextColor);
     DrawLegend(canvas, font, palette);
     DrawLegendNotes(canvas, font, palette, layout.notesTop);
 

@@ -117,7 +117,7 @@ std::string OffsetLabel(uint64_t offset)
     return offset ? FormatBytes(offset) : "0";
 }
 
-std::string MemoryMapSummary(const DumpModel& model)
+std::string MemoryMapSummary(const DumpModel& model, const std::string& moment)
 {
     uint64_t blocks = 0, dedicated = 0, committed = 0, used = 0, allocations = 0;
     size_t pools = 0;
@@ -142,7 +142,8 @@ std::string MemoryMapSummary(const DumpModel& model)
     return Counted(pools, "pool", "pools") + kDot + Counted(blocks, "block", "blocks") +
            (dedicated ? " + " + std::to_string(dedicated) + " dedicated" : std::string()) + kDot +
            FormatBytes(committed) + " committed" + kDot + FormatBytes(used) + " in " +
-           Counted(allocations, "allocation", "allocations") + kDot + frag;
+           Counted(allocations, "allocation", "allocations") + kDot + frag +
+           (moment.empty() ? std::string() : kDot + moment);
 }
 
 std::string PoolTitle(const DumpPool& pool)

@@ -4,6 +4,8 @@
 
 #include "MemoryMapLayout.h"
 
+#include <SceneryEditorX/Memory/MemoryTypes.h>
+
 #include <cstdint>
 #include <string>
 
@@ -16,13 +18,14 @@ bool FormatsExactly(uint64_t bytes);
 /// A mark of the offset scale: "0", "512 KiB", "1.5 MiB".
 std::string OffsetLabel(uint64_t offset);
 
-/// The tag under which the memory system names its own allocations: its staging buffers
-/// ("sedx:staging", src/Memory/Transfer.cpp). Its size-class pools carry the same prefix
+/// The tag under which the memory system names and counts its own allocations (kInternalTag,
+/// MemoryTypes.h): its staging buffers ("sedx:staging"). Its size-class pools carry the same prefix
 /// ("sedx:small", "sedx:medium", "sedx:large"), but the buffers in them are the users'.
-inline constexpr const char* kLibraryTag = "sedx";
+inline constexpr const char* kLibraryTag = SceneryEditorX::kInternalTag;
 
 /// Pools, blocks, committed and used bytes, allocations and fragmentation of the whole dump.
-std::string MemoryMapSummary(const DumpModel& model);
+/// `moment`, when not empty, is added at the end: when the dump was taken.
+std::string MemoryMapSummary(const DumpModel& model, const std::string& moment = {});
 /// "default pool · memory type 2", "pool “name” · memory type 1"; the library's size-class pools
 /// say which buffer sizes they hold.
 std::string PoolTitle(const DumpPool& pool);

@@ -72,10 +72,10 @@ bool WriteTimelineCsv(const std::vector<TimelineSample>& samples, const std::str
     char row[256];
     for (const TimelineSample& s : samples)
     {
-        std::snprintf(row, sizeof(row), "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%u,%d,%d\n",
-                      s.frame, s.usedBytes, s.committedBytes, s.budgetBytes,
-                      static_cast<double>(s.fragmentation), s.residentTiles, s.defragmented ? 1 : 0,
-                      s.reduced ? 1 : 0);
+        std::snprintf(row, sizeof(row),
+                      "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.6f,%u,%d,%d,%" PRIu64 "\n", s.frame,
+                      s.usedBytes, s.committedBytes, s.budgetBytes, static_cast<double>(s.fragmentation),
+                      s.residentTiles, s.defragmented ? 1 : 0, s.reduced ? 1 : 0, s.peakUsedBytes);
         csv += row;
     }
     return WriteTextFile(path, csv, error);
@@ -138,17 +138,18 @@ bool WriteTimelinePng(const std::vector<TimelineSample>& input, const std::strin
 
     // ---------------------------------------------------------------- title and legend
     bold.Draw(canvas, kLeft - 60, 34, "Memory over time", 20.0f, kTextColor);
-    char summary[256];
-    double peakUsed = 0.0, peakCommitted = 0.0;
+    char summary[320];
+    // The figures of the last sample, and the peak as GetStats keeps it (the same as the demo's
+    // console summary): not the highest used among the samples, which misses what rose between them.
+    uint64_t peakUsed = 0;
     for (const TimelineSample& s : samples)
-    {
-        peakUsed = std::max(peakUsed, s.usedBytes / kMiB);
-        peakCommitted = std::max(peakCommitted, s.committedBytes / kMiB);
-    }
+        peakUsed = std::max({peakUsed, s.peakUsedBytes, s.usedBytes});
+    const TimelineSample last = samples.empty() ? TimelineSample{} : samples.back();
     std::snprintf(summary, sizeof(summary),
-                  "%zu frames \xC2\xB7 peak used %.1f MiB \xC2\xB7 peak committed %.1f MiB \xC2\xB7 %" PRIu64
-                  " defragmentation%s",
-                  samples.size(), peakUsed, peakCommitted, defrags, defrags == 1 ? "" : "s");
+                  "%zu frames \xC2\xB7 at frame %" PRIu64 " (the last): used %.2f MiB, committed %.2f MiB, "
+                  "peak used %.2f MiB \xC2\xB7 %" PRIu64 " defragmentation%s",
+                  samples.size(), last.frame, last.usedBytes / kMiB, last.committedBytes / kMiB,
+                  peakUsed / kMiB, defrags, defrags == 1 ? "" : "s");
     font.Draw(canvas, kLeft - 60, 56, summary, 13.0f, kMutedTextColor);
     float lx = static_cast<float>(kLeft - 60);
     const float lb = 84.0f;

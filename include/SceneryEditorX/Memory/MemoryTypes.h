@@ -162,6 +162,15 @@ struct AllocatorSettings
     bool simulateMemoryBudget = false;
 };
 
+/// The tag of the memory system's own allocations: the staging buffers that uploads and readbacks
+/// copy through (VMA names them "sedx:staging"; up to AllocatorSettings::stagingCacheBytes of them
+/// are kept between transfers). They are counted from their creation to their destruction, so that
+/// GetAllTagStats' tags add up to VMA's live allocations (GetStats' usedBytes) whenever no deferred
+/// destroy is waiting for its frame. GetAllTagStats lists the tag once the first staging buffer is
+/// made. Not in it: buffers in the SpeedOptimized reuse cache (AllocationStats::reuseCacheBytes),
+/// which are outside usedBytes. Reserved: an instance tagged "sedx" would share these counters.
+inline constexpr const char* kInternalTag = "sedx";
+
 /// Counters of one tag (all MemoryAllocator instances with that tag together).
 struct TagStats
 {
