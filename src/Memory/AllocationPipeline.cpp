@@ -20,7 +20,7 @@ namespace
 constexpr VmaAllocationCreateFlags kHostAccessMask =
     VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT | VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
 
-VmaAllocationCreateFlags StrategyFlags(MemoryAllocator::AllocationStrategy strategy)
+SEDX_PIPELINE_STEP VmaAllocationCreateFlags StrategyFlags(MemoryAllocator::AllocationStrategy strategy)
 {
     switch (strategy)
     {
@@ -34,7 +34,8 @@ VmaAllocationCreateFlags StrategyFlags(MemoryAllocator::AllocationStrategy strat
     return 0;
 }
 
-VmaAllocationCreateInfo ToVma(const AllocationCreateInfo& info, MemoryAllocator::AllocationStrategy strategy)
+SEDX_PIPELINE_STEP VmaAllocationCreateInfo ToVma(const AllocationCreateInfo& info,
+                                                 MemoryAllocator::AllocationStrategy strategy)
 {
     VmaAllocationCreateInfo out{};
     out.usage = info.usage;
@@ -199,8 +200,8 @@ SEDX_PIPELINE_STEP VkResult PlaceBuffer(MemorySystem& system, const AllocatorIns
 {
     VmaAllocationInfo allocInfo{};
     VkResult result = VK_ERROR_UNKNOWN;
-    uint32_t memoryType = UINT32_MAX;
-    if (sizeClass && system.pools.FindBufferMemoryType(info, plan.aci, memoryType) == VK_SUCCESS)
+    const uint32_t memoryType = plan.memoryType;
+    if (sizeClass && memoryType != UINT32_MAX)
     {
         if (VmaPool pool = system.pools.Get(memoryType, *sizeClass))
         {
@@ -302,6 +303,10 @@ SEDX_PIPELINE_STEP bool PlanBufferStep(MemorySystem& system, const AllocatorInst
     plan.poolEligible =
         !(plan.aci.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) && plan.info.pNext == nullptr;
     plan.cacheable = ReuseKeyFields(system, strategy, plan.info, plan.aci, plan.alignment, plan.key);
+    // Once per plan (a batch's buffers share it): the memory type does not depend on the size.
+    if (plan.poolEligible &&
+        system.pools.FindBufferMemoryType(plan.info, plan.aci, plan.memoryType) != VK_SUCCESS)
+        plan.memoryType = UINT32_MAX;
     return true;
 }
 
@@ -346,8 +351,8 @@ SEDX_PIPELINE_STEP VmaAllocation CreatePlannedBufferStep(MemorySystem& system, A
             break;
         stripe.unlock();
         int heap = -1;
-        uint32_t type = 0;
-        if (system.pools.FindBufferMemoryType(info, plan.aci, type) == VK_SUCCESS)
+        uint32_t type = plan.memoryType;
+        if (type != UINT32_MAX || system.pools.FindBufferMemoryType(info, plan.aci, type) == VK_SUCCESS)
             heap = static_cast<int>(system.memoryProperties.memoryTypes[type].heapIndex);
         if (attempt == 0 && MakeRoomAfterFailure(system, result, heap, info.size, createInfo, roundNote))
         {
