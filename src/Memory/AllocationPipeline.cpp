@@ -20,7 +20,7 @@ namespace
 constexpr VmaAllocationCreateFlags kHostAccessMask =
     VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT | VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
 
-VmaAllocationCreateFlags StrategyFlags(MemoryAllocator::AllocationStrategy strategy)
+SEDX_PIPELINE_STEP VmaAllocationCreateFlags StrategyFlags(MemoryAllocator::AllocationStrategy strategy)
 {
     switch (strategy)
     {
@@ -34,7 +34,8 @@ VmaAllocationCreateFlags StrategyFlags(MemoryAllocator::AllocationStrategy strat
     return 0;
 }
 
-VmaAllocationCreateInfo ToVma(const AllocationCreateInfo& info, MemoryAllocator::AllocationStrategy strategy)
+SEDX_PIPELINE_STEP VmaAllocationCreateInfo ToVma(const AllocationCreateInfo& info,
+                                                 MemoryAllocator::AllocationStrategy strategy)
 {
     VmaAllocationCreateInfo out{};
     out.usage = info.usage;
@@ -111,15 +112,13 @@ bool ReuseKeyFields(const MemorySystem& system, MemoryAllocator::AllocationStrat
     return true;
 }
 
-// The record of a buffer, new or reused. `info` is the create info it was made with.
-SEDX_PIPELINE_STEP AllocationRecord BufferRecord(const MemorySystem& system,
-                                                 const AllocatorInstance& instance,
-                                                 const VkBufferCreateInfo& info, VkDeviceSize requested,
-                                                 const AllocationCreateInfo& createInfo,
-                                                 const VmaAllocationCreateInfo& aci,
-                                                 const CachedBuffer& placed, std::source_location where)
+// Fills the record of a buffer, new or reused, in place. `info` is the create info it was made with.
+SEDX_PIPELINE_STEP void FillBufferRecord(AllocationRecord& record, const MemorySystem& system,
+                                         const AllocatorInstance& instance, const VkBufferCreateInfo& info,
+                                         VkDeviceSize requested, const AllocationCreateInfo& createInfo,
+                                         const VmaAllocationCreateInfo& aci, const CachedBuffer& placed,
+                                         std::source_location where)
 {
-    AllocationRecord record;
     record.kind = ResourceKind::Buffer;
     record.counters = instance.counters;
     record.buffer = placed.buffer;
@@ -132,19 +131,21 @@ SEDX_PIPELINE_STEP AllocationRecord BufferRecord(const MemorySystem& system,
     record.pool = placed.pool;
     if (system.settings.recordCallSites)
         record.where = where;
-    return record;
 }
 
-// Commit: names the allocation, enters it in the registry and counts it. Runs under this thread's
-// creation stripe.
-template <class Handle>
+// Commit: names the allocation, enters it in the registry and counts it. `fill(record)` builds the
+// record in place, in the registry's map node (no record is built beside it and moved in). Runs
+// under this thread's creation stripe.
+template <class Handle, class Fill>
 SEDX_PIPELINE_STEP void Commit(MemorySystem& system, const AllocatorInstance& instance,
-                               VmaAllocation allocation, AllocationRecord&& record, Handle handle,
-                               VkObjectType objectType, const CachedBuffer* reused = nullptr)
+                               VmaAllocation allocation, const std::string& name, uint64_t size,
+                               ResourceKind kind, Handle handle, VkObjectType objectType, Fill&& fill,
+                               const CachedBuffer* reused = nullptr)
 {
+    bool objectNamed = false;
     if (system.settings.allocationNames)
     {
-        if (record.name.empty())
+        if (name.empty())
         {
             // The tag alone, as sanitized once per tag. A reused buffer may carry it already; one
             // that carries its last owner's debug-utils name gets the tag there too.
@@ -156,15 +157,18 @@ SEDX_PIPELINE_STEP void Commit(MemorySystem& system, const AllocatorInstance& in
         }
         else
         {
-            const std::string fullName = AllocationName(instance.tag, record.name);
+            const std::string fullName = AllocationName(instance.tag, name);
             vmaSetAllocationName(system.allocator, allocation, fullName.c_str());
             system.device->SetObjectName(objectType, reinterpret_cast<uint64_t>(handle), fullName.c_str());
-            record.objectNamed = true;
+            objectNamed = true;
         }
     }
-    const uint64_t size = record.size;
-    const ResourceKind kind = record.kind;
-    system.registry.Insert(allocation, std::move(record));
+    system.registry.Emplace(allocation,
+                            [&](AllocationRecord& record)
+                            {
+                                fill(record);
+                                record.objectNamed = objectNamed;
+                            });
     system.usage.OnAllocate(*instance.counters, size, kind);
 }
 
@@ -177,13 +181,18 @@ SEDX_PIPELINE_STEP VmaAllocation AdoptCached(MemorySystem& system, AllocatorInst
 {
     const VkDeviceSize requested = info.size;
     info.size = key.classSize;
-    AllocationRecord record = BufferRecord(system, instance, info, requested, createInfo, aci, cached, where);
-    record.reusable = true;
-    record.reuseKey = key;
     {
         std::lock_guard stripe(system.creationGuard.ForThisThread());
-        Commit(system, instance, cached.allocation, std::move(record), cached.buffer, VK_OBJECT_TYPE_BUFFER,
-               &cached);
+        Commit(
+            system, instance, cached.allocation, createInfo.name, cached.size, ResourceKind::Buffer,
+            cached.buffer, VK_OBJECT_TYPE_BUFFER,
+            [&](AllocationRecord& record)
+            {
+                FillBufferRecord(record, system, instance, info, requested, createInfo, aci, cached, where);
+                record.reusable = true;
+                record.reuseKey = key;
+            },
+            &cached);
     }
     instance.budget.AfterChange(system, instance.tag);
     outBuffer = cached.buffer;
@@ -198,8 +207,8 @@ SEDX_PIPELINE_STEP VkResult PlaceBuffer(MemorySystem& system, const AllocatorIns
 {
     VmaAllocationInfo allocInfo{};
     VkResult result = VK_ERROR_UNKNOWN;
-    uint32_t memoryType = UINT32_MAX;
-    if (sizeClass && system.pools.FindBufferMemoryType(info, plan.aci, memoryType) == VK_SUCCESS)
+    const uint32_t memoryType = plan.memoryType;
+    if (sizeClass && memoryType != UINT32_MAX)
     {
         if (VmaPool pool = system.pools.Get(memoryType, *sizeClass))
         {
@@ -308,6 +317,10 @@ SEDX_PIPELINE_STEP bool PlanBufferStep(MemorySystem& system, const AllocatorInst
     plan.poolEligible =
         !(plan.aci.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) && plan.info.pNext == nullptr;
     plan.cacheable = ReuseKeyFields(system, strategy, plan.info, plan.aci, plan.alignment, plan.key);
+    // Once per plan (a batch's buffers share it): the memory type does not depend on the size.
+    if (plan.poolEligible &&
+        system.pools.FindBufferMemoryType(plan.info, plan.aci, plan.memoryType) != VK_SUCCESS)
+        plan.memoryType = UINT32_MAX;
     return true;
 }
 
@@ -352,8 +365,8 @@ SEDX_PIPELINE_STEP VmaAllocation CreatePlannedBufferStep(MemorySystem& system, A
             break;
         stripe.unlock();
         int heap = -1;
-        uint32_t type = 0;
-        if (system.pools.FindBufferMemoryType(info, plan.aci, type) == VK_SUCCESS)
+        uint32_t type = plan.memoryType;
+        if (type != UINT32_MAX || system.pools.FindBufferMemoryType(info, plan.aci, type) == VK_SUCCESS)
             heap = static_cast<int>(system.memoryProperties.memoryTypes[type].heapIndex);
         if (attempt == 0 && MakeRoomAfterFailure(system, result, heap, info.size, createInfo, roundNote))
         {
@@ -367,11 +380,15 @@ SEDX_PIPELINE_STEP VmaAllocation CreatePlannedBufferStep(MemorySystem& system, A
 
     // Commit. A buffer outside the size-class pools (a pool failed and the default pools served it)
     // has another placement than its key promises: it is freed, not cached.
-    AllocationRecord record = BufferRecord(system, instance, info, size, createInfo, plan.aci, placed, where);
-    record.reusable = reuseKey && placed.pool != nullptr;
-    if (record.reusable)
-        record.reuseKey = *reuseKey;
-    Commit(system, instance, placed.allocation, std::move(record), placed.buffer, VK_OBJECT_TYPE_BUFFER);
+    Commit(system, instance, placed.allocation, createInfo.name, placed.size, ResourceKind::Buffer,
+           placed.buffer, VK_OBJECT_TYPE_BUFFER,
+           [&](AllocationRecord& record)
+           {
+               FillBufferRecord(record, system, instance, info, size, createInfo, plan.aci, placed, where);
+               record.reusable = reuseKey && placed.pool != nullptr;
+               if (record.reusable)
+                   record.reuseKey = *reuseKey;
+           });
     stripe.unlock();
 
     // Notify.
@@ -482,22 +499,25 @@ VmaAllocation CreateImage(MemorySystem& system, AllocatorInstance& instance,
                             MemoryUsageName(createInfo.usage), BudgetSummary(system, heap), roundNote);
         return nullptr;
     }
-    AllocationRecord record;
-    record.kind = ResourceKind::Image;
-    record.counters = instance.counters;
-    record.image = image;
-    RecordCreateInfo(record, record.imageInfo, info);
-    record.size = allocInfo.size;
-    record.requestedSize = MemoryAllocator::ImageDataSize(imageInfo);
-    RecordPlacement(system, record, allocInfo.memoryType, createInfo, aci);
-    record.persistentlyMapped = allocInfo.pMappedData != nullptr;
-    record.pool = placedPool;
-    record.layout = imageInfo.initialLayout;
-    if (system.settings.recordCallSites)
-        record.where = where;
     if (allocatedSize)
         *allocatedSize = allocInfo.size;
-    Commit(system, instance, allocation, std::move(record), image, VK_OBJECT_TYPE_IMAGE);
+    Commit(system, instance, allocation, createInfo.name, allocInfo.size, ResourceKind::Image, image,
+           VK_OBJECT_TYPE_IMAGE,
+           [&](AllocationRecord& record)
+           {
+               record.kind = ResourceKind::Image;
+               record.counters = instance.counters;
+               record.image = image;
+               RecordCreateInfo(record, record.imageInfo, info);
+               record.size = allocInfo.size;
+               record.requestedSize = MemoryAllocator::ImageDataSize(imageInfo);
+               RecordPlacement(system, record, allocInfo.memoryType, createInfo, aci);
+               record.persistentlyMapped = allocInfo.pMappedData != nullptr;
+               record.pool = placedPool;
+               record.layout = imageInfo.initialLayout;
+               if (system.settings.recordCallSites)
+                   record.where = where;
+           });
     stripe.unlock();
     instance.budget.AfterChange(system, instance.tag);
     outImage = image;

@@ -15,15 +15,16 @@ namespace SceneryEditorX::detail
 
 /// What the buffers of one request share, worked out once: the checked and completed create info,
 /// VMA's create info, the alignment, whether the size-class pools may serve it, and the reuse key's
-/// fields (SpeedOptimized).
+/// fields (SpeedOptimized), and the memory type whose size-class pools serve it.
 struct BufferPlan
 {
     VkBufferCreateInfo info{};
     VmaAllocationCreateInfo aci{};
     VkDeviceSize alignment = 1;
-    bool poolEligible = false; // no dedicated memory and no pNext chain
-    bool cacheable = false;    // the request may use the reuse cache (sizes permitting)
-    ReuseKey key;              // its fields and baseHash, when cacheable
+    bool poolEligible = false;        // no dedicated memory and no pNext chain
+    uint32_t memoryType = UINT32_MAX; // VMA's memory type for it (pool-eligible requests), else UINT32_MAX
+    bool cacheable = false;           // the request may use the reuse cache (sizes permitting)
+    ReuseKey key;                     // its fields and baseHash, when cacheable
 };
 
 /// Validate and plan: checks a request (with the largest size it will be used for) and fills `plan`.

@@ -115,6 +115,7 @@ private:
     VmaAllocator m_Allocator = nullptr;
     const VkPhysicalDeviceMemoryProperties* m_MemoryProperties = nullptr;
     const AllocatorSettings* m_Settings = nullptr;
+    uint64_t m_Epoch = 0; // this attachment's number (never 0 once attached); see FindBufferMemoryType
     // [memory type][Slot(class, kind)]. Written under m_PoolMutex, read lock-free.
     std::array<std::array<std::atomic<VmaPool>, kSizeClassCount + 1>, VK_MAX_MEMORY_TYPES> m_Pools{};
     OrderedMutex<LockLevel::PoolCreation> m_PoolMutex;

@@ -4,28 +4,6 @@
 namespace SceneryEditorX::detail
 {
 
-void Registry::Insert(VmaAllocation allocation, AllocationRecord&& record)
-{
-    Shard& s = ShardFor(allocation);
-    std::lock_guard lock(s.mutex);
-    if (s.spare.empty())
-    {
-        s.map.insert_or_assign(allocation, std::move(record));
-        return;
-    }
-    Map::node_type node = std::move(s.spare.back());
-    s.spare.pop_back();
-    node.key() = allocation;
-    node.mapped() = std::move(record);
-    // One lookup: when the key is already there, the node comes back and the record replaces the old.
-    auto result = s.map.insert(std::move(node));
-    if (!result.inserted)
-    {
-        result.position->second = std::move(result.node.mapped());
-        s.Recycle(std::move(result.node));
-    }
-}
-
 bool Registry::Contains(VmaAllocation allocation) const
 {
     Shard& s = ShardFor(allocation);

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <bit>
+#include <memory>
 #include <optional>
 #include <source_location>
 #include <string>
@@ -63,7 +64,37 @@ class Registry
 public:
     static constexpr size_t kShardCount = 1024;
 
-    void Insert(VmaAllocation allocation, AllocationRecord&& record);
+    /// Enters the record of `allocation`, built by `fill(record)` in place under the shard lock: in
+    /// a recycled map node when the shard has one, reset to a default record first. A record already
+    /// there under that handle is replaced.
+    template <class Fill>
+    void Emplace(VmaAllocation allocation, Fill&& fill)
+    {
+        Shard& s = ShardFor(allocation);
+        std::lock_guard lock(s.mutex);
+        if (s.spare.empty())
+        {
+            auto [it, inserted] = s.map.try_emplace(allocation);
+            if (!inserted)
+                it->second = AllocationRecord{};
+            fill(it->second);
+            return;
+        }
+        Map::node_type node = std::move(s.spare.back());
+        s.spare.pop_back();
+        node.key() = allocation;
+        AllocationRecord& record = node.mapped();
+        std::destroy_at(&record);
+        std::construct_at(&record);
+        fill(record);
+        // One lookup: when the key is already there, the node comes back and its record replaces the old.
+        auto result = s.map.insert(std::move(node));
+        if (!result.inserted)
+        {
+            result.position->second = std::move(result.node.mapped());
+            s.Recycle(std::move(result.node));
+        }
+    }
     bool Contains(VmaAllocation allocation) const;
     /// Calls `fn(record)` under the shard lock; false when not live.
     template <class Fn>
