@@ -12,7 +12,8 @@
 #  3. The project's patches to VMA (patches/vma/*.patch, docs/ARCHITECTURE.md "VMA, patched"),
 #     applied in order to that header. The exact package version is pinned, and the header's
 #     SHA-256 is checked before and after patching. The unpatched header is kept beside it
-#     (.deps/vma/pristine/vk_mem_alloc.h) for scripts/check-vma-patches.sh.
+#     (.deps/vma/pristine/vk_mem_alloc.h): the test sedx_vma_unpatched_fails_the_patch_tests
+#     builds the patch tests against it and expects them to fail.
 #
 # When everything is present it only checks and exits (well under a second).
 set -euo pipefail
