@@ -105,6 +105,29 @@ VmaPool PoolSet::Create(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind 
     return pool;
 }
 
+template <class Cache, class Find>
+VkResult PoolSet::CachedMemoryType(Cache& cache, const typename Cache::key_type& key,
+                                   const VmaAllocationCreateInfo& aci, uint32_t& outType, Find&& find)
+{
+    {
+        std::shared_lock lock(m_TypeCacheMutex);
+        if (auto it = cache.find(key); it != cache.end())
+        {
+            outType = it->second;
+            return VK_SUCCESS;
+        }
+    }
+    VmaAllocationCreateInfo probe = aci;
+    probe.flags &= kHostAccessMask;
+    const VkResult r = find(probe, outType);
+    if (r == VK_SUCCESS)
+    {
+        std::unique_lock lock(m_TypeCacheMutex);
+        cache.emplace(key, outType);
+    }
+    return r;
+}
+
 VkResult PoolSet::FindBufferMemoryType(const VkBufferCreateInfo& info, const VmaAllocationCreateInfo& aci,
                                        uint32_t& outType)
 {
@@ -119,24 +142,12 @@ VkResult PoolSet::FindBufferMemoryType(const VkBufferCreateInfo& info, const Vma
         outType = last.type;
         return VK_SUCCESS;
     }
-    {
-        std::shared_lock lock(m_TypeCacheMutex);
-        if (auto it = m_BufferTypeCache.find(key); it != m_BufferTypeCache.end())
-        {
-            outType = it->second;
-            last = LastBufferType{m_Epoch, key, outType};
-            return VK_SUCCESS;
-        }
-    }
-    VmaAllocationCreateInfo probe = aci;
-    probe.flags &= kHostAccessMask;
-    VkResult r = vmaFindMemoryTypeIndexForBufferInfo(m_Allocator, &info, &probe, &outType);
+    const VkResult r =
+        CachedMemoryType(m_BufferTypeCache, key, aci, outType,
+                         [&](const VmaAllocationCreateInfo& probe, uint32_t& type)
+                         { return vmaFindMemoryTypeIndexForBufferInfo(m_Allocator, &info, &probe, &type); });
     if (r == VK_SUCCESS)
-    {
-        std::unique_lock lock(m_TypeCacheMutex);
-        m_BufferTypeCache.emplace(key, outType);
         last = LastBufferType{m_Epoch, key, outType};
-    }
     return r;
 }
 
@@ -151,23 +162,10 @@ VkResult PoolSet::FindImageMemoryType(const VkImageCreateInfo& info, const VmaAl
         uint64_t(info.usage) | (uint64_t(info.flags) << 32),
         uint64_t(aci.usage & 0xF) | (uint64_t((aci.flags & kHostAccessMask) >> 10) << 4) |
             (uint64_t(aci.requiredFlags & 0x1FF) << 8) | (uint64_t(aci.preferredFlags & 0x1FF) << 17)};
-    {
-        std::shared_lock lock(m_TypeCacheMutex);
-        if (auto it = m_ImageTypeCache.find(key); it != m_ImageTypeCache.end())
-        {
-            outType = it->second;
-            return VK_SUCCESS;
-        }
-    }
-    VmaAllocationCreateInfo probe = aci;
-    probe.flags &= kHostAccessMask;
-    VkResult r = vmaFindMemoryTypeIndexForImageInfo(m_Allocator, &info, &probe, &outType);
-    if (r == VK_SUCCESS)
-    {
-        std::unique_lock lock(m_TypeCacheMutex);
-        m_ImageTypeCache.emplace(key, outType);
-    }
-    return r;
+    return CachedMemoryType(m_ImageTypeCache, key, aci, outType,
+                            [&](const VmaAllocationCreateInfo& probe, uint32_t& type) {
+                                return vmaFindMemoryTypeIndexForImageInfo(m_Allocator, &info, &probe, &type);
+                            });
 }
 
 void PoolSet::SetCustomLargeBlockSize(VkDeviceSize size)

@@ -109,6 +109,11 @@ private:
         return kind == PoolKind::Image ? kSizeClassCount : static_cast<size_t>(sizeClass);
     }
     VmaPool Create(uint32_t memoryTypeIndex, SizeClass sizeClass, PoolKind kind);
+    /// The type cached under `key` in `cache`, else `find(probe, type)` with `aci`'s host-access
+    /// flags only (the rest do not change VMA's choice), whose answer is cached.
+    template <class Cache, class Find>
+    VkResult CachedMemoryType(Cache& cache, const typename Cache::key_type& key,
+                              const VmaAllocationCreateInfo& aci, uint32_t& outType, Find&& find);
     VkDeviceSize BlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const;
     VkDeviceSize SettingsBlockSize(uint32_t memoryTypeIndex, SizeClass sizeClass) const;
 
