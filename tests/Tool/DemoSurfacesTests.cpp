@@ -186,8 +186,12 @@ std::map<std::string, Figure> JsonPerTag(const nlohmann::json& dump)
         if (a.value("Type", "") == "FREE")
             return;
         const std::string name = a.value("Name", "");
-        const std::string key =
-            name.empty() ? "[" + a.value("Type", "UNKNOWN") + "]" : name.substr(0, name.find(':'));
+        // Built by append: GCC 12 at -O3 warns falsely (-Wrestrict) on "[" + std::string&&.
+        std::string key;
+        if (name.empty())
+            key.append("[").append(a.value("Type", "UNKNOWN")).append("]");
+        else
+            key = name.substr(0, name.find(':'));
         Figure& f = tags[key];
         f.bytes += a.at("Size").get<uint64_t>();
         ++f.count;
