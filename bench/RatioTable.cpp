@@ -229,6 +229,7 @@ public:
 
     std::vector<Row> rows;
     std::vector<Target> targets;
+    std::string defaultPairAboveFloor; // BuildPairs, for T2's figure (BuildChurn)
 
 private:
     const Results& r;
@@ -240,11 +241,11 @@ private:
         rows.push_back(std::move(row));
     }
 
-    // (a) T1, T2
+    // (a) T1; the Default pair's distance from the driver floor goes beside T2 (BuildChurn).
     void BuildPairs()
     {
-        bool t1Measured = true, t1Met = true, t2Measured = true, t2Met = true;
-        std::string t1Figure, t2Figure;
+        bool t1Measured = true, t1Met = true;
+        std::string t1Figure;
         for (const char* usage : {"GPU_ONLY", "CPU_TO_GPU"})
         {
             const std::string p = std::string("a/pair/") + usage + "/";
@@ -257,21 +258,17 @@ private:
             const double vmaAbove = row.raw - row.floor;
             row.note = "ours-floor " + Num(above) + " ns, VMA-floor " + Num(vmaAbove) + " ns";
             const bool m1 = Valid(row.ours) && Valid(row.raw);
-            const bool m2 = Valid(above);
             t1Measured = t1Measured && m1;
-            t2Measured = t2Measured && m2;
             t1Met = t1Met && m1 && row.ours <= 1.05 * row.raw;
-            t2Met = t2Met && m2 && above <= 150.0;
             t1Figure +=
                 std::string(t1Figure.empty() ? "" : ", ") + usage + " " + Fmt("%.2fx", row.ours / row.raw);
-            t2Figure += std::string(t2Figure.empty() ? "" : ", ") + usage + " " + Num(above) + " ns";
+            defaultPairAboveFloor +=
+                std::string(defaultPairAboveFloor.empty() ? "" : ", ") + usage + " " + Num(above) + " ns";
             Add(row);
         }
         targets.push_back({"T1",
                            "AllocateBuffer+DestroyBuffer <= 1.05 x raw vmaCreateBuffer+vmaDestroyBuffer",
                            Status(t1Measured, t1Met), "ours/raw: " + t1Figure, "both devices"});
-        targets.push_back({"T2", "ours - driver floor <= 150 ns per pair, one thread",
-                           Status(t2Measured, t2Met), t2Figure, "both devices"});
     }
 
     // (b)
@@ -320,7 +317,9 @@ private:
         targets.push_back({"T3", "batch of 1024 >= 2 x faster than 1024 raw vmaCreateBuffer (create+free)",
                            Status(Valid(speedSpeedup), speedSpeedup >= 2.0),
                            "SpeedOptimized raw/batch " + Fmt("%.2fx", speedSpeedup) + "; Default raw/batch " +
-                               Fmt("%.2fx", speedup) + " (create only " + Fmt("%.2fx", createSpeedup) + ")",
+                               Fmt("%.2fx", speedup) + " (create only " + Fmt("%.2fx", createSpeedup) +
+                               "); Default batch against 1024 of our singles " +
+                               Fmt("%.2fx", singles / row.ours) + " (issue 15 asks 1.5x)",
                            "both devices"});
     }
 
@@ -594,6 +593,15 @@ private:
             Ns(p + "frames/raw_vma_min_time") / Counter(p + "frames/raw_vma_min_time", "pairs_per_iter");
         frames.note = "16 per frame, deferred destroy, frame advance included";
         Add(frames);
+        // T2 is judged where issue 15 defines it: SpeedOptimized churn against the driver's own
+        // create + bind + destroy of the same buffer; the Default pair's distance stands beside it.
+        const double above = row.ours - row.floor;
+        targets.push_back(
+            {"T2", "ours - driver floor <= 150 ns per pair for SpeedOptimized churn, one thread",
+             Status(Valid(above), Valid(above) && above <= 150.0),
+             "SpeedOptimized churn " + Num(above) + " ns (Default pair, beside it: " +
+                 (defaultPairAboveFloor.empty() ? std::string("-") : defaultPairAboveFloor) + ")",
+             "both devices"});
         const double speedup = row.raw / row.ours;
         targets.push_back({"T6", "SpeedOptimized same-class churn >= 3 x faster than raw VMA per pair",
                            Status(Valid(speedup), speedup >= 3.0),
