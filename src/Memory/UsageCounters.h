@@ -134,9 +134,9 @@ inline void RaisePeak(std::atomic<uint64_t>& peak, uint64_t value)
 /// The bytes and count of the VMA allocations that the system holds outside the reuse cache (the
 /// "used" figures of AllocationStats), and their peaks: the registry's live allocations, deferred
 /// destroys whose frames have not retired, frees held until a defragmentation pass ends, and
-/// staging buffers (counted like allocations, under the internal tag). Allocations made directly through MemoryAllocator::GetAllocator() are not
-/// seen here; GetStats reads VMA's exact figure and raises the peaks with it (ObserveUsed). Peaks
-/// only rise, except through ResetPeaks (Init, ResetStats).
+/// staging buffers (counted like allocations, under the internal tag). Allocations made directly through
+/// MemoryAllocator::GetAllocator() are not seen here; GetStats reads VMA's exact figure and raises the peaks
+/// with it (ObserveUsed). Peaks only rise, except through ResetPeaks (Init, ResetStats).
 class UsageCounters
 {
 public:
