@@ -43,12 +43,20 @@ protected:
     }
 
     /// A buffer in its own VkDeviceMemory, so that the heap's usage moves by exactly its size.
+    /// DEVICE_LOCAL is required, not only preferred: where a device has more than one heap (the
+    /// NVIDIA GPUs of docs/GPU.md), VMA answers a WithinBudget request that the device-local heap
+    /// cannot take by trying the next memory type the request allows, and GPU_ONLY alone allows the
+    /// host heap. The budget under test is the device-local heap's.
     Buffer MakeDedicated(VkDeviceSize size, AllocationFlags extra = AllocationFlags::None)
     {
+        AllocationCreateInfo info = CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Dedicated | extra);
+        info.requiredFlags = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
         Buffer b;
-        b.allocation = Alloc().AllocateBuffer(
-            BufferInfo(size), CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Dedicated | extra),
-            b.buffer);
+        b.allocation = Alloc().AllocateBuffer(BufferInfo(size), info, b.buffer);
+        if (b.allocation && m_Heap != UINT32_MAX)
+        {
+            EXPECT_EQ(static_cast<uint32_t>(MemoryAllocator::GetHeapIndex(b.allocation)), m_Heap);
+        }
         return b;
     }
 
@@ -71,7 +79,7 @@ protected:
         ASSERT_EQ(Heap().budgetBytes, Heap().usageBytes + room);
     }
 
-    uint32_t m_Heap = 0;
+    uint32_t m_Heap = UINT32_MAX; // set by SetUp from a probe
     mutable std::mutex m_DeviceMemoryMutex;
     mutable std::map<uint32_t, int64_t> m_DeviceMemory;
 };

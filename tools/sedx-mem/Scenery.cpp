@@ -200,7 +200,12 @@ bool Scenery::LoadTile(std::pair<int, int> tile, const TilePlan& plan)
     AllocationCreateInfo deviceLocal;
     deviceLocal.usage = VMA_MEMORY_USAGE_GPU_ONLY;
     if (m_Budget)
+    {
+        // Under a budget the heap is the device-local one: required, so that a request over the
+        // budget fails (and the budget acts) instead of VMA placing it in the host heap.
         deviceLocal.flags = m_Budget->LoadFlags();
+        deviceLocal.requiredFlags = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+    }
 
     // Meshes: vertex and index buffers written through staging. The first failure ends the load
     // (one error line), the rest is not attempted.

@@ -246,6 +246,7 @@ bool SceneryBudget::ReplaceTexture(TileResources& res, size_t index, uint32_t dr
     const VkImageCreateInfo info = Reduced(full, droppedMips);
     AllocationCreateInfo createInfo;
     createInfo.usage = VMA_MEMORY_USAGE_GPU_ONLY;
+    createInfo.requiredFlags = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT; // Scenery.cpp: the budget's heap
     createInfo.name = "texture LOD " + std::to_string(droppedMips);
     if (withinBudget)
         createInfo.flags = AllocationFlags::WithinBudget;
