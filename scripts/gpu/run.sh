@@ -31,6 +31,11 @@ if [ -n "$BUILT_AT" ] && [ "$BUILT_AT" != "$ROOT" ] && [ ! -e "$BUILT_AT" ]; the
 fi
 # The folders of the build tree here, which the tests write into.
 while read -r dir; do mkdir -p "$ROOT/$dir"; done < build-gpu/dirs.txt
+# Tests that start a program by its compiled-in path (the surfaces test runs build/debug's sedx-mem)
+# find the packed copy there.
+(cd build-gpu/debug && find . -type f -perm -u+x) | while read -r exe; do
+    [ -e "build/debug/$exe" ] || ln -s "$ROOT/build-gpu/debug/$exe" "build/debug/$exe"
+done
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
