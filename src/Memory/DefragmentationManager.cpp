@@ -1,6 +1,8 @@
 #include <SceneryEditorX/Core/Log.h>
 #include <SceneryEditorX/Memory/DefragmentationManager.h>
 
+#include <algorithm>
+
 namespace SceneryEditorX
 {
 
@@ -52,7 +54,12 @@ DefragmentationTrigger DefragmentationManager::Evaluate(std::chrono::steady_cloc
     m_LastReclaimable = stats.reclaimableBytes;
     if (m_LastRun && now - *m_LastRun < m_Policy.minInterval)
         return DefragmentationTrigger::None;
-    if (stats.fragmentationRatio > m_Policy.fragmentationThreshold)
+    // GetStats' ratio is that of the latest walk; one from before the last run ended is stale.
+    const uint64_t frame = MemoryAllocator::GetCurrentFrameIndex();
+    const uint64_t measured = frame - std::min(frame, stats.fragmentationAgeFrames);
+    const bool ratioIsCurrent =
+        m_Policy.useExactFragmentation || !m_LastRunEndFrame || measured > *m_LastRunEndFrame;
+    if (ratioIsCurrent && stats.fragmentationRatio > m_Policy.fragmentationThreshold)
         return DefragmentationTrigger::Fragmentation;
     if (m_Policy.minReclaimableBytes != 0 && stats.reclaimableBytes >= m_Policy.minReclaimableBytes)
         return DefragmentationTrigger::Reclaimable;
@@ -93,6 +100,7 @@ std::optional<DefragmentationStats> DefragmentationManager::Update(std::chrono::
     m_InProgress = false;
     ++m_Runs;
     m_LastStats = m_Allocator->EndDefragmentation();
+    m_LastRunEndFrame = MemoryAllocator::GetCurrentFrameIndex();
     m_LastReclaimable = m_Allocator->GetStats().reclaimableBytes;
     SEDX_CORE_INFO_TAG(
         "VulkanAllocator",

@@ -70,6 +70,39 @@ TEST_P(DefragmentationManagerPolicy, RunsWhenFragmentedAndThenWaitsForTheInterva
     EXPECT_FALSE(MemoryAllocator::IsDefragmenting());
 }
 
+// Without useExactFragmentation the manager reads GetStats' ratio, that of the latest walk. A ratio
+// walked before a run describes memory the run rearranged: it must not start run after run.
+TEST_P(DefragmentationManagerPolicy, RatioFromBeforeTheLastRunStartsNoOther)
+{
+    Fragment(1);
+    DefragmentationPolicy policy = Policy();
+    policy.useExactFragmentation = false;
+    policy.minInterval = 0s;
+    policy.minReclaimableBytes = 0; // the ratio only
+    const auto now = std::chrono::steady_clock::now();
+    DefragmentationManager manager(m_Allocator, policy);
+    ASSERT_GT(Allocator().CalculateStats().fragmentationRatio, 0.1f);
+    ASSERT_TRUE(manager.Update(now).has_value());
+    ASSERT_EQ(manager.GetRunCount(), 1u);
+
+    // Later frames, no walk since the run: GetStats still gives the walked ratio, with its age.
+    for (int i = 1; i <= 3; ++i)
+    {
+        ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(MemoryAllocator::GetCurrentFrameIndex() + 1));
+        EXPECT_GT(Allocator().GetStats().fragmentationRatio, 0.1f);
+        EXPECT_GE(Allocator().GetStats().fragmentationAgeFrames, static_cast<uint64_t>(i));
+        EXPECT_FALSE(manager.ShouldDefragment(now + i * 1s));
+        EXPECT_FALSE(manager.Update(now + i * 1s).has_value()) << "frame " << i << " after the run";
+    }
+    EXPECT_EQ(manager.GetRunCount(), 1u);
+
+    // Fragmented again and walked after the run: that ratio is current and starts the next run.
+    Fragment(100);
+    ASSERT_GT(Allocator().CalculateStats().fragmentationRatio, 0.1f);
+    ASSERT_TRUE(manager.Update(now + 10s).has_value());
+    EXPECT_EQ(manager.GetRunCount(), 2u);
+}
+
 // The reclaimable figure starts a run the ratio would not: a whole empty small-pool block (VMA keeps
 // one) with the ratio threshold out of reach.
 TEST_P(DefragmentationManagerPolicy, ReclaimableBytesTriggerARunTheRatioWouldNot)

@@ -27,10 +27,12 @@ struct DefragmentationPolicy
 {
     /// Defragment when GetStats().fragmentationRatio is above this (the spec: 0.3). GetStats gives
     /// the ratio of the latest CalculateStats (Update never walks): call CalculateStats at a
-    /// checkpoint, or set useExactFragmentation, for this trigger to see a current figure.
+    /// checkpoint, or set useExactFragmentation, for this trigger to see a current figure. A ratio
+    /// computed in or before the frame in which the manager's last run ended describes memory that
+    /// the run has since rearranged: it starts no run (the reclaimable trigger, always current, can).
     float fragmentationThreshold = 0.3f;
     /// Also defragment when a full compaction would give back at least this many bytes
-    /// (AllocationStats::reclaimableBytes: whole blocks' worth of free space; O(pools) to read).
+    /// (AllocationStats::reclaimableBytes: whole blocks' worth of free space; O(pool blocks) to read).
     /// The ratio alone misses it: emptying blocks by filling holes elsewhere can raise the ratio of
     /// what is left. 0: the ratio only.
     uint64_t minReclaimableBytes = 64ull * 1024 * 1024;
@@ -78,6 +80,7 @@ private:
     Ref<MemoryAllocator> m_Allocator;
     DefragmentationPolicy m_Policy;
     std::optional<std::chrono::steady_clock::time_point> m_LastRun;
+    std::optional<uint64_t> m_LastRunEndFrame; // MemoryAllocator::GetCurrentFrameIndex at its end
     // Reads the figures (into the two below) and says what would start a run now.
     DefragmentationTrigger Evaluate(std::chrono::steady_clock::time_point now) const;
     mutable float m_LastFragmentation = 0.0f;
