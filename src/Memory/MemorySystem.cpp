@@ -299,10 +299,9 @@ size_t MemorySystem::ReleaseReuseCache()
     // Between defragmentation passes only: a pass may hold a move of an allocation that slipped into
     // the cache just as the session opened (the pass skips it, but it must not be freed under it).
     auto gate = HoldMoveGate();
-    const std::vector<CachedBuffer> all = reuseCache.TakeAll();
-    for (const CachedBuffer& b : all)
-        DestroyNow(ResourceKind::Buffer, b.buffer, VK_NULL_HANDLE, b.allocation);
-    return all.size();
+    return reuseCache.ReleaseAll(
+        [this](const CachedBuffer& b)
+        { DestroyNow(ResourceKind::Buffer, b.buffer, VK_NULL_HANDLE, b.allocation); });
 }
 
 void MemorySystem::ReleaseRetired(uint64_t frame)

@@ -42,7 +42,14 @@ struct FragmentationFigure
     void Store(float value, uint64_t computedFrame)
     {
         ratio.store(value, std::memory_order_relaxed);
-        frame.store(computedFrame, std::memory_order_relaxed);
+        frame.store(computedFrame, std::memory_order_release);
+    }
+    /// The age in frames at `currentFrame` of the ratio read with it: read the frame first (acquire:
+    /// the ratio read after it is at least that new), then the current frame; saturates at 0 when a
+    /// walk stored a frame that a concurrent reader's `currentFrame` does not reach yet.
+    static uint64_t Age(uint64_t computedFrame, uint64_t currentFrame)
+    {
+        return currentFrame > computedFrame ? currentFrame - computedFrame : 0;
     }
 };
 

@@ -164,21 +164,4 @@ bool ReuseCache::Put(const ReuseKey& key, const CachedBuffer& buffer, VkDeviceSi
     return true;
 }
 
-std::vector<CachedBuffer> ReuseCache::TakeAll()
-{
-    std::vector<CachedBuffer> out;
-    for (Shard& s : m_Shards)
-    {
-        std::lock_guard lock(s.mutex);
-        for (auto& [key, list] : s.lists)
-            out.insert(out.end(), list.begin(), list.end());
-        s.lists.clear();
-        s.count.store(0, std::memory_order_relaxed);
-        s.bytes.store(0, std::memory_order_relaxed);
-        m_Reserved.fetch_sub(s.credit, std::memory_order_relaxed);
-        s.credit = 0;
-    }
-    return out;
-}
-
 } // namespace SceneryEditorX::detail

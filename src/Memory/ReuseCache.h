@@ -80,8 +80,13 @@ public:
     /// propose moving cached allocations, which no registry entry covers).
     void Close() { m_Closed.store(true, std::memory_order_release); }
     void Open() { m_Closed.store(false, std::memory_order_release); }
-    /// Empties the cache and returns what it held (to be destroyed).
-    std::vector<CachedBuffer> TakeAll();
+    /// Empties the cache: `destroy` runs for each buffer it held, outside the shard locks, and a
+    /// shard's Bytes()/Count() drop only once its buffers are destroyed, so that those figures never
+    /// miss a buffer that VMA still holds (GetStats subtracts them from VMA's used bytes: a buffer
+    /// counted by VMA but not by the cache would read as used and could raise the peak). Returns how
+    /// many buffers were destroyed.
+    template <typename Destroy>
+    size_t ReleaseAll(Destroy&& destroy);
     uint64_t Bytes() const;
     uint64_t Count() const;
 
@@ -105,5 +110,36 @@ private:
     alignas(64) std::atomic<uint64_t> m_Reserved{0}; // the shards' credit; its sum stays within the cap
     std::atomic<bool> m_Closed{false};
 };
+
+template <typename Destroy>
+size_t ReuseCache::ReleaseAll(Destroy&& destroy)
+{
+    size_t released = 0;
+    for (Shard& s : m_Shards)
+    {
+        std::vector<CachedBuffer> taken;
+        {
+            std::lock_guard lock(s.mutex);
+            for (auto& [key, list] : s.lists)
+                taken.insert(taken.end(), list.begin(), list.end());
+            s.lists.clear();
+        }
+        uint64_t bytes = 0;
+        for (const CachedBuffer& b : taken)
+        {
+            destroy(b);
+            bytes += b.size;
+        }
+        std::lock_guard lock(s.mutex);
+        s.count.store(s.count.load(std::memory_order_relaxed) - taken.size(), std::memory_order_relaxed);
+        const uint64_t held = s.bytes.load(std::memory_order_relaxed) - bytes;
+        s.bytes.store(held, std::memory_order_relaxed);
+        // What the shard caches meanwhile (another thread's Put) keeps its credit; the rest goes back.
+        m_Reserved.fetch_sub(s.credit - held, std::memory_order_relaxed);
+        s.credit = held;
+        released += taken.size();
+    }
+    return released;
+}
 
 } // namespace SceneryEditorX::detail

@@ -128,11 +128,18 @@ std::string BuildStatsJson(MemorySystem& d, bool detailedMap)
     return json;
 }
 
-// Buffers in the reuse cache are VMA allocations, but nobody's: report them apart from the used figures.
-void ExcludeReuseCache(MemorySystem& d, AllocationStats& stats)
+// Buffers in the reuse cache are VMA allocations, but nobody's: report them apart from the used
+// figures. The cache's counters are read before VMA's (ReadReuseCache, then VMA): the cache drops a
+// buffer from its counters only after VMA freed it (ReuseCache::ReleaseAll), so this order never
+// counts a cached buffer as used, which would raise the peak that never goes down.
+void ReadReuseCache(MemorySystem& d, AllocationStats& stats)
 {
     stats.reuseCacheBytes = d.reuseCache.Bytes();
     stats.reuseCacheCount = d.reuseCache.Count();
+}
+
+void ExcludeReuseCache(AllocationStats& stats)
+{
     stats.usedBytes -= std::min(stats.usedBytes, stats.reuseCacheBytes);
     stats.allocationCount -= std::min(stats.allocationCount, stats.reuseCacheCount);
 }
@@ -145,6 +152,7 @@ AllocationStats MemoryAllocator::GetStats() const
     MemorySystem* d = MemorySystem::Require("GetStats", m_Instance->tag);
     if (!d)
         return stats;
+    ReadReuseCache(*d, stats);
     std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> budgets{};
     vmaGetHeapBudgets(d->allocator, budgets.data());
     for (uint32_t h = 0; h < d->memoryProperties.memoryHeapCount; ++h)
@@ -154,11 +162,12 @@ AllocationStats MemoryAllocator::GetStats() const
         stats.allocationCount += budgets[h].statistics.allocationCount;
         stats.blockCount += budgets[h].statistics.blockCount;
     }
-    ExcludeReuseCache(*d, stats);
+    ExcludeReuseCache(stats);
     stats.reclaimableBytes = d->ReclaimableBytes(budgets.data());
+    const uint64_t measured = d->fragmentation.frame.load(std::memory_order_acquire);
     stats.fragmentationRatio = d->fragmentation.ratio.load(std::memory_order_relaxed);
-    stats.fragmentationAgeFrames = d->frameIndex.load(std::memory_order_relaxed) -
-                                   d->fragmentation.frame.load(std::memory_order_relaxed);
+    stats.fragmentationAgeFrames =
+        FragmentationFigure::Age(measured, d->frameIndex.load(std::memory_order_relaxed));
     // The peaks follow every allocation the system makes; a reading of VMA's exact figure raises
     // them too (allocations made directly through GetAllocator()), so they never go down.
     d->usage.ObserveUsed(stats.usedBytes, stats.allocationCount);
@@ -167,25 +176,34 @@ AllocationStats MemoryAllocator::GetStats() const
     return stats;
 }
 
-AllocationStats MemoryAllocator::CalculateStats() const
+namespace
 {
-    AllocationStats stats = GetStats();
-    MemorySystem* d = MemorySystem::Get();
-    if (!d)
-        return stats;
-    // Every figure again from VMA's walk (the tag's and the reuse cache's are counters).
-    const ExactStatistics exact = CalculateExactStatistics(*d);
+// CalculateStats' figures: GetStats' (`stats`), then every figure again from one VMA walk (the tag's
+// and the reuse cache's are counters). The walk is returned too, for PrintDetailedStats.
+ExactStatistics Walk(MemorySystem& d, AllocationStats& stats)
+{
+    ReadReuseCache(d, stats);
+    ExactStatistics exact = CalculateExactStatistics(d);
     stats.totalBytes = exact.total.total.statistics.blockBytes;
     stats.usedBytes = exact.total.total.statistics.allocationBytes;
     stats.allocationCount = exact.total.total.statistics.allocationCount;
     stats.blockCount = exact.total.total.statistics.blockCount;
-    ExcludeReuseCache(*d, stats);
+    ExcludeReuseCache(stats);
     stats.reclaimableBytes = exact.reclaimableBytes;
-    d->usage.ObserveUsed(stats.usedBytes, stats.allocationCount);
-    stats.peakUsedBytes = d->usage.PeakBytes();
-    stats.peakAllocationCount = d->usage.PeakCount();
+    d.usage.ObserveUsed(stats.usedBytes, stats.allocationCount);
+    stats.peakUsedBytes = d.usage.PeakBytes();
+    stats.peakAllocationCount = d.usage.PeakCount();
     stats.fragmentationRatio = exact.fragmentationRatio;
     stats.fragmentationAgeFrames = 0;
+    return exact;
+}
+} // namespace
+
+AllocationStats MemoryAllocator::CalculateStats() const
+{
+    AllocationStats stats = GetStats();
+    if (MemorySystem* d = MemorySystem::Get())
+        Walk(*d, stats);
     return stats;
 }
 
@@ -219,7 +237,9 @@ void MemoryAllocator::PrintDetailedStats() const
     if (!d)
         return;
     constexpr double kMiB = 1024.0 * 1024.0;
-    const AllocationStats stats = CalculateStats();
+    // One walk for the figures and the per-type lines.
+    AllocationStats stats = GetStats();
+    const VmaTotalStatistics total = Walk(*d, stats).total;
     SEDX_CORE_INFO_TAG(kAllocTag, "=== memory statistics (requested by '{}') ===", m_Instance->tag);
     SEDX_CORE_INFO_TAG(kAllocTag,
                        "total: {:.2f} MiB committed in {} blocks, {:.2f} MiB used by {} allocations, "
@@ -239,7 +259,6 @@ void MemoryAllocator::PrintDetailedStats() const
                                          : 0.0,
                            h.blockBytes / kMiB, h.allocationBytes / kMiB);
 
-    const VmaTotalStatistics total = CalculateExactStatistics(*d).total;
     for (uint32_t t = 0; t < d->memoryProperties.memoryTypeCount; ++t)
     {
         const VmaDetailedStatistics& s = total.memoryType[t];
