@@ -337,12 +337,10 @@ int RunDemo(const DemoOptions& options)
                     static_cast<unsigned long long>(mismatches));
 
         // Every surface's figures, taken once at the last frame (DemoSurfaces.h): the summary and
-        // tag table print them, the JSON and the map draw the same dump, the timeline ends with them.
+        // tag table print them, the JSON and the map draw the same dump. The timeline's last row is
+        // that frame's own GetStats, taken just before with nothing allocated or freed between:
+        // CheckDemoSurfaces compares the two, so a surface that counted differently would show.
         const DemoFigures figures = TakeDemoFigures(*mesh, frame - 1);
-        TimelineSample& last = timeline.back();
-        last.usedBytes = figures.stats.usedBytes;
-        last.committedBytes = figures.stats.totalBytes;
-        last.peakUsedBytes = figures.stats.peakUsedBytes;
         PrintDemoFigures(figures);
         if (!options.quiet)
         {
