@@ -320,6 +320,41 @@ TEST_F(StatisticsTest, PeakCountsADeferredDestroyUntilItsFrameRetiresAndNeverGoe
     EXPECT_EQ(Alloc().GetStats().peakUsedBytes, a.size + b.size);
 }
 
+// The used figures that the allocation path counts (they raise the peaks between readings) equal
+// VMA's, the library's own staging buffers included (they are counted under the internal tag), and a
+// deferred destroy until its frame retires. ResetStats sets the peaks to the counted figures; a
+// GetStats right after reads VMA's: a peak above its used figure there means the counters count
+// memory that VMA does not hold.
+TEST_F(StatisticsTest, CountedUsedFiguresEqualVmasWithStagingAndDeferredDestroys)
+{
+    ASSERT_GT(MemoryAllocator::GetSettings().stagingCacheBytes, 0u) << "staging buffers are kept";
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(1));
+    const Resource a = MakeBuffer(256 * KiB);
+    const std::vector<uint8_t> data(256 * KiB, 0x5A);
+    ASSERT_TRUE(Alloc().UploadToBuffer(a.allocation, data.data(), data.size()));
+    std::vector<uint8_t> back(data.size());
+    ASSERT_TRUE(Alloc().ReadbackBuffer(a.allocation, back.data(), back.size()));
+    EXPECT_EQ(back, data);
+    const Resource b = MakeBuffer(64 * KiB);
+    ASSERT_TRUE(Alloc().DestroyBufferDeferred(b.buffer, b.allocation));
+    auto expectCountedEqualsVma = [&](const char* when)
+    {
+        MemoryAllocator::ResetStats();
+        const AllocationStats s = Alloc().GetStats();
+        EXPECT_EQ(s.usedBytes, VmaTotals().allocationBytes) << when;
+        EXPECT_EQ(s.peakUsedBytes, s.usedBytes) << when;
+        EXPECT_EQ(s.peakAllocationCount, s.allocationCount) << when;
+        return s;
+    };
+    const AllocationStats held = expectCountedEqualsVma("staging kept, a deferred destroy waiting");
+    EXPECT_GE(held.usedBytes, a.size + b.size + data.size()) << "the staging buffer is used memory";
+    const uint32_t frames = MemoryAllocator::GetSettings().framesInFlight;
+    ASSERT_TRUE(MemoryAllocator::SetCurrentFrameIndex(1 + frames));
+    expectCountedEqualsVma("the deferred destroy retired");
+    Destroy(a);
+    EXPECT_GE(expectCountedEqualsVma("every buffer freed, staging kept").usedBytes, data.size());
+}
+
 TEST_F(StatisticsTest, PeaksStayExactWhenThreadsTakeTurns)
 {
     // Counts are striped per thread. A worker frees what the main thread made and exits; its stripe
