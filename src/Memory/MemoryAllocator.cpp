@@ -16,8 +16,26 @@ namespace SceneryEditorX
 {
 using namespace detail;
 
+namespace
+{
+// An empty tag, and kInternalTag (the library's own allocations, whose counters a user instance
+// would otherwise share and skew), become "Untagged"; the reserved one with one error line.
+std::string InstanceTag(std::string tag)
+{
+    if (tag == kInternalTag)
+    {
+        SEDX_CORE_ERROR_TAG(kAllocTag,
+                            "MemoryAllocator(\"{}\"): the tag is reserved for the library's own "
+                            "allocations (staging buffers); this instance is tagged \"Untagged\"",
+                            tag);
+        return "Untagged";
+    }
+    return tag.empty() ? std::string("Untagged") : std::move(tag);
+}
+} // namespace
+
 MemoryAllocator::MemoryAllocator(std::string tag)
-    : m_Instance(std::make_unique<AllocatorInstance>(tag.empty() ? std::string("Untagged") : std::move(tag)))
+    : m_Instance(std::make_unique<AllocatorInstance>(InstanceTag(std::move(tag))))
 {
 }
 

@@ -409,6 +409,16 @@ TEST_F(LifecycleTest, EmptyTagBecomesUntagged)
     EXPECT_EQ(untagged.GetTag(), "Untagged");
 }
 
+// The library's own allocations are counted under kInternalTag: a user instance of that tag would
+// share (and skew) those counters, so it is refused the tag with one error line.
+TEST_F(LifecycleTest, TheInternalTagIsReservedForTheLibrary)
+{
+    LogCapture capture;
+    MemoryAllocator reserved(kInternalTag);
+    EXPECT_EQ(reserved.GetTag(), "Untagged");
+    EXPECT_TRUE(OneAllocatorError(capture, "reserved")) << Describe(capture);
+}
+
 TEST_F(LifecycleTest, ShutdownReportsEachLeakWithTagNameKindSizeAndCallSite)
 {
     ASSERT_TRUE(InitDefault());

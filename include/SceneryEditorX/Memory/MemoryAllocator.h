@@ -56,6 +56,8 @@ public:
 
     /// A tagged instance. The tag names allocations ("tag:..."), prefixes log lines and keys the
     /// per-tag counters; instances with the same tag share counters. May be created before `Init`.
+    /// An empty tag becomes "Untagged"; so does kInternalTag ("sedx", the library's own
+    /// allocations), with one error line.
     explicit MemoryAllocator(std::string tag);
     ~MemoryAllocator() override;
     MemoryAllocator(const MemoryAllocator&) = delete;
@@ -284,9 +286,11 @@ public:
     static void* GetMappedData(VmaAllocation allocation);
 
     // ------------------------------------------------------------------ statistics and budget
-    /// Cheap, for every frame (no walk over allocations, O(heaps + pools)): VMA's per-heap
-    /// counters, the pools' statistics, our peaks and tag counters, all exact and current, and the
-    /// latest walk's fragmentation ratio with its age. Any thread. Zeros (and an error line) before Init.
+    /// Cheap, for every frame (no walk over allocations; O(heaps + the size-class pools' blocks)):
+    /// VMA's per-heap counters, the pools' statistics, our peaks and tag counters, exact and current,
+    /// the reclaimable bytes (exact for the size-class pools, an estimate for VMA's default pools:
+    /// AllocationStats::reclaimableBytes), and the latest walk's fragmentation ratio with its age. Any
+    /// thread. Zeros (and an error line) before Init.
     AllocationStats GetStats() const;
     /// Exact, by one walk over VMA's blocks (vmaCalculateStatisticsWithBlocks: as dear as
     /// vmaCalculateStatistics, about 1-2 ms at 100,000 allocations on lavapipe; docs/PERFORMANCE.md):
