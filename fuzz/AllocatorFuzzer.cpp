@@ -634,7 +634,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     settings.forceGpuDefragmentationCopies = (s >> 4) & 1;
     settings.enableFaultInjection = (s >> 5) & 1;
     settings.addTransferUsage = ((s >> 6) & 3) != 3;
-    settings.fragmentationRefreshFrames = in.U8() % 4;
+    (void)in.U8(); // was fragmentationRefreshFrames (no effect now): the corpus keeps its layout
     settings.heapSizeLimits.assign(g_Device->GetMemoryProperties().memoryHeapCount, kHeapLimit);
     FaultInjection::Reset();
     if (!MemoryAllocator::Init(g_Device, VK_API_VERSION_1_3, settings))

@@ -140,14 +140,15 @@ inline void RaisePeak(std::atomic<uint64_t>& peak, uint64_t value)
 class UsageCounters
 {
 public:
-    /// One allocation of `bytes` joins the registry under `tag`.
+    /// One allocation of `bytes` is made under `tag`: a registry entry, or a staging buffer under
+    /// the internal tag.
     void OnAllocate(TagCounters& tag, uint64_t bytes, ResourceKind kind)
     {
         tag.OnAllocate(bytes, kind);
         RaisePeak(m_PeakBytes.value, NonNegative(m_UsedBytes.Add(static_cast<int64_t>(bytes))));
         RaisePeak(m_PeakCount.value, NonNegative(m_UsedCount.Add(1)));
     }
-    /// One allocation leaves the registry, and its memory is freed (or cached for reuse) now.
+    /// One allocation (a registry entry, or a staging buffer) is freed, or cached for reuse, now.
     void OnFree(TagCounters& tag, uint64_t bytes, ResourceKind kind)
     {
         tag.OnFree(bytes, kind);

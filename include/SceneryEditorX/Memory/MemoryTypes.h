@@ -66,7 +66,11 @@ enum class AllocationFlags : uint32_t
     HostAccessSequentialWrite = 1u << 1,
     /// The CPU reads or writes randomly; makes AUTO* allocations mappable.
     HostAccessRandom = 1u << 2,
-    /// Fail rather than exceed the heap's budget (VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT).
+    /// Fail rather than exceed the heap's budget (VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT). Like VMA,
+    /// the allocation tries every memory type the request allows before it fails: GPU_ONLY and the
+    /// AUTO usages only prefer DEVICE_LOCAL, so on a device with a host heap an over-budget request
+    /// can land there. To hold a resource to the device-local heap's budget, also set
+    /// AllocationCreateInfo::requiredFlags = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT.
     WithinBudget = 1u << 3,
     /// Own VkDeviceMemory (outside the size-class pools).
     Dedicated = 1u << 4,
@@ -130,6 +134,8 @@ struct AllocatorSettings
     /// PrintDetailedStats, at the cost of VMA's own walk; GetStats returns the latest one with its
     /// age (AllocationStats::fragmentationAgeFrames). To have it refreshed, call CalculateStats
     /// where a frame can afford it (docs/PERFORMANCE.md: about 1-2 ms at 100,000 on lavapipe).
+    /// Not [[deprecated]]: GCC and Clang then warn in every copy of AllocatorSettings (the implicit
+    /// copy and move members touch it), which breaks builds with -Werror that never name it.
     uint32_t fragmentationRefreshFrames = 60;
     /// Defragmentation copies every moved resource on the GPU (vkCmdCopyBuffer/vkCmdCopyImage) even
     /// where a memcpy would do (host-visible buffers). Tests on lavapipe, where all memory is
@@ -168,7 +174,8 @@ struct AllocatorSettings
 /// GetAllTagStats' tags add up to VMA's live allocations (GetStats' usedBytes) whenever no deferred
 /// destroy is waiting for its frame. GetAllTagStats lists the tag once the first staging buffer is
 /// made. Not in it: buffers in the SpeedOptimized reuse cache (AllocationStats::reuseCacheBytes),
-/// which are outside usedBytes. Reserved: an instance tagged "sedx" would share these counters.
+/// which are outside usedBytes. Reserved: a MemoryAllocator constructed with it is tagged
+/// "Untagged" instead, with one error line.
 inline constexpr const char* kInternalTag = "sedx";
 
 /// Counters of one tag (all MemoryAllocator instances with that tag together).
@@ -186,9 +193,11 @@ struct TagStats
     uint64_t totalFrees = 0;
 };
 
-/// The figures of `GetStats` and `CalculateStats`. Every figure but the fragmentation ratio is
-/// exact and current in both (GetStats reads counters, CalculateStats walks VMA's blocks; the two
-/// agree exactly when nothing changes between the calls).
+/// The figures of `GetStats` and `CalculateStats`. Every figure but the fragmentation ratio and
+/// reclaimableBytes is exact and current in both (GetStats reads counters, CalculateStats walks
+/// VMA's blocks; the two agree exactly when nothing changes between the calls). The ratio is
+/// current only in CalculateStats; reclaimableBytes is current in both, exact for the size-class
+/// pools and an estimate for VMA's default pools (see there).
 struct AllocationStats
 {
     uint64_t totalBytes = 0; ///< bytes of VkDeviceMemory committed (blocks + dedicated), all heaps
@@ -232,8 +241,8 @@ struct AllocationStats
     /// default pools (resources above LARGE_BUFFER_SIZE, staging buffers), their free bytes in whole
     /// blocks of the smallest size those pools make (an eighth of VMA's preferred block size for the
     /// heap): exact for the empty blocks VMA keeps, an estimate for holes between large resources.
-    /// Current in GetStats (O(pools), no walk over allocations); DefragmentationPolicy can trigger
-    /// on it.
+    /// Current in GetStats (one vmaGetPoolStatistics per size-class pool: O(their blocks), no walk
+    /// over allocations); DefragmentationPolicy can trigger on it.
     uint64_t reclaimableBytes = 0;
     TagStats tag; ///< the calling instance's tag
 };
