@@ -547,7 +547,7 @@ ReleaseResult Release(MemorySystem& system, AllocatorInstance& instance, Resourc
             [&](AllocationRecord& r) { ReleaseLocked(system, instance.tag, allocation, r, deferred); });
     if (!removed)
         return mismatch ? ReleaseResult::Mismatch : ReleaseResult::NotLive;
-    instance.budget.AfterChange(system, instance.tag);
+    instance.budget.AfterChange(system, instance.tag, true);
     return ReleaseResult::Released;
 }
 

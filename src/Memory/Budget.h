@@ -47,11 +47,18 @@ public:
     /// Reads the budget once and signals a crossing (log line, callback, memory pressure).
     MemoryBudget Check(MemorySystem& system, const std::string& tag);
     /// After an allocate or free: Check, but only when the budget generation moved since this
-    /// watch last looked (the usage can only have changed then).
-    void AfterChange(MemorySystem& system, const std::string& tag)
+    /// watch last looked (the usage can only have changed then). After a free (`freed`), only while
+    /// this watch last saw usage above its threshold, to tell that it fell back: a free cannot push
+    /// usage up, and a crossing upward that other instances' allocations caused is left to the next
+    /// allocation. So a free never starts an eviction round, whose owners' callbacks would run
+    /// inside a destroy call (a destructor that erases from the owner's own containers, say).
+    void AfterChange(MemorySystem& system, const std::string& tag, bool freed = false)
     {
         const uint64_t generation = BudgetGeneration();
-        if (m_Above.load(std::memory_order_relaxed) != AboveThreshold::Unknown &&
+        const AboveThreshold above = m_Above.load(std::memory_order_relaxed);
+        if (freed && above != AboveThreshold::Yes)
+            return;
+        if (above != AboveThreshold::Unknown &&
             m_GenerationSeen.load(std::memory_order_relaxed) == generation) [[likely]]
             return;
         m_GenerationSeen.store(generation, std::memory_order_relaxed);

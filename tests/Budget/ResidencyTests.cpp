@@ -325,6 +325,60 @@ TEST_F(ResidencyTest, BudgetThatFallsIsAnswered)
             Destroy(b);
 }
 
+// A free never starts an eviction round: the owners' callbacks would run inside a destroy call, as
+// in a destructor that is erasing from its owner's own containers (the demo's tile map crashed so).
+// Instance A last saw usage below its threshold; B's allocations push usage above it and B's
+// crossing asks the owners. A's free then used to read as A's own crossing and ask them again, from
+// inside DestroyBuffer. A's next allocation is where A's crossing starts its round.
+TEST_F(ResidencyTest, AFreeNeverStartsARound)
+{
+    const VkDeviceSize small = 64 * KiB;
+    ASSERT_NO_FATAL_FAILURE(BudgetWithRoom(4 * kBlock));
+    const VkDeviceSize usage = Heap().usageBytes;
+    const float threshold = static_cast<float>(static_cast<double>(usage + 2 * kBlock + kBlock / 2) /
+                                               static_cast<double>(usage + 4 * kBlock));
+    MemoryAllocator other("OtherInstance");
+    ASSERT_TRUE(Alloc().SetMemoryUsageWarningThreshold(threshold));
+    ASSERT_TRUE(other.SetMemoryUsageWarningThreshold(threshold));
+
+    Buffer held = MakeDedicated(kBlock);
+    Buffer freedLater = MakeDedicated(small);
+    ASSERT_NE(held.allocation, nullptr);
+    ASSERT_NE(freedLater.allocation, nullptr);
+    ASSERT_FALSE(Alloc().GetMemoryBudget().isAboveWarningThreshold);
+    int asked = 0;
+    const uint64_t id = MemoryAllocator::RegisterEvictable(held.allocation, 0,
+                                                           [&](const EvictionRequest&)
+                                                           {
+                                                               ++asked;
+                                                               return EvictionResponse{}; // refuses
+                                                           });
+    ASSERT_NE(id, 0u);
+
+    std::vector<Buffer> pushed(2);
+    for (Buffer& b : pushed)
+    {
+        b.allocation = other.AllocateBuffer(
+            BufferInfo(kBlock), CreateInfo(VMA_MEMORY_USAGE_GPU_ONLY, AllocationFlags::Dedicated), b.buffer);
+        ASSERT_NE(b.allocation, nullptr);
+    }
+    ASSERT_EQ(asked, 1) << "B's crossing asks the owners";
+    ASSERT_EQ(MemoryAllocator::GetLastEvictionRound().reason, PressureReason::Threshold);
+
+    ASSERT_TRUE(Alloc().DestroyBuffer(freedLater.buffer, freedLater.allocation));
+    EXPECT_EQ(asked, 1) << "A's free asked the owners";
+
+    Buffer after = MakeDedicated(small);
+    ASSERT_NE(after.allocation, nullptr);
+    EXPECT_EQ(asked, 2) << "A's allocation above the threshold is A's crossing";
+
+    EXPECT_TRUE(MemoryAllocator::UnregisterEvictable(id));
+    Destroy(after);
+    Destroy(held);
+    for (const Buffer& b : pushed)
+        EXPECT_TRUE(other.DestroyBuffer(b.buffer, b.allocation));
+}
+
 TEST_F(ResidencyTest, BadArgumentsFailWithOneErrorLine)
 {
     Buffer b = MakeDedicated(kBlock);
