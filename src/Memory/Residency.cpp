@@ -205,14 +205,29 @@ EvictionRound Residency::MakeRoom(MemorySystem& system, uint32_t heapIndex, VkDe
     round.bytesWanted = bytes;
     round.readyFrame = round.frame;
 
-    // The library's own caches first.
-    round.cacheBytesReleased += system.reuseCache.Bytes();
+    // The library's own caches first, on every heap. What counts for this round is only what they
+    // gave back on its heap: on a GPU with a host heap the staging buffers live there, and counting
+    // them would satisfy a device-local round with memory the device-local heap never sees (the
+    // owners would not be asked). Measured as the larger fall of the heap's allocation bytes (room
+    // inside kept blocks) and of its block bytes (memory given back): never more than the room
+    // made, less when both kinds fell at once, which only asks the owners for more.
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> before{};
+    vmaGetHeapBudgets(system.allocator, before.data());
     system.ReleaseReuseCache();
-    round.cacheBytesReleased += system.DropStagingCache();
+    system.DropStagingCache();
     // And the empty blocks VMA keeps for reuse (one per pool): committed memory that holds nothing.
     // Not while a defragmentation session is open: its VMA context plans with those blocks.
     if (!system.defragmentation.IsOpen())
-        round.cacheBytesReleased += system.ReleaseEmptyBlocks().bytes;
+        system.ReleaseEmptyBlocks();
+    std::array<VmaBudget, VK_MAX_MEMORY_HEAPS> after{};
+    vmaGetHeapBudgets(system.allocator, after.data());
+    auto fell = [](VkDeviceSize from, VkDeviceSize to)
+    {
+        return from > to ? from - to : 0;
+    };
+    round.cacheBytesReleased = std::max(
+        fell(before[heapIndex].statistics.allocationBytes, after[heapIndex].statistics.allocationBytes),
+        fell(before[heapIndex].statistics.blockBytes, after[heapIndex].statistics.blockBytes));
 
     // Then the owners, least valuable first: rank, last-used frame, registration order.
     std::vector<std::tuple<uint32_t, uint64_t, uint64_t>> order; // rank, last used, id

@@ -320,6 +320,9 @@ struct EvictionRound
     PressureReason reason = PressureReason::Explicit;
     VkDeviceSize bytesWanted = 0;
     /// By the library itself, first: its caches (staging, reuse) and the empty blocks VMA keeps.
+    /// A round empties them on every heap, but counts only what that gave back on its own heap (the
+    /// larger fall of the heap's allocation and block bytes): staging buffers in a host heap make
+    /// no room on the device-local one.
     VkDeviceSize cacheBytesReleased = 0;
     VkDeviceSize bytesReleased = 0; ///< by owners (cache bytes not included)
     uint32_t ownersAsked = 0;
