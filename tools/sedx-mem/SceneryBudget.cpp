@@ -209,7 +209,10 @@ bool SceneryBudget::OnLoadFailed(std::pair<int, int> tile, uint64_t frame)
 
 void SceneryBudget::RegisterTexture(std::pair<int, int> tile, size_t index)
 {
-    TileResources& res = m_Tiles->at(tile);
+    auto it = m_Tiles->find(tile);
+    if (it == m_Tiles->end())
+        return; // unloaded by a round meanwhile (ReplaceTexture)
+    TileResources& res = it->second;
     if ((res.fullInfos[index].extent.width >> res.droppedMips[index]) <= kMinSide)
         return; // already the lowest LOD: nothing to give
     res.textureIds[index] = MemoryAllocator::RegisterEvictable(
@@ -240,9 +243,23 @@ void SceneryBudget::OnTileUnloaded(std::pair<int, int>, TileResources& res)
         MemoryAllocator::UnregisterEvictable(std::exchange(res.tileId, 0));
 }
 
-bool SceneryBudget::ReplaceTexture(TileResources& res, size_t index, uint32_t droppedMips, bool withinBudget)
+bool SceneryBudget::ReplaceTexture(std::pair<int, int> tile, size_t index, uint32_t droppedMips,
+                                   bool withinBudget)
 {
-    const VkImageCreateInfo& full = res.fullInfos[index];
+    // The tile is looked up again after each allocation: outside an owner's callback an allocation
+    // can start a round (a warning threshold crossed) whose owners unload tiles, this one included,
+    // and a reference held across it would dangle.
+    auto find = [&]() -> TileResources*
+    {
+        auto it = m_Tiles->find(tile);
+        return it == m_Tiles->end() ? nullptr : &it->second;
+    };
+    TileResources* found = find();
+    if (!found)
+        return false;
+    const VkImageCreateInfo full = found->fullInfos[index];
+    const uint64_t seed = found->seeds[kTextureSeedBase + index];
+    Ref<MemoryAllocator> allocator = found->textures[index]->GetAllocator();
     const VkImageCreateInfo info = Reduced(full, droppedMips);
     AllocationCreateInfo createInfo;
     createInfo.usage = VMA_MEMORY_USAGE_GPU_ONLY;
@@ -250,15 +267,14 @@ bool SceneryBudget::ReplaceTexture(TileResources& res, size_t index, uint32_t dr
     createInfo.name = "texture LOD " + std::to_string(droppedMips);
     if (withinBudget)
         createInfo.flags = AllocationFlags::WithinBudget;
-    Ref<GpuImage> image = GpuImage::Create(res.textures[index]->GetAllocator(), info, createInfo);
+    Ref<GpuImage> image = GpuImage::Create(allocator, info, createInfo);
     if (!image)
     {
         ++m_Counters.attemptsRefused; // the callers checked room: not in one piece
         return false;
     }
     // The chain without its top mips is the tail of the full chain's bytes (levels are packed in order).
-    const std::vector<uint8_t> bytes =
-        ResourceBytes(res.seeds[kTextureSeedBase + index], MemoryAllocator::ImageDataSize(full));
+    const std::vector<uint8_t> bytes = ResourceBytes(seed, MemoryAllocator::ImageDataSize(full));
     const VkDeviceSize size = MemoryAllocator::ImageDataSize(info);
     if (!image->Upload(bytes.data() + (bytes.size() - size), size))
     {
@@ -266,8 +282,11 @@ bool SceneryBudget::ReplaceTexture(TileResources& res, size_t index, uint32_t dr
         return false;
     }
     m_SceneryCounters->bytesUploaded += size;
-    res.textures[index] = image; // the old image goes with a deferred destroy
-    res.droppedMips[index] = droppedMips;
+    TileResources* res = find();
+    if (!res)
+        return false;             // unloaded meanwhile: the new image goes with it
+    res->textures[index] = image; // the old image goes with a deferred destroy
+    res->droppedMips[index] = droppedMips;
     return true;
 }
 
@@ -297,14 +316,16 @@ EvictionResponse SceneryBudget::DropMips(std::pair<int, int> tile, size_t index,
         return HasRoom(size, StagingBytes(size));
     };
     const bool replaced =
-        (fits(dropped + k) && ReplaceTexture(res, index, dropped + k, false)) ||
-        (k != lowest && fits(dropped + lowest) && ReplaceTexture(res, index, dropped + lowest, false));
+        (fits(dropped + k) && ReplaceTexture(tile, index, dropped + k, false)) ||
+        (k != lowest && fits(dropped + lowest) && ReplaceTexture(tile, index, dropped + lowest, false));
     if (!replaced)
     {
         res.textureIds[index] = id; // refused: the registration stays
         ++m_Counters.refused;
         return {};
     }
+    // `res` is still the tile's: this runs inside an owner's callback, where the rounds that its
+    // allocations may start ask no owners, so nothing unloads a tile meanwhile.
     const VkDeviceSize newSize = res.textures[index]->GetAllocatedSize();
     ++m_Counters.mipDrops;
     ++m_Counters.reductions;
@@ -414,7 +435,7 @@ bool SceneryBudget::EndFrame(uint64_t frame)
                 {
                     if (res.textureIds[bestIndex])
                         MemoryAllocator::UnregisterEvictable(std::exchange(res.textureIds[bestIndex], 0));
-                    if (ReplaceTexture(res, bestIndex, 0, true))
+                    if (ReplaceTexture(best, bestIndex, 0, true))
                         ++m_Counters.restorations;
                     RegisterTexture(best, bestIndex);
                 }

@@ -102,7 +102,7 @@ private:
     void RegisterTexture(std::pair<int, int> tile, size_t index);
     EvictionResponse DropMips(std::pair<int, int> tile, size_t index, const EvictionRequest& request);
     EvictionResponse UnloadTile(std::pair<int, int> tile);
-    bool ReplaceTexture(TileResources& res, size_t index, uint32_t droppedMips, bool withinBudget);
+    bool ReplaceTexture(std::pair<int, int> tile, size_t index, uint32_t droppedMips, bool withinBudget);
     VkDeviceSize LiveBytes() const;
     /// The heap's committed bytes once `resources` and a staging buffer of `staging` are made,
     /// estimated: the resources fill the committed blocks' free bytes first; the staging buffer (a
