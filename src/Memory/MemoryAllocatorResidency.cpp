@@ -98,6 +98,17 @@ int MemoryAllocator::GetHeapIndex(VmaAllocation allocation)
     return heap;
 }
 
+int MemoryAllocator::GetStagingHeapIndex()
+{
+    MemorySystem* system = MemorySystem::Require("GetStagingHeapIndex");
+    if (!system)
+        return -1;
+    const int heap = system->StagingHeapIndex();
+    if (heap < 0)
+        SEDX_CORE_ERROR_TAG(kAllocTag, "GetStagingHeapIndex failed: no memory type suits a staging buffer");
+    return heap;
+}
+
 bool MemoryAllocator::SetSimulatedHeapBudget(uint32_t heapIndex, VkDeviceSize bytes)
 {
     MemorySystem* system = MemorySystem::Require("SetSimulatedHeapBudget");

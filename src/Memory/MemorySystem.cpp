@@ -347,17 +347,40 @@ void MemorySystem::OnDefragmentationEnd()
 }
 
 // ------------------------------------------------------------------------------------------------
+namespace
+{
+// What every staging buffer is made with: host memory VMA prefers for random access (host-cached
+// where the device has it), mapped. StagingHeapIndex asks VMA about the same request.
+void StagingCreateInfo(VkDeviceSize size, VkBufferCreateInfo& info, VmaAllocationCreateInfo& aci)
+{
+    info = VkBufferCreateInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    info.size = std::max<VkDeviceSize>(std::bit_ceil(size), 256 * 1024);
+    info.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    aci = VmaAllocationCreateInfo{};
+    aci.usage = VMA_MEMORY_USAGE_AUTO_PREFER_HOST;
+    aci.flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT;
+}
+} // namespace
+
+int MemorySystem::StagingHeapIndex() const
+{
+    VkBufferCreateInfo info;
+    VmaAllocationCreateInfo aci;
+    StagingCreateInfo(1, info, aci);
+    uint32_t type = 0;
+    if (vmaFindMemoryTypeIndexForBufferInfo(allocator, &info, &aci, &type) != VK_SUCCESS)
+        return -1;
+    return static_cast<int>(memoryProperties.memoryTypes[type].heapIndex);
+}
+
 VkResult MemorySystem::AcquireStaging(VkDeviceSize size, StagingBuffer& out)
 {
     if (staging.Take(size, out))
         return VK_SUCCESS;
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = std::max<VkDeviceSize>(std::bit_ceil(size), 256 * 1024);
-    info.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    VmaAllocationCreateInfo aci{};
-    aci.usage = VMA_MEMORY_USAGE_AUTO_PREFER_HOST;
-    aci.flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT;
+    VkBufferCreateInfo info;
+    VmaAllocationCreateInfo aci;
+    StagingCreateInfo(size, info, aci);
     VmaAllocationInfo allocInfo{};
     std::lock_guard stripe(creationGuard.ForThisThread());
     if (VkResult r = vmaCreateBuffer(allocator, &info, &aci, &out.buffer, &out.allocation, &allocInfo);

@@ -174,6 +174,8 @@ public:
     TagCounters* internalCounters = AcquireTagCounters(kInternalTag);
     /// Staging buffers: from the cache, or new (no log line: the transfer that asked writes it).
     VkResult AcquireStaging(VkDeviceSize size, StagingBuffer& out);
+    /// The heap VMA places staging buffers in; -1 when no memory type suits.
+    int StagingHeapIndex() const;
     void ReleaseStaging(const StagingBuffer& staging);
     /// Destroys the cached staging buffers; returns their bytes.
     VkDeviceSize DropStagingCache();

@@ -397,6 +397,7 @@ TEST_F(ResidencyTest, CacheBytesOfAnotherHeapMakeNoRoomOnThisOne)
         if (staged[h].allocationBytes > before[h].allocationBytes)
             stagingHeap = static_cast<int>(h);
     ASSERT_GE(stagingHeap, 0) << "the upload kept its staging buffer";
+    EXPECT_EQ(MemoryAllocator::GetStagingHeapIndex(), stagingHeap) << "where the staging buffer went";
     if (static_cast<uint32_t>(stagingHeap) == m_Heap)
     {
         Destroy(target);

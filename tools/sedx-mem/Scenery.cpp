@@ -317,6 +317,7 @@ void Scenery::Update(uint64_t frame)
                 case LoadPlan::Wait:
                     continue; // waits for the room a round made, or is outer detail held back
                 case LoadPlan::Fail:
+                    m_Budget->ReportFailure(tile, frame, plan.ResourceBytes());
                     ++m_Counters.loadFailures;
                     m_Failed[tile] = true;
                     continue;
@@ -336,6 +337,8 @@ void Scenery::Update(uint64_t frame)
                 if (m_Budget->OnLoadFailed(tile, frame))
                     continue;
             }
+            if (m_Budget)
+                m_Budget->ReportFailure(tile, frame, plan.ResourceBytes());
             ++m_Counters.loadFailures;
             m_Failed[tile] = true;
         }

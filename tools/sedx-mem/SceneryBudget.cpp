@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstdlib>
 
 namespace SceneryEditorX::Tool
@@ -34,7 +35,8 @@ VkDeviceSize StagingBytes(VkDeviceSize bytes)
 }
 
 SceneryBudget::SceneryBudget(uint32_t heapIndex, uint64_t budgetBytes, int windowTiles)
-    : m_Heap(heapIndex), m_Budget(budgetBytes), m_Half(std::max(1, windowTiles) / 2)
+    : m_Heap(heapIndex), m_Budget(budgetBytes), m_Half(std::max(1, windowTiles) / 2),
+      m_StagingOnHeap(MemoryAllocator::GetStagingHeapIndex() == static_cast<int>(heapIndex))
 {
 }
 
@@ -79,14 +81,15 @@ VkDeviceSize SceneryBudget::CommittedAfter(VkDeviceSize resources, VkDeviceSize 
                                            VkDeviceSize incoming) const
 {
     // The resources fill the free bytes of the committed blocks first; the staging buffer lives in
-    // another memory type (host-visible) and takes memory of its own on top of that.
+    // another memory type (host-visible) and takes memory of its own on top of that, on this heap
+    // only where staging has no heap of its own (lavapipe; a discrete GPU stages in host memory).
     const std::vector<HeapBudget> heaps = MemoryAllocator::GetHeapBudgets();
     if (m_Heap >= heaps.size())
         return 0;
     const VkDeviceSize live =
         heaps[m_Heap].allocationBytes - std::min(heaps[m_Heap].allocationBytes, incoming);
     const VkDeviceSize blocks = heaps[m_Heap].blockBytes - std::min(heaps[m_Heap].blockBytes, incoming);
-    return std::max(blocks, live + resources) + staging;
+    return std::max(blocks, live + resources) + (m_StagingOnHeap ? staging : 0);
 }
 
 bool SceneryBudget::HasRoom(VkDeviceSize resources, VkDeviceSize staging) const
@@ -205,6 +208,25 @@ bool SceneryBudget::OnLoadFailed(std::pair<int, int> tile, uint64_t frame)
         return true;
     }
     return false; // nothing left to give back: the budget is too small for the lowest detail
+}
+
+void SceneryBudget::ReportFailure(std::pair<int, int> tile, uint64_t frame, VkDeviceSize bytes) const
+{
+    // One line with the figures the decision was made on: what the tile needs, what the heap holds,
+    // and what the last round could get back.
+    constexpr double kMiB = 1024.0 * 1024.0;
+    const std::vector<HeapBudget> heaps = MemoryAllocator::GetHeapBudgets();
+    const HeapBudget heap = m_Heap < heaps.size() ? heaps[m_Heap] : HeapBudget{};
+    const EvictionRound round = MemoryAllocator::GetLastEvictionRound();
+    std::printf("frame %llu: tile (%d, %d) not loaded: it needs %.2f MiB; heap %u holds %.2f MiB live in "
+                "%.2f MiB of blocks, budget %.2f MiB; last round (frame %llu) asked %u owners, %u "
+                "refused, %.2f MiB back (caches %.2f MiB); %zu evictable\n",
+                static_cast<unsigned long long>(frame), tile.first, tile.second,
+                static_cast<double>(bytes) / kMiB, m_Heap, static_cast<double>(heap.allocationBytes) / kMiB,
+                static_cast<double>(heap.blockBytes) / kMiB, static_cast<double>(m_Budget) / kMiB,
+                static_cast<unsigned long long>(round.frame), round.ownersAsked, round.ownersRefused,
+                static_cast<double>(round.bytesReleased + round.cacheBytesReleased) / kMiB,
+                static_cast<double>(round.cacheBytesReleased) / kMiB, MemoryAllocator::GetEvictableCount());
 }
 
 void SceneryBudget::RegisterTexture(std::pair<int, int> tile, size_t index)

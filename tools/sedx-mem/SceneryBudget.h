@@ -35,7 +35,7 @@ struct BudgetCounters
 };
 
 /// The staging buffer an upload or readback of `bytes` takes: the library rounds it up to a power
-/// of two, 256 KiB at least. On a single heap (lavapipe) it counts against the budget too.
+/// of two, 256 KiB at least. Where staging shares the budget's heap (lavapipe) it counts too.
 VkDeviceSize StagingBytes(VkDeviceSize bytes);
 
 /// What a planned load does now.
@@ -81,6 +81,8 @@ public:
     /// MakeRoom on the budget's heap; the bytes its deferred releases bring back are remembered, so
     /// that later checks in the same frames do not ask for them again.
     EvictionRound MakeRoom(VkDeviceSize bytes);
+    /// Prints why an inner tile's load failed (one line: its needs, the heap's figures, the last round).
+    void ReportFailure(std::pair<int, int> tile, uint64_t frame, VkDeviceSize bytes) const;
     /// An allocation that the check let through failed (AttemptsRefused).
     void CountRefused() { ++m_Counters.attemptsRefused; }
     void OnTileLoaded(std::pair<int, int> tile);
@@ -117,6 +119,7 @@ private:
     uint32_t m_Heap;
     uint64_t m_Budget;
     int m_Half;
+    bool m_StagingOnHeap; // staging buffers take memory of the budget's heap (one heap: lavapipe)
     int m_CameraX = 0;
     int m_CameraY = 0;
     std::map<std::pair<int, int>, TileResources>* m_Tiles = nullptr;

@@ -344,6 +344,10 @@ public:
     static EvictionRound GetLastEvictionRound();
     /// The heap an allocation lives in; -1 (one error line) when not live.
     static int GetHeapIndex(VmaAllocation allocation);
+    /// The heap the system's staging buffers (uploads, readbacks) take memory from: host memory
+    /// where the device has a host heap (discrete GPUs), the one heap on lavapipe. A budget on a
+    /// device-local heap counts them only when this is that heap. -1 (one error line) before Init.
+    static int GetStagingHeapIndex();
     /// With AllocatorSettings::simulateMemoryBudget: sets the budget VMA sees for `heapIndex` (0:
     /// back to 80 % of the heap). It takes effect at the next SetCurrentFrameIndex, like the budget
     /// of VK_EXT_memory_budget; a budget below the usage then starts a round (PressureReason::
