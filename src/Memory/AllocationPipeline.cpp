@@ -150,7 +150,7 @@ SEDX_PIPELINE_STEP void Commit(MemorySystem& system, const AllocatorInstance& in
             // The tag alone, as sanitized once per tag. A reused buffer may carry it already; one
             // that carries its last owner's debug-utils name gets the tag there too.
             if (!reused || reused->namedAsTag != instance.counters)
-                vmaSetAllocationName(system.allocator, allocation, instance.counters->vmaName.c_str());
+                vmaSetAllocationNameStatic(system.allocator, allocation, instance.counters->vmaName.c_str());
             if (reused && reused->hasObjectName)
                 system.device->SetObjectName(objectType, reinterpret_cast<uint64_t>(handle),
                                              instance.counters->vmaName.c_str());

@@ -387,7 +387,7 @@ VkResult MemorySystem::AcquireStaging(VkDeviceSize size, StagingBuffer& out)
         r != VK_SUCCESS)
         return r;
     if (settings.allocationNames)
-        vmaSetAllocationName(allocator, out.allocation, kInternalStagingName);
+        vmaSetAllocationNameStatic(allocator, out.allocation, kInternalStagingName);
     out.size = info.size;
     out.allocationBytes = allocInfo.size;
     usage.OnAllocate(*internalCounters, out.allocationBytes, ResourceKind::Buffer);

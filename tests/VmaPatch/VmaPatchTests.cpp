@@ -3,7 +3,7 @@
 // This executable compiles its own VMA implementation from the header named at build time: the
 // patched one that the project uses (sedx_vma_patch_tests, every test must pass) and, when
 // scripts/install-deps.sh kept it, the unpatched one (sedx_vma_patch_tests_pristine, a CTest entry
-// that passes only when the tests of patches 1, 2 and 4 FAIL there; patches 3 and 5 add functions,
+// that passes only when the tests of patches 1, 2 and 4 FAIL there; patches 3, 5 and 6 add functions,
 // so their tests are left out of that build: the unpatched header does not compile them). VMA's internal
 // checks (VMA_ASSERT, VMA_HEAVY_ASSERT, which guards every index into VMA's vectors) throw instead of
 // aborting, so an out-of-bounds index fails the test that caused it.
@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -234,6 +235,7 @@ protected:
         info.vulkanApiVersion = VK_API_VERSION_1_0; // no *2 queries: every call goes through the table above
         info.pVulkanFunctions = &functions;
         info.preferredLargeHeapBlockSize = blockSize;
+        info.pAllocationCallbacks = m_HostCallbacks;
         ASSERT_EQ(vmaCreateAllocator(&info, &m_Allocator), VK_SUCCESS);
         VkPhysicalDeviceMemoryProperties properties{};
         PresentedMemoryProperties(g_Device.physical, &properties);
@@ -268,6 +270,9 @@ protected:
         info.blockSize = blockSize;
         ASSERT_EQ(vmaCreatePool(m_Allocator, &info, &m_Pool), VK_SUCCESS);
     }
+
+    // Host memory callbacks for the next CreateAllocator (null: VMA's own malloc/free).
+    const VkAllocationCallbacks* m_HostCallbacks = nullptr;
 
 public:
     // Allocates `size` bytes in the pool, or (`inPool` false, or no pool) in the default pool of
@@ -615,6 +620,92 @@ TEST_F(VmaPatchTest, StatisticsWithBlocksGivesEachBlocksFigures)
     EXPECT_EQ(withBlocks.memoryType[m_DeviceLocalType].statistics.blockCount, 2u);
     EXPECT_EQ(blockBytes, plain.total.statistics.blockBytes);
     EXPECT_EQ(allocationBytes, plain.total.statistics.allocationBytes);
+}
+
+// Patch 6: vmaSetAllocationNameStatic keeps the caller's pointer (no copy) and never frees it;
+// a copied name set before or after is freed as before, and the dump shows the static name.
+// VMA's host allocations, checked: every free must be of a block VMA allocated and not yet freed.
+struct HostLedger
+{
+    std::vector<void*> live;
+    int allocations = 0;
+    int foreignFrees = 0; // frees of pointers VMA never allocated (a static name freed would be one)
+
+    static void* VKAPI_CALL Allocate(void* user, size_t size, size_t alignment, VkSystemAllocationScope)
+    {
+        auto* self = static_cast<HostLedger*>(user);
+        void* p = std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
+        self->live.push_back(p);
+        ++self->allocations;
+        return p;
+    }
+    static void* VKAPI_CALL Reallocate(void*, void*, size_t, size_t, VkSystemAllocationScope)
+    {
+        return nullptr; // VMA never reallocates
+    }
+    static void VKAPI_CALL Free(void* user, void* p)
+    {
+        if (!p)
+            return;
+        auto* self = static_cast<HostLedger*>(user);
+        auto it = std::find(self->live.begin(), self->live.end(), p);
+        if (it == self->live.end())
+        {
+            ++self->foreignFrees; // not VMA's: left alone
+            return;
+        }
+        self->live.erase(it);
+        std::free(p);
+    }
+};
+
+TEST_F(VmaPatchTest, StaticNameIsKeptAndNeverFreed)
+{
+    HostLedger ledger;
+    const VkAllocationCallbacks callbacks{
+        &ledger, HostLedger::Allocate, HostLedger::Reallocate, HostLedger::Free, nullptr, nullptr};
+    m_HostCallbacks = &callbacks;
+    CreateAllocator(1, 1, 64 * kMiB);
+    const std::string shared = "tag:shared"; // outlives the allocations, as a tag's name does
+    VmaAllocation a = Allocate(64 * kKiB, 0, false);
+    VmaAllocation b = Allocate(64 * kKiB, 0, false);
+
+    int before = ledger.allocations;
+    vmaSetAllocationNameStatic(m_Allocator, a, shared.c_str());
+    vmaSetAllocationNameStatic(m_Allocator, b, shared.c_str());
+    EXPECT_EQ(ledger.allocations, before) << "a static name is not copied";
+    VmaAllocationInfo info{};
+    vmaGetAllocationInfo(m_Allocator, a, &info);
+    EXPECT_EQ(info.pName, shared.c_str()) << "the allocation keeps the caller's pointer";
+
+    char* dump = nullptr;
+    vmaBuildStatsString(m_Allocator, &dump, VK_TRUE);
+    ASSERT_NE(dump, nullptr);
+    EXPECT_NE(std::string(dump).find("\"Name\": \"tag:shared\""), std::string::npos);
+    vmaFreeStatsString(m_Allocator, dump);
+
+    // A copied name replaces the static one, then a static name replaces the copy (which is freed).
+    before = ledger.allocations;
+    vmaSetAllocationName(m_Allocator, a, "copied");
+    EXPECT_EQ(ledger.allocations, before + 1);
+    vmaGetAllocationInfo(m_Allocator, a, &info);
+    ASSERT_NE(info.pName, nullptr);
+    EXPECT_STREQ(info.pName, "copied");
+    const size_t liveWithCopy = ledger.live.size();
+    vmaSetAllocationNameStatic(m_Allocator, a, shared.c_str());
+    EXPECT_EQ(ledger.live.size(), liveWithCopy - 1) << "the copy is freed when a static name replaces it";
+    vmaSetAllocationNameStatic(m_Allocator, a, nullptr);
+    vmaGetAllocationInfo(m_Allocator, a, &info);
+    EXPECT_EQ(info.pName, nullptr);
+    vmaSetAllocationNameStatic(m_Allocator, a, shared.c_str());
+
+    Free(a);
+    Free(b);
+    vmaDestroyAllocator(m_Allocator);
+    m_Allocator = nullptr;
+    EXPECT_EQ(ledger.foreignFrees, 0) << "VMA freed a name it did not copy";
+    EXPECT_TRUE(ledger.live.empty()) << ledger.live.size() << " host blocks of VMA's were not freed";
+    EXPECT_EQ(shared, "tag:shared");
 }
 #endif
 
