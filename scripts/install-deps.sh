@@ -25,7 +25,7 @@ VMA_PREFIX="$ROOT/.deps/vma"
 VMA_TESTED="3.4.0+dfsg-1"
 VMA_PACKAGE="libvulkan-memory-allocator-dev"
 VMA_PRISTINE_SHA256="8487b7995ad3b263eb73bc5b9a77d71aa69b6bef5d58a715c02d2663afd81f1a"
-VMA_PATCHED_SHA256="dff09973aa50597937d6e7049abb7b894817d1011b88b50d86fd96cafa53558e"
+VMA_PATCHED_SHA256="acabdc564e557cb4353be0bbd1b52e726baca17dd503c88ae7e880540cc2a7ca"
 
 PACKAGES=(
     build-essential cmake ninja-build pkg-config git patch
