@@ -97,8 +97,9 @@ struct TagCounters
     explicit TagCounters(std::string t);
     std::string tag;
     // The tag as VMA gets it for unnamed allocations (control characters replaced). VMA keeps the
-    // pointer (vmaSetAllocationNameStatic, patch 6): the counters are never destroyed (Tags()).
-    std::string vmaName;
+    // pointer (vmaSetAllocationNameStatic, patch 6), so the string never changes (const) and the
+    // counters are never destroyed (Tags()).
+    const std::string vmaName;
     StripedGauge usedBytes{kGaugeBatchBytes};
     PaddedAtomic peakUsedBytes; // raised from each allocating thread's view of usedBytes
     // Allocations and frees per kind (buffer, image) since the process began, per stripe: one
