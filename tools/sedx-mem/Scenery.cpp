@@ -301,6 +301,14 @@ void Scenery::Update(uint64_t frame)
             if (m_Tiles.count(tile) || m_Failed.count(tile) || (m_Budget && !m_Budget->MayLoad(tile, frame)))
                 continue;
             const TilePlan plan = PlanTile(tile);
+            // A tile that cannot be loaded: one line of figures under a budget, counted, not retried.
+            const auto fail = [&]
+            {
+                if (m_Budget)
+                    m_Budget->ReportFailure(tile, frame, plan.ResourceBytes());
+                ++m_Counters.loadFailures;
+                m_Failed[tile] = true;
+            };
             if (m_Budget)
             {
                 // Under a budget the load is planned first: what the tile needs, with the largest
@@ -317,9 +325,7 @@ void Scenery::Update(uint64_t frame)
                 case LoadPlan::Wait:
                     continue; // waits for the room a round made, or is outer detail held back
                 case LoadPlan::Fail:
-                    m_Budget->ReportFailure(tile, frame, plan.ResourceBytes());
-                    ++m_Counters.loadFailures;
-                    m_Failed[tile] = true;
+                    fail();
                     continue;
                 }
             }
@@ -337,10 +343,7 @@ void Scenery::Update(uint64_t frame)
                 if (m_Budget->OnLoadFailed(tile, frame))
                     continue;
             }
-            if (m_Budget)
-                m_Budget->ReportFailure(tile, frame, plan.ResourceBytes());
-            ++m_Counters.loadFailures;
-            m_Failed[tile] = true;
+            fail();
         }
 }
 
